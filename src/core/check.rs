@@ -1,0 +1,339 @@
+//! The check: every required action decided for one principal, with its explanation.
+//!
+//! Facts (a principal's policies and its organization path) become a [`PolicySet`]; each
+//! required action becomes a [`Request`] with the context keys IAM would supply; the local
+//! evaluator decides it. A live run adds IAM's own verdict to each result and the report says
+//! where the two disagree instead of hiding it.
+
+use serde::Serialize;
+
+use super::context::Context;
+use super::eval::{Blame, Decision, NamedPolicy, OrgLevelPolicies, PolicySet, Request, evaluate};
+use super::facts::{OrgFacts, OrgPolicy, PolicySource, PrincipalFacts, PrincipalKind, SimulationOutcome};
+use super::policy::{Policy, PolicyError};
+use super::profile::{RequiredAction, requested_region};
+
+/// What decided a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// The local evaluator alone (offline).
+    Local,
+    /// IAM's simulator, explained by the local evaluator.
+    Aws,
+}
+
+/// The outcome for one required action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionResult {
+    pub action: String,
+    pub resource: String,
+    pub decision: Decision,
+    pub engine: Engine,
+    pub decided_by: Vec<Blame>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_context: Vec<String>,
+    /// Why the deploy needs it, and where the generated role grants it.
+    pub reason: String,
+    pub grant: String,
+    pub policy: String,
+    /// IAM's own verdict, on live runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws: Option<SimulationOutcome>,
+    /// Set when the local evaluator and IAM disagree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<String>,
+}
+
+/// Everything a report needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub principal: String,
+    pub profile: String,
+    pub region: String,
+    pub results: Vec<ActionResult>,
+    /// Facts that qualify the result (SCPs not applicable, data not reachable …).
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+    /// True when part of the decision could not be made (e.g. SCPs unreadable).
+    pub incomplete: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub allowed: usize,
+    pub denied: usize,
+}
+
+impl CheckReport {
+    pub fn summary(&self) -> Summary {
+        let allowed = self.results.iter().filter(|r| r.decision.is_allowed()).count();
+        Summary {
+            allowed,
+            denied: self.results.len() - allowed,
+        }
+    }
+}
+
+fn parse_named(src: &PolicySource) -> Result<NamedPolicy, PolicyError> {
+    Ok(NamedPolicy {
+        name: src.name.clone(),
+        id: src.arn.clone(),
+        policy: Policy::parse(&src.name, &src.document)?,
+    })
+}
+
+fn parse_org(p: &OrgPolicy) -> Result<NamedPolicy, PolicyError> {
+    Ok(NamedPolicy {
+        name: p.name.clone(),
+        id: Some(p.id.clone()),
+        policy: Policy::parse(&p.name, &p.content)?,
+    })
+}
+
+/// Builds the policy set of a principal. Notes say why organization policies do not apply
+/// where that is the case.
+pub fn policy_set(principal: &PrincipalFacts, org: Option<&OrgFacts>) -> Result<(PolicySet, Vec<String>), PolicyError> {
+    let mut notes = Vec::new();
+    let identity = principal
+        .identity_policies
+        .iter()
+        .map(parse_named)
+        .collect::<Result<Vec<_>, _>>()?;
+    let boundary = principal.permissions_boundary.as_ref().map(parse_named).transpose()?;
+    let mut set = PolicySet {
+        identity,
+        boundary,
+        ..PolicySet::default()
+    };
+    if let Some(org) = org {
+        if org.is_management_account() {
+            notes.push(format!(
+                "account {} is the organization's management account: SCPs and RCPs do not apply to it",
+                org.account_id
+            ));
+        } else {
+            let levels = |pick: fn(&crate::core::facts::OrgLevel) -> &Vec<OrgPolicy>| {
+                org.levels
+                    .iter()
+                    .map(|l| {
+                        Ok(OrgLevelPolicies {
+                            target_id: l.id.clone(),
+                            target_name: l.name.clone(),
+                            target_type: l.target_type,
+                            policies: pick(l).iter().map(parse_org).collect::<Result<Vec<_>, _>>()?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, PolicyError>>()
+            };
+            if principal.service_linked {
+                notes.push(format!(
+                    "`{}` is a service-linked role: SCPs do not apply to it",
+                    principal.name
+                ));
+            } else if org.scps_enabled != Some(false) {
+                set.scps = levels(|l| &l.scps)?;
+            }
+            // RCPs count only once some level has one: an organization without RCPs enabled
+            // has none attached, and no RCP level must then allow anything.
+            if org.rcps_enabled != Some(false) && org.levels.iter().any(|l| !l.rcps.is_empty()) {
+                set.rcps = levels(|l| &l.rcps)?;
+            }
+        }
+    }
+    Ok((set, notes))
+}
+
+/// The request context IAM supplies for this principal and action.
+pub fn request_context(principal: &PrincipalFacts, org: Option<&OrgFacts>, action: &str, region: &str) -> Context {
+    let mut ctx = Context::new();
+    ctx.set("aws:RequestedRegion", requested_region(action, region));
+    ctx.set("aws:PrincipalArn", principal.arn.clone());
+    ctx.set("aws:PrincipalAccount", principal.account_id.clone());
+    ctx.set(
+        "aws:PrincipalType",
+        match principal.kind {
+            PrincipalKind::Role => "AssumedRole",
+            PrincipalKind::User => "User",
+        },
+    );
+    ctx.set("aws:SecureTransport", "true");
+    if principal.kind == PrincipalKind::User {
+        ctx.set("aws:username", principal.name.clone());
+    }
+    for (k, v) in &principal.tags {
+        ctx.set(format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+    if let Some(org_id) = org.and_then(|o| o.organization_id.clone()) {
+        ctx.set("aws:PrincipalOrgID", org_id);
+    }
+    if let Some(org) = org.filter(|o| !o.levels.is_empty()) {
+        if let Some(org_id) = &org.organization_id {
+            let path: Vec<&str> = org
+                .levels
+                .iter()
+                .filter(|l| l.target_type != crate::core::facts::TargetType::Account)
+                .map(|l| l.id.as_str())
+                .collect();
+            ctx.set_multi("aws:PrincipalOrgPaths", vec![format!("{org_id}/{}/", path.join("/"))]);
+        }
+    }
+    ctx
+}
+
+/// Decides every required action locally.
+pub fn check_local(
+    set: &PolicySet,
+    principal: &PrincipalFacts,
+    org: Option<&OrgFacts>,
+    required: &[RequiredAction],
+    region: &str,
+) -> Vec<ActionResult> {
+    required
+        .iter()
+        .map(|r| {
+            let request = Request {
+                principal: principal.arn.clone(),
+                action: r.action.clone(),
+                resource: r.resource.clone(),
+                context: request_context(principal, org, &r.action, region),
+            };
+            let e = evaluate(set, &request);
+            ActionResult {
+                action: r.action.clone(),
+                resource: r.resource.clone(),
+                decision: e.decision,
+                engine: Engine::Local,
+                decided_by: e.decided_by,
+                missing_context: e.missing_context,
+                reason: r.reason.clone(),
+                grant: r.grant.clone(),
+                policy: r.policy.clone(),
+                aws: None,
+                disagreement: None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::facts::{OrgLevel, PolicyOrigin, TargetType};
+
+    fn principal() -> PrincipalFacts {
+        PrincipalFacts {
+            kind: PrincipalKind::Role,
+            name: "deployer".into(),
+            arn: "arn:aws:iam::111122223333:role/deployer".into(),
+            path: "/".into(),
+            account_id: "111122223333".into(),
+            identity_policies: vec![PolicySource {
+                name: "DefaultPolicy".into(),
+                arn: None,
+                origin: PolicyOrigin::Inline,
+                group: None,
+                document: r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","ec2:*","iam:*"],"Resource":"*"}]}"#.into(),
+            }],
+            permissions_boundary: None,
+            tags: vec![],
+            service_linked: false,
+        }
+    }
+
+    fn org(management: Option<&str>) -> OrgFacts {
+        let scp = |name: &str, content: &str| OrgPolicy {
+            id: format!("p-{name}"),
+            name: name.into(),
+            arn: None,
+            aws_managed: false,
+            content: content.into(),
+        };
+        OrgFacts {
+            account_id: "111122223333".into(),
+            organization_id: Some("o-abc".into()),
+            management_account_id: management.map(str::to_string),
+            scps_enabled: None,
+            rcps_enabled: None,
+            levels: vec![
+                OrgLevel {
+                    id: "r-1".into(),
+                    target_type: TargetType::Root,
+                    name: "Root".into(),
+                    scps: vec![scp("FullAWSAccess", r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)],
+                    rcps: vec![],
+                },
+                OrgLevel {
+                    id: "111122223333".into(),
+                    target_type: TargetType::Account,
+                    name: "dev".into(),
+                    scps: vec![scp(
+                        "RegionLock",
+                        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"Region","Effect":"Deny","NotAction":["iam:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"us-east-1"}}}]}"#,
+                    )],
+                    rcps: vec![],
+                },
+            ],
+        }
+    }
+
+    fn required(action: &str) -> RequiredAction {
+        RequiredAction {
+            action: action.into(),
+            resource: "*".into(),
+            grant: "x".into(),
+            policy: "DefaultPolicy".into(),
+            reason: "test".into(),
+        }
+    }
+
+    #[test]
+    fn region_lock_denies_regional_but_not_global_services() {
+        let (set, notes) = policy_set(&principal(), Some(&org(None))).expect("valid");
+        assert!(notes.is_empty());
+        let results = check_local(
+            &set,
+            &principal(),
+            Some(&org(None)),
+            &[required("ec2:CreateNetworkInterface"), required("iam:CreateRole")],
+            "eu-west-1",
+        );
+        assert_eq!(results[0].decision, Decision::ExplicitDeny);
+        assert_eq!(results[0].decided_by[0].statement.as_deref(), Some("Region"));
+        assert_eq!(results[1].decision, Decision::Allowed);
+    }
+
+    #[test]
+    fn management_account_is_exempt_and_noted() {
+        let o = org(Some("111122223333"));
+        let (set, notes) = policy_set(&principal(), Some(&o)).expect("valid");
+        assert!(set.scps.is_empty());
+        assert!(notes[0].contains("management account"));
+    }
+
+    #[test]
+    fn service_linked_role_is_exempt_from_scps() {
+        let mut p = principal();
+        p.service_linked = true;
+        let (set, notes) = policy_set(&p, Some(&org(None))).expect("valid");
+        assert!(set.scps.is_empty());
+        assert!(notes[0].contains("service-linked"));
+    }
+
+    #[test]
+    fn malformed_scp_is_an_error_naming_it() {
+        let mut o = org(None);
+        o.levels[1].scps[0].content = "{\"Statement\":[{\"Effect\":\"Perhaps\"}]}".into();
+        let e = policy_set(&principal(), Some(&o)).expect_err("malformed");
+        assert_eq!(e.policy, "RegionLock");
+    }
+
+    #[test]
+    fn context_has_principal_keys() {
+        let ctx = request_context(&principal(), Some(&org(None)), "iam:CreateRole", "eu-west-1");
+        assert_eq!(ctx.get("aws:requestedregion").map(|e| e.values[0].as_str()), Some("us-east-1"));
+        assert_eq!(ctx.get("aws:PrincipalAccount").map(|e| e.values[0].as_str()), Some("111122223333"));
+        assert_eq!(ctx.get("aws:PrincipalOrgPaths").map(|e| e.values[0].as_str()), Some("o-abc/r-1/"));
+    }
+}

@@ -1,0 +1,332 @@
+//! Evaluation-order tests: one per rule of AWS's documented logic.
+
+use super::*;
+use crate::core::policy::Policy;
+
+fn pol(name: &str, json: &str) -> NamedPolicy {
+    NamedPolicy {
+        name: name.to_string(),
+        id: None,
+        policy: Policy::parse(name, json).expect("test policy parses"),
+    }
+}
+
+fn level(id: &str, name: &str, t: TargetType, policies: Vec<NamedPolicy>) -> OrgLevelPolicies {
+    OrgLevelPolicies {
+        target_id: id.to_string(),
+        target_name: name.to_string(),
+        target_type: t,
+        policies,
+    }
+}
+
+fn full_access() -> NamedPolicy {
+    pol(
+        "FullAWSAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+}
+
+fn req(action: &str, resource: &str) -> Request {
+    Request {
+        principal: "arn:aws:iam::111122223333:role/deployer".into(),
+        action: action.into(),
+        resource: resource.into(),
+        context: Context::new().with("aws:RequestedRegion", "us-east-1"),
+    }
+}
+
+fn allow_all_identity() -> PolicySet {
+    PolicySet {
+        identity: vec![pol(
+            "Admin",
+            r#"{"Statement":[{"Sid":"All","Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )],
+        ..PolicySet::default()
+    }
+}
+
+#[test]
+fn no_policy_is_implicit_deny() {
+    let e = evaluate(&PolicySet::default(), &req("s3:GetObject", "*"));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by.len(), 1);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Identity);
+    assert_eq!(e.decided_by[0].verdict, Verdict::FailsToAllow);
+}
+
+#[test]
+fn identity_allow_names_statement() {
+    let e = evaluate(&allow_all_identity(), &req("s3:GetObject", "*"));
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.decided_by[0].policy.as_deref(), Some("Admin"));
+    assert_eq!(e.decided_by[0].statement.as_deref(), Some("All"));
+}
+
+#[test]
+fn explicit_deny_beats_allow() {
+    let mut set = allow_all_identity();
+    set.identity.push(pol(
+        "NoS3",
+        r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:Delete*","Resource":"*"}]}"#,
+    ));
+    let e = evaluate(&set, &req("s3:DeleteObject", "*"));
+    assert_eq!(e.decision, Decision::ExplicitDeny);
+    assert_eq!(e.decided_by.len(), 1);
+    assert_eq!(e.decided_by[0].statement.as_deref(), Some("#1"));
+    assert_eq!(evaluate(&set, &req("s3:GetObject", "*")).decision, Decision::Allowed);
+}
+
+#[test]
+fn action_matching_is_case_insensitive_resource_is_not() {
+    let set = PolicySet {
+        identity: vec![pol(
+            "p",
+            r#"{"Statement":{"Effect":"Allow","Action":"S3:getobject","Resource":"arn:aws:s3:::Bucket/*"}}"#,
+        )],
+        ..PolicySet::default()
+    };
+    assert!(evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::Bucket/k")).decision.is_allowed());
+    assert!(!evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::bucket/k")).decision.is_allowed());
+    // An unknown resource (`*`) does not match a scoped statement, as in IAM's simulator.
+    assert!(!evaluate(&set, &req("s3:GetObject", "*")).decision.is_allowed());
+}
+
+#[test]
+fn not_action_and_not_resource() {
+    let set = PolicySet {
+        identity: vec![pol(
+            "p",
+            r#"{"Statement":[{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:s3:::secret/*"}]}"#,
+        )],
+        ..PolicySet::default()
+    };
+    assert!(evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::public/k")).decision.is_allowed());
+    assert!(!evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::secret/k")).decision.is_allowed());
+    assert!(!evaluate(&set, &req("iam:CreateRole", "*")).decision.is_allowed());
+}
+
+#[test]
+fn scp_needs_allow_at_every_level() {
+    let mut set = allow_all_identity();
+    set.scps = vec![
+        level("r-ab12", "Root", TargetType::Root, vec![full_access()]),
+        level(
+            "ou-ab12-11111111",
+            "Workloads",
+            TargetType::OrganizationalUnit,
+            vec![pol(
+                "AllowList",
+                r#"{"Statement":[{"Sid":"Allowed","Effect":"Allow","Action":["s3:*","lambda:*"],"Resource":"*"}]}"#,
+            )],
+        ),
+        level("111122223333", "dev", TargetType::Account, vec![full_access()]),
+    ];
+    assert!(evaluate(&set, &req("lambda:CreateFunction", "*")).decision.is_allowed());
+    let e = evaluate(&set, &req("ec2:CreateNetworkInterface", "*"));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by.len(), 1);
+    let b = &e.decided_by[0];
+    assert_eq!((b.kind, b.verdict), (PolicyKind::Scp, Verdict::FailsToAllow));
+    assert_eq!(b.target.as_deref(), Some("ou-ab12-11111111"));
+    assert!(b.describe().contains("Workloads"));
+}
+
+#[test]
+fn scp_level_with_no_policies_blocks_everything() {
+    let mut set = allow_all_identity();
+    set.scps = vec![
+        level("r-ab12", "Root", TargetType::Root, vec![full_access()]),
+        level("ou-x", "Empty", TargetType::OrganizationalUnit, vec![]),
+    ];
+    let e = evaluate(&set, &req("s3:GetObject", "*"));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].target.as_deref(), Some("ou-x"));
+}
+
+#[test]
+fn scp_allow_does_not_grant_without_identity() {
+    let set = PolicySet {
+        scps: vec![level("r-1", "Root", TargetType::Root, vec![full_access()])],
+        ..PolicySet::default()
+    };
+    let e = evaluate(&set, &req("s3:GetObject", "*"));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Identity);
+}
+
+#[test]
+fn scp_region_deny_with_not_action() {
+    let mut set = allow_all_identity();
+    set.scps = vec![
+        level("r-1", "Root", TargetType::Root, vec![full_access()]),
+        level(
+            "ou-1",
+            "Workloads",
+            TargetType::OrganizationalUnit,
+            vec![
+                full_access(),
+                pol(
+                    "RegionLock",
+                    r#"{"Statement":[{"Sid":"DenyOutsideRegions","Effect":"Deny","NotAction":["iam:*","sts:*","cloudfront:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-east-1","us-west-2"]}}}]}"#,
+                ),
+            ],
+        ),
+    ];
+    assert!(evaluate(&set, &req("lambda:CreateFunction", "*")).decision.is_allowed());
+    let mut r = req("lambda:CreateFunction", "*");
+    r.context = Context::new().with("aws:RequestedRegion", "eu-west-1");
+    let e = evaluate(&set, &r);
+    assert_eq!(e.decision, Decision::ExplicitDeny);
+    assert_eq!(e.decided_by[0].policy.as_deref(), Some("RegionLock"));
+    assert_eq!(e.decided_by[0].statement.as_deref(), Some("DenyOutsideRegions"));
+    assert_eq!(e.decided_by[0].target.as_deref(), Some("ou-1"));
+    // Global services are exempted by NotAction.
+    assert!(evaluate(&set, &{
+        let mut r = req("iam:CreateRole", "*");
+        r.context = Context::new().with("aws:RequestedRegion", "eu-west-1");
+        r
+    })
+    .decision
+    .is_allowed());
+}
+
+#[test]
+fn missing_context_on_negated_condition_denies_and_is_reported() {
+    // StringNotEquals on an absent key is true, so the Deny applies.
+    let mut set = allow_all_identity();
+    set.identity.push(pol(
+        "Lock",
+        r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"platform"}}}]}"#,
+    ));
+    let e = evaluate(&set, &req("s3:GetObject", "*"));
+    assert_eq!(e.decision, Decision::ExplicitDeny);
+    assert!(e.missing_context.iter().any(|k| k.eq_ignore_ascii_case("aws:PrincipalTag/team")));
+}
+
+#[test]
+fn boundary_must_allow() {
+    let mut set = allow_all_identity();
+    set.boundary = Some(pol(
+        "Boundary",
+        r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"}]}"#,
+    ));
+    assert!(evaluate(&set, &req("s3:GetObject", "*")).decision.is_allowed());
+    let e = evaluate(&set, &req("ec2:RunInstances", "*"));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Boundary);
+    assert_eq!(e.decided_by[0].policy.as_deref(), Some("Boundary"));
+}
+
+#[test]
+fn boundary_allow_alone_grants_nothing() {
+    let set = PolicySet {
+        boundary: Some(full_access()),
+        ..PolicySet::default()
+    };
+    let e = evaluate(&set, &req("s3:GetObject", "*"));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Identity);
+}
+
+#[test]
+fn every_failing_gate_is_reported() {
+    let set = PolicySet {
+        boundary: Some(pol("B", r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)),
+        scps: vec![level("r-1", "Root", TargetType::Root, vec![])],
+        ..PolicySet::default()
+    };
+    let e = evaluate(&set, &req("ec2:RunInstances", "*"));
+    let kinds: Vec<PolicyKind> = e.decided_by.iter().map(|b| b.kind).collect();
+    assert_eq!(kinds, vec![PolicyKind::Scp, PolicyKind::Identity, PolicyKind::Boundary]);
+}
+
+#[test]
+fn rcp_applies_only_to_covered_services() {
+    let mut set = allow_all_identity();
+    set.rcps = vec![level(
+        "r-1",
+        "Root",
+        TargetType::Root,
+        vec![
+            pol("RCPFullAWSAccess", r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#),
+            pol(
+                "NoExternal",
+                r#"{"Statement":[{"Sid":"DenyOutside","Effect":"Deny","Principal":"*","Action":["s3:*","lambda:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"999999999999"}}}]}"#,
+            ),
+        ],
+    )];
+    let mut r = req("s3:GetObject", "arn:aws:s3:::b/k");
+    r.context.set("aws:PrincipalAccount", "111122223333");
+    let e = evaluate(&set, &r);
+    assert_eq!(e.decision, Decision::ExplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Rcp);
+    // Lambda is not an RCP service: the RCP does not apply.
+    let mut r = req("lambda:CreateFunction", "*");
+    r.context.set("aws:PrincipalAccount", "111122223333");
+    assert!(evaluate(&set, &r).decision.is_allowed());
+}
+
+#[test]
+fn rcp_principal_element_is_matched() {
+    let mut set = allow_all_identity();
+    set.rcps = vec![level(
+        "r-1",
+        "Root",
+        TargetType::Root,
+        vec![
+            pol("RCPFullAWSAccess", r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#),
+            pol(
+                "DenyOther",
+                r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/other"},"Action":"s3:*","Resource":"*"}]}"#,
+            ),
+        ],
+    )];
+    assert!(evaluate(&set, &req("s3:GetObject", "*")).decision.is_allowed());
+}
+
+#[test]
+fn scp_without_resource_element_matches_all_resources() {
+    let mut set = allow_all_identity();
+    set.scps = vec![level(
+        "r-1",
+        "Root",
+        TargetType::Root,
+        vec![pol("NoRes", r#"{"Statement":[{"Effect":"Allow","Action":"*"}]}"#)],
+    )];
+    assert!(evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::b/k")).decision.is_allowed());
+}
+
+#[test]
+fn resource_variables_resolve_from_context() {
+    let set = PolicySet {
+        identity: vec![pol(
+            "home",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}"#,
+        )],
+        ..PolicySet::default()
+    };
+    let mut r = req("s3:GetObject", "arn:aws:s3:::home/alice/notes");
+    assert!(!evaluate(&set, &r).decision.is_allowed(), "unresolved variable never matches");
+    r.context.set("aws:username", "alice");
+    assert!(evaluate(&set, &r).decision.is_allowed());
+    r.context.set("aws:username", "bob");
+    assert!(!evaluate(&set, &r).decision.is_allowed());
+}
+
+#[test]
+fn describe_reads_well() {
+    let b = Blame {
+        kind: PolicyKind::Scp,
+        verdict: Verdict::Denies,
+        policy: Some("RegionLock".into()),
+        policy_id: Some("p-123".into()),
+        target: Some("ou-1".into()),
+        target_name: Some("Workloads".into()),
+        statement: Some("DenyOutsideRegions".into()),
+    };
+    assert_eq!(
+        b.describe(),
+        "service control policy `RegionLock` attached to Workloads (ou-1) statement `DenyOutsideRegions` denies it"
+    );
+}

@@ -1,0 +1,15 @@
+//! The pure core: no I/O, no AWS SDK, no terminal.
+
+pub mod catalog;
+pub mod check;
+pub mod cfn;
+pub mod condition;
+pub mod context;
+pub mod eval;
+pub mod facts;
+pub mod fuzzy;
+pub mod jets;
+pub mod pattern;
+pub mod policy;
+pub mod profile;
+pub mod variables;

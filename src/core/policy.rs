@@ -1,0 +1,447 @@
+//! The IAM policy document model, parsed from JSON as AWS accepts it.
+//!
+//! AWS is lenient in shape (a single statement object or an array, strings or arrays of strings,
+//! URL-encoded documents from `GetRolePolicy`) but strict in content. We accept every shape AWS
+//! accepts and reject what it rejects, naming the policy and the JSON path of the problem, so a
+//! malformed document can never silently evaluate as "no statements" and read as a deny or allow.
+
+use serde_json::Value;
+use std::fmt;
+
+use super::condition::Operator;
+
+/// A parsed policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub version: Option<String>,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        })
+    }
+}
+
+/// `Action` or `NotAction`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionClause {
+    Action(Vec<String>),
+    NotAction(Vec<String>),
+}
+
+/// `Resource` or `NotResource`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceClause {
+    Resource(Vec<String>),
+    NotResource(Vec<String>),
+}
+
+/// The principals of a `Principal`/`NotPrincipal` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principals {
+    /// `"*"`
+    Any,
+    /// `{"AWS": [...], "Service": [...], ...}`; keys as written.
+    ByType(Vec<(String, Vec<String>)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalClause {
+    Principal(Principals),
+    NotPrincipal(Principals),
+}
+
+/// One `operator: { key: values }` entry of a `Condition` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionClause {
+    /// The operator as written, e.g. `ForAnyValue:StringLikeIfExists`.
+    pub operator_text: String,
+    pub operator: Operator,
+    pub key: String,
+    /// Values as strings (JSON numbers and booleans are kept in their JSON text).
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Position in the policy's statement list, for explanations when there is no Sid.
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub principal: Option<PrincipalClause>,
+    pub action: ActionClause,
+    /// Absent in identity policies is invalid; SCPs may omit it (it then means `*`).
+    pub resource: Option<ResourceClause>,
+    pub conditions: Vec<ConditionClause>,
+    /// The statement's JSON, for showing it in reports.
+    pub source: Value,
+}
+
+impl Statement {
+    /// `Sid` when present, else `#index` (0-based), as shown in reports.
+    pub fn label(&self) -> String {
+        match &self.sid {
+            Some(sid) if !sid.is_empty() => sid.clone(),
+            _ => format!("#{}", self.index),
+        }
+    }
+}
+
+/// A policy document that could not be read. `path` is a JSON path such as
+/// `$.Statement[2].Condition.StringEquals`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy `{policy}` is malformed at {path}: {message}")]
+pub struct PolicyError {
+    pub policy: String,
+    pub path: String,
+    pub message: String,
+}
+
+impl Policy {
+    /// Parses a policy document from text: plain JSON, or URL-encoded JSON as IAM returns it.
+    /// `name` only labels errors.
+    pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
+        let err = |path: &str, message: String| PolicyError {
+            policy: name.to_string(),
+            path: path.to_string(),
+            message,
+        };
+        let trimmed = text.trim_start_matches('\u{feff}').trim();
+        let decoded;
+        let json_text = if trimmed.starts_with('{') {
+            trimmed
+        } else {
+            decoded = percent_encoding::percent_decode_str(trimmed)
+                .decode_utf8()
+                .map_err(|_| err("$", "the document is neither JSON nor URL-encoded JSON".into()))?
+                .replace('+', " ");
+            decoded.trim()
+        };
+        let value: Value = serde_json::from_str(json_text)
+            .map_err(|e| err("$", format!("not valid JSON ({e})")))?;
+        Self::from_value(name, &value)
+    }
+
+    /// Parses a policy document that is already JSON. A JSON string holding a document (as
+    /// `DescribePolicy` `Content` and some SDK outputs give it) is read as that document.
+    pub fn from_value(name: &str, value: &Value) -> Result<Policy, PolicyError> {
+        if let Value::String(s) = value {
+            return Self::parse(name, s);
+        }
+        let p = Parser { policy: name };
+        p.document(value)
+    }
+}
+
+struct Parser<'a> {
+    policy: &'a str,
+}
+
+impl Parser<'_> {
+    fn err(&self, path: &str, message: impl Into<String>) -> PolicyError {
+        PolicyError {
+            policy: self.policy.to_string(),
+            path: path.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn document(&self, value: &Value) -> Result<Policy, PolicyError> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| self.err("$", "a policy document must be a JSON object"))?;
+        let mut version = None;
+        let mut id = None;
+        let mut statements = Vec::new();
+        let mut saw_statement = false;
+        for (k, v) in obj {
+            match k.as_str() {
+                "Version" => {
+                    let s = v
+                        .as_str()
+                        .ok_or_else(|| self.err("$.Version", "must be a string"))?;
+                    if s != "2012-10-17" && s != "2008-10-17" {
+                        return Err(self.err(
+                            "$.Version",
+                            format!("`{s}` is not a policy language version (use `2012-10-17`)"),
+                        ));
+                    }
+                    version = Some(s.to_string());
+                }
+                "Id" => {
+                    id = Some(
+                        v.as_str()
+                            .ok_or_else(|| self.err("$.Id", "must be a string"))?
+                            .to_string(),
+                    );
+                }
+                "Statement" => {
+                    saw_statement = true;
+                    match v {
+                        Value::Array(items) => {
+                            for (i, item) in items.iter().enumerate() {
+                                statements.push(self.statement(i, item, &format!("$.Statement[{i}]"))?);
+                            }
+                        }
+                        Value::Object(_) => statements.push(self.statement(0, v, "$.Statement")?),
+                        _ => {
+                            return Err(self.err(
+                                "$.Statement",
+                                "must be a statement object or an array of them",
+                            ));
+                        }
+                    }
+                }
+                other => {
+                    return Err(self.err(
+                        &format!("$.{other}"),
+                        format!("unknown top-level element `{other}` (expected Version, Id, Statement)"),
+                    ));
+                }
+            }
+        }
+        if !saw_statement {
+            return Err(self.err("$", "the document has no `Statement`"));
+        }
+        Ok(Policy {
+            version,
+            id,
+            statements,
+        })
+    }
+
+    fn statement(&self, index: usize, value: &Value, path: &str) -> Result<Statement, PolicyError> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| self.err(path, "a statement must be a JSON object"))?;
+        let mut sid = None;
+        let mut effect = None;
+        let mut principal = None;
+        let mut action = None;
+        let mut resource = None;
+        let mut conditions = Vec::new();
+        for (k, v) in obj {
+            let here = format!("{path}.{k}");
+            match k.as_str() {
+                "Sid" => {
+                    sid = Some(
+                        v.as_str()
+                            .ok_or_else(|| self.err(&here, "must be a string"))?
+                            .to_string(),
+                    )
+                }
+                "Effect" => {
+                    effect = Some(match v.as_str() {
+                        Some("Allow") => Effect::Allow,
+                        Some("Deny") => Effect::Deny,
+                        _ => return Err(self.err(&here, "must be `Allow` or `Deny`")),
+                    })
+                }
+                "Action" | "NotAction" => {
+                    if action.is_some() {
+                        return Err(self.err(&here, "a statement has either Action or NotAction, not both"));
+                    }
+                    let list = self.string_list(v, &here)?;
+                    for (i, a) in list.iter().enumerate() {
+                        if a != "*" && !a.contains(':') {
+                            return Err(self.err(
+                                &format!("{here}[{i}]"),
+                                format!("`{a}` is not an action (expected `service:Action`, e.g. `s3:GetObject`)"),
+                            ));
+                        }
+                    }
+                    action = Some(if k == "Action" {
+                        ActionClause::Action(list)
+                    } else {
+                        ActionClause::NotAction(list)
+                    });
+                }
+                "Resource" | "NotResource" => {
+                    if resource.is_some() {
+                        return Err(self.err(&here, "a statement has either Resource or NotResource, not both"));
+                    }
+                    let list = self.string_list(v, &here)?;
+                    resource = Some(if k == "Resource" {
+                        ResourceClause::Resource(list)
+                    } else {
+                        ResourceClause::NotResource(list)
+                    });
+                }
+                "Principal" | "NotPrincipal" => {
+                    if principal.is_some() {
+                        return Err(self.err(&here, "a statement has either Principal or NotPrincipal, not both"));
+                    }
+                    let p = self.principals(v, &here)?;
+                    principal = Some(if k == "Principal" {
+                        PrincipalClause::Principal(p)
+                    } else {
+                        PrincipalClause::NotPrincipal(p)
+                    });
+                }
+                "Condition" => conditions = self.conditions(v, &here)?,
+                other => {
+                    return Err(self.err(
+                        &here,
+                        format!("unknown statement element `{other}`"),
+                    ));
+                }
+            }
+        }
+        let effect = effect.ok_or_else(|| self.err(path, "the statement has no `Effect`"))?;
+        let action = action.ok_or_else(|| self.err(path, "the statement has no `Action` or `NotAction`"))?;
+        Ok(Statement {
+            index,
+            sid,
+            effect,
+            principal,
+            action,
+            resource,
+            conditions,
+            source: value.clone(),
+        })
+    }
+
+    fn string_list(&self, v: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
+        match v {
+            Value::String(s) => Ok(vec![s.clone()]),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    item.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| self.err(&format!("{path}[{i}]"), "must be a string"))
+                })
+                .collect(),
+            _ => Err(self.err(path, "must be a string or an array of strings")),
+        }
+    }
+
+    fn principals(&self, v: &Value, path: &str) -> Result<Principals, PolicyError> {
+        match v {
+            Value::String(s) if s == "*" => Ok(Principals::Any),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, vals)| Ok((k.clone(), self.string_list(vals, &format!("{path}.{k}"))?)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Principals::ByType),
+            _ => Err(self.err(path, "must be `*` or an object such as {\"AWS\": [...]}")),
+        }
+    }
+
+    fn conditions(&self, v: &Value, path: &str) -> Result<Vec<ConditionClause>, PolicyError> {
+        let ops = v
+            .as_object()
+            .ok_or_else(|| self.err(path, "must be an object of operators"))?;
+        let mut out = Vec::new();
+        for (op_text, keys) in ops {
+            let op_path = format!("{path}.{op_text}");
+            let operator = Operator::parse(op_text).map_err(|m| self.err(&op_path, m))?;
+            let keys = keys
+                .as_object()
+                .ok_or_else(|| self.err(&op_path, "must be an object of condition keys"))?;
+            for (key, vals) in keys {
+                let key_path = format!("{op_path}.{key}");
+                let values = match vals {
+                    Value::Array(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| scalar(item).ok_or_else(|| {
+                            self.err(&format!("{key_path}[{i}]"), "must be a string, number or boolean")
+                        }))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![scalar(other).ok_or_else(|| {
+                        self.err(&key_path, "must be a string, number, boolean or an array of them")
+                    })?],
+                };
+                out.push(ConditionClause {
+                    operator_text: op_text.clone(),
+                    operator: operator.clone(),
+                    key: key.clone(),
+                    values,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_statement_object_and_strings() {
+        let p = Policy::parse(
+            "p",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+        )
+        .expect("valid");
+        assert_eq!(p.statements.len(), 1);
+        assert_eq!(p.statements[0].action, ActionClause::Action(vec!["s3:*".into()]));
+        assert_eq!(p.statements[0].label(), "#0");
+    }
+
+    #[test]
+    fn url_encoded_document() {
+        let enc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Sid%22%3A%22A%22%2C%22Effect%22%3A%22Deny%22%2C%22NotAction%22%3A%5B%22iam%3A*%22%5D%2C%22Resource%22%3A%22*%22%7D%5D%7D";
+        let p = Policy::parse("enc", enc).expect("valid");
+        assert_eq!(p.statements[0].effect, Effect::Deny);
+        assert_eq!(p.statements[0].label(), "A");
+        assert_eq!(p.statements[0].action, ActionClause::NotAction(vec!["iam:*".into()]));
+    }
+
+    #[test]
+    fn errors_name_policy_and_path() {
+        let e = Policy::parse(
+            "mine",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Maybe","Action":"s3:*"}]}"#,
+        )
+        .expect_err("bad effect");
+        assert_eq!(e.policy, "mine");
+        assert_eq!(e.path, "$.Statement[1].Effect");
+        let e = Policy::parse("x", r#"{"Statement":[{"Effect":"Allow","Action":"s3GetObject"}]}"#)
+            .expect_err("bad action");
+        assert_eq!(e.path, "$.Statement[0].Action[0]");
+        let e = Policy::parse("x", "not json").expect_err("garbage");
+        assert_eq!(e.path, "$");
+        let e = Policy::parse("x", r#"{"Version":"2012-10-17"}"#).expect_err("no statement");
+        assert!(e.message.contains("Statement"));
+        let e = Policy::parse("x", r#"{"Statement":[{"Effect":"Allow","Action":"a:b","Condition":{"StringEqualz":{"k":"v"}}}]}"#)
+            .expect_err("bad operator");
+        assert_eq!(e.path, "$.Statement[0].Condition.StringEqualz");
+    }
+
+    #[test]
+    fn condition_values_are_strings() {
+        let p = Policy::parse(
+            "c",
+            r#"{"Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false},"NumericLessThan":{"s3:max-keys":[10,"20"]}}}]}"#,
+        )
+        .expect("valid");
+        let c = &p.statements[0].conditions;
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].values, vec!["false"]);
+        assert_eq!(c[1].values, vec!["10", "20"]);
+    }
+}

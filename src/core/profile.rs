@@ -1,0 +1,442 @@
+//! Required-permission profiles: what a deploy role must be allowed to do, and why.
+//!
+//! A profile is data (`policies/profiles/*.yaml`, embedded): the inline policies Jets puts on
+//! the role with their defaults and config keys, the managed policies, and the concrete
+//! actions the deploy calls per service. Building a profile applies the user's config the way
+//! Jets does, then derives the actions to check from what the generated policies grant: a
+//! `service:*` grant cannot be simulated, so it stands for the service's known calls (or, with
+//! `exhaustive`, every action of the service in the catalog).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::catalog::catalog;
+use super::fuzzy;
+use super::jets::{self, GeneratedPolicy, Literal};
+use super::pattern::{action_matches, has_wildcard};
+
+const EMBEDDED: &[(&str, &str)] = &[
+    ("jets-remote", include_str!("../../policies/profiles/jets-remote.yaml")),
+    ("jets-ci", include_str!("../../policies/profiles/jets-ci.yaml")),
+];
+
+/// Services whose API is global: requests to them are made to us-east-1, so
+/// `aws:RequestedRegion` is `us-east-1` whatever region the deploy targets. Region-lock SCPs
+/// exempt them for that reason, and a check must use that region for them.
+pub const GLOBAL_SERVICES: &[&str] = &[
+    "iam",
+    "cloudfront",
+    "route53",
+    "waf",
+    "organizations",
+    "support",
+    "budgets",
+    "globalaccelerator",
+];
+
+/// The region `aws:RequestedRegion` takes for an action when the deploy targets `region`.
+pub fn requested_region<'a>(action: &str, region: &'a str) -> &'a str {
+    let service = action.split(':').next().unwrap_or("");
+    if GLOBAL_SERVICES.iter().any(|g| g.eq_ignore_ascii_case(service)) {
+        "us-east-1"
+    } else {
+        region
+    }
+}
+
+/// One inline policy of the role, as Jets builds it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySlot {
+    pub name: String,
+    pub key: String,
+    #[serde(default)]
+    pub default: Vec<String>,
+    /// `vpc`: only when a VPC config is set.
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedSlot {
+    pub key: String,
+    #[serde(default)]
+    pub default: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLocation {
+    pub file: String,
+    pub block: String,
+    /// Key prefix under `config.`, e.g. `codebuild.iam`.
+    pub prefix: String,
+}
+
+/// A profile as stored in `policies/profiles/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub title: String,
+    /// Where the role lives, for people.
+    pub role: String,
+    pub config: ConfigLocation,
+    pub policies: Vec<PolicySlot>,
+    pub managed_policies: Vec<ManagedSlot>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// service prefix → action name → reason.
+    pub calls: BTreeMap<String, BTreeMap<String, String>>,
+    /// managed policy name → `service:Action` → reason.
+    #[serde(default)]
+    pub managed_calls: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A profile name that is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("unknown profile `{name}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    Unknown {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("embedded profile `{name}` is broken: {message}")]
+    Broken { name: String, message: String },
+    #[error("`config.{key}`: {source}")]
+    Form {
+        key: String,
+        #[source]
+        source: jets::FormError,
+    },
+}
+
+static PROFILES: LazyLock<Vec<Result<Profile, ProfileError>>> = LazyLock::new(|| {
+    EMBEDDED
+        .iter()
+        .map(|(name, text)| {
+            serde_yaml::from_str::<Profile>(text).map_err(|e| ProfileError::Broken {
+                name: (*name).to_string(),
+                message: e.to_string(),
+            })
+        })
+        .collect()
+});
+
+/// The names of the bundled profiles.
+pub fn profile_names() -> Vec<&'static str> {
+    EMBEDDED.iter().map(|(n, _)| *n).collect()
+}
+
+/// Looks a bundled profile up by name.
+pub fn profile(name: &str) -> Result<&'static Profile, ProfileError> {
+    let idx = EMBEDDED.iter().position(|(n, _)| *n == name).ok_or_else(|| ProfileError::Unknown {
+        name: name.to_string(),
+        suggestion: fuzzy::closest(name, profile_names()).map(str::to_string),
+    })?;
+    match PROFILES.get(idx) {
+        Some(Ok(p)) => Ok(p),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err(ProfileError::Unknown {
+            name: name.to_string(),
+            suggestion: None,
+        }),
+    }
+}
+
+/// How far `service:*` grants are expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Expansion {
+    /// The deploy's known calls per service.
+    #[default]
+    KnownCalls,
+    /// Every action of the service in the action catalog.
+    Exhaustive,
+}
+
+/// What the user's project says, already read from its config.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInputs {
+    pub vpc: bool,
+    /// Config values by key relative to the profile's prefix (`policy`, `default_policy` …).
+    pub overrides: BTreeMap<String, Literal>,
+    pub expansion: Expansion,
+}
+
+/// One action the role must be allowed, with where it is granted and why it is needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequiredAction {
+    pub action: String,
+    /// An ARN, or `*` when the resource is not known in advance.
+    pub resource: String,
+    /// The grant that covers it in the generated role (`ec2:*`, a managed policy ARN).
+    pub grant: String,
+    /// The policy that holds the grant (`VpcPolicy`, `AmazonSSMReadOnlyAccess`).
+    pub policy: String,
+    pub reason: String,
+}
+
+/// The required permissions of one deploy role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequiredPermissions {
+    pub profile: String,
+    pub vpc: bool,
+    pub policies: Vec<GeneratedPolicy>,
+    pub managed_policy_arns: Vec<String>,
+    pub actions: Vec<RequiredAction>,
+    pub warnings: Vec<String>,
+}
+
+impl Profile {
+    /// Applies the inputs as Jets would and derives the actions to check.
+    pub fn build(&self, inputs: &ProfileInputs) -> Result<RequiredPermissions, ProfileError> {
+        let mut warnings = Vec::new();
+        for key in inputs.overrides.keys() {
+            let known = self.policies.iter().any(|p| &p.key == key)
+                || self.managed_policies.iter().any(|m| &m.key == key);
+            if !known {
+                let keys: Vec<&str> = self
+                    .policies
+                    .iter()
+                    .map(|p| p.key.as_str())
+                    .chain(self.managed_policies.iter().map(|m| m.key.as_str()))
+                    .collect();
+                let hint = fuzzy::closest(key, keys.iter().copied())
+                    .map(|s| format!(" (did you mean `config.{}.{s}`?)", self.config.prefix))
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "`config.{}.{key}` is not a Jets setting and was ignored{hint}",
+                    self.config.prefix
+                ));
+            }
+        }
+
+        let mut policies = Vec::new();
+        for slot in &self.policies {
+            if slot.when.as_deref() == Some("vpc") && !inputs.vpc {
+                let grants_anyway = match inputs.overrides.get(&slot.key) {
+                    Some(v) => !is_empty_literal(v),
+                    None => !slot.default.is_empty(),
+                };
+                if grants_anyway {
+                    warnings.push(format!(
+                        "no VPC config is set, so `{}` is not required; Jets 6 still grants it unless `config.{}.{} = []`",
+                        slot.name, self.config.prefix, slot.key
+                    ));
+                }
+                continue;
+            }
+            let value = match inputs.overrides.get(&slot.key) {
+                Some(v) => {
+                    if slot.key.starts_with("default_") {
+                        self.warn_dropped_defaults(slot, v, &mut warnings);
+                    }
+                    v.clone()
+                }
+                None => Literal::Array(slot.default.iter().cloned().map(Literal::Str).collect()),
+            };
+            let (generated, form_warnings) =
+                jets::standardize(&slot.name, &value).map_err(|source| ProfileError::Form {
+                    key: format!("{}.{}", self.config.prefix, slot.key),
+                    source,
+                })?;
+            warnings.extend(form_warnings);
+            policies.extend(generated);
+        }
+
+        let mut managed_policy_arns: Vec<String> = Vec::new();
+        for slot in &self.managed_policies {
+            let arns = match inputs.overrides.get(&slot.key) {
+                Some(v) => jets::managed_policy_arns(v),
+                None => slot.default.iter().map(|n| jets::managed_policy_arn(n)).collect(),
+            };
+            for arn in arns {
+                if !managed_policy_arns.contains(&arn) {
+                    managed_policy_arns.push(arn);
+                }
+            }
+        }
+
+        let mut actions = Vec::new();
+        for p in &policies {
+            self.actions_of_policy(p, inputs.expansion, &mut actions, &mut warnings);
+        }
+        for arn in &managed_policy_arns {
+            let name = arn.rsplit('/').next().unwrap_or(arn);
+            if let Some(calls) = self.managed_calls.get(name) {
+                for (action, reason) in calls {
+                    push_unique(
+                        &mut actions,
+                        RequiredAction {
+                            action: action.clone(),
+                            resource: "*".into(),
+                            grant: arn.clone(),
+                            policy: name.to_string(),
+                            reason: reason.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(RequiredPermissions {
+            profile: self.name.clone(),
+            vpc: inputs.vpc,
+            policies,
+            managed_policy_arns,
+            actions,
+            warnings,
+        })
+    }
+
+    fn warn_dropped_defaults(&self, slot: &PolicySlot, value: &Literal, warnings: &mut Vec<String>) {
+        let given = value.to_json().to_string().to_ascii_lowercase();
+        let dropped: Vec<&str> = slot
+            .default
+            .iter()
+            .map(String::as_str)
+            .filter(|d| {
+                let svc = d.split(':').next().unwrap_or(d).to_ascii_lowercase();
+                !given.contains(&format!("\"{svc}\"")) && !given.contains(&format!("\"{svc}:"))
+            })
+            .collect();
+        if !dropped.is_empty() {
+            warnings.push(format!(
+                "`config.{}.{}` replaces the defaults and drops {}: the deploy fails if the app uses them",
+                self.config.prefix,
+                slot.key,
+                dropped.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+
+    fn actions_of_policy(
+        &self,
+        p: &GeneratedPolicy,
+        expansion: Expansion,
+        out: &mut Vec<RequiredAction>,
+        warnings: &mut Vec<String>,
+    ) {
+        let statements = match &p.document["Statement"] {
+            Value::Array(items) => items.clone(),
+            Value::Object(_) => vec![p.document["Statement"].clone()],
+            _ => Vec::new(),
+        };
+        for st in statements {
+            if st["Effect"].as_str() != Some("Allow") {
+                continue;
+            }
+            if st.get("NotAction").is_some() {
+                warnings.push(format!(
+                    "`{}` has a NotAction statement: its grants are not expanded into required actions",
+                    p.name
+                ));
+                continue;
+            }
+            let resource = match &st["Resource"] {
+                Value::String(r) => r.clone(),
+                _ => "*".to_string(),
+            };
+            let grants: Vec<String> = match &st["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                _ => Vec::new(),
+            };
+            for grant in grants {
+                self.actions_of_grant(&grant, &resource, &p.name, expansion, out, warnings);
+            }
+        }
+    }
+
+    fn actions_of_grant(
+        &self,
+        grant: &str,
+        resource: &str,
+        policy: &str,
+        expansion: Expansion,
+        out: &mut Vec<RequiredAction>,
+        warnings: &mut Vec<String>,
+    ) {
+        let cat = catalog();
+        if let Err(e) = cat.check(grant) {
+            warnings.push(format!("`{policy}`: {e}"));
+            return;
+        }
+        let service = grant.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let known = self.calls.get(&service);
+        let reason_for = |action: &str| -> Option<String> {
+            let name = action.split(':').nth(1)?;
+            known?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, r)| r.clone())
+        };
+        let mut push = |action: String, reason: String| {
+            push_unique(
+                out,
+                RequiredAction {
+                    action,
+                    resource: resource.to_string(),
+                    grant: grant.to_string(),
+                    policy: policy.to_string(),
+                    reason,
+                },
+            )
+        };
+        if !has_wildcard(grant) {
+            let action = cat.canonical(grant).unwrap_or_else(|| grant.to_string());
+            let reason = reason_for(&action).unwrap_or_else(|| format!("granted explicitly in `{policy}`"));
+            push(action, reason);
+            return;
+        }
+        let known_matches: Vec<(String, String)> = known
+            .map(|calls| {
+                calls
+                    .iter()
+                    .map(|(name, reason)| (format!("{service}:{name}"), reason.clone()))
+                    .filter(|(a, _)| action_matches(grant, a))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if expansion == Expansion::KnownCalls && !known_matches.is_empty() {
+            for (a, r) in known_matches {
+                let action = cat.canonical(&a).unwrap_or(a);
+                push(action, r);
+            }
+            return;
+        }
+        let expanded = cat.expand(grant);
+        if expansion == Expansion::KnownCalls {
+            warnings.push(format!(
+                "`{grant}` in `{policy}`: no known deploy calls for `{service}`, so all {} matching actions are checked",
+                expanded.len()
+            ));
+        }
+        for a in expanded {
+            let reason = reason_for(&a).unwrap_or_else(|| format!("covered by `{grant}` in `{policy}`"));
+            push(a, reason);
+        }
+    }
+}
+
+fn push_unique(out: &mut Vec<RequiredAction>, action: RequiredAction) {
+    if !out
+        .iter()
+        .any(|a| a.action.eq_ignore_ascii_case(&action.action) && a.resource == action.resource)
+    {
+        out.push(action);
+    }
+}
+
+fn is_empty_literal(v: &Literal) -> bool {
+    match v {
+        Literal::Nil => true,
+        Literal::Array(items) => items.iter().all(is_empty_literal),
+        Literal::Str(s) => s.is_empty(),
+        Literal::Hash(pairs) => pairs.is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

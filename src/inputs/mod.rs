@@ -1,0 +1,9 @@
+//! Readers for the files people have, turning them into core facts.
+
+pub mod access_denied;
+pub mod auth_details;
+pub mod jets_config;
+pub mod organization;
+pub mod ruby;
+pub mod simulate;
+pub mod template;

@@ -1,0 +1,610 @@
+//! Reads `config.<path> = <value>` assignments out of Jets' Ruby config files.
+//!
+//! Jets config files are Ruby programs, and the only fully faithful way to know a value is to
+//! run them. iam-doctor never runs user code: it parses the file with prism (Ruby's own parser),
+//! takes what is written out literally, and reports everything else (interpolation, method calls,
+//! `ENV` lookups, variables) as [`NotLiteral`] with the line and the source text, so the caller
+//! can say exactly what it could not take into account instead of guessing.
+//!
+//! Jets evaluates `Jets.<scope>.configure do ... end` blocks with `instance_eval` and defines
+//! `config` as `self`, so `config.a.b = v`, `c.a.b = v` in `configure do |c|`, `self.a.b = v` and
+//! a bare `a.b = v` inside the block all write the same setting; all of them are recognised.
+
+use ruby_prism::{
+    CallAndWriteNode, CallNode, CallOperatorWriteNode, CallOrWriteNode, CaseMatchNode, CaseNode,
+    DefNode, ForNode, IfNode, LambdaNode, Location, Node, OrNode, RescueNode, UnlessNode,
+    UntilNode, Visit, WhileNode,
+};
+
+use crate::core::jets::Literal;
+
+/// Deeper literals than this are reported as not literal rather than walked, so that a
+/// pathological file cannot exhaust the stack.
+const MAX_LITERAL_DEPTH: usize = 64;
+
+/// Deeper syntax trees than this are not searched for assignments, for the same reason.
+const MAX_TREE_DEPTH: usize = 512;
+
+/// The longest snippet quoted back to the user, in characters.
+const SNIPPET_CHARS: usize = 60;
+
+/// How an assignment changes the setting, because `<<` and `+=` build on the current value
+/// (which may be Jets' default) while `=` replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignOp {
+    /// `config.x = value`: replaces the current value.
+    Set,
+    /// `config.x << v`, `config.x += [..]`, `config.x.push(..)`, `config.x.concat([..])`: the
+    /// value is an array of items added at the end of the current value.
+    Append,
+    /// Any other operator (`-=`, `||=`, `&&=`, `+=` with a non-array value, ...), written as in
+    /// the source: its effect depends on the current value.
+    Other(String),
+}
+
+/// A part of a value that is not a literal, quoted back to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotLiteral {
+    /// The 1-based line where the non-literal part starts.
+    pub line: usize,
+    /// Its source text on one line, shortened to about 60 characters.
+    pub snippet: String,
+}
+
+/// One write to a config setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// The setting's path without the `config.` prefix, e.g. `codebuild.iam.policy`.
+    pub key: String,
+    /// The 1-based line of the assignment.
+    pub line: usize,
+    /// The value, or the first part of it that is not a literal.
+    pub value: Result<Literal, NotLiteral>,
+    pub op: AssignOp,
+    /// The `X` of the enclosing `Jets.X.configure` block (`bootstrap`, `deploy`, `project`,
+    /// `application`). Jets keeps one config object per scope, so the same key set in the wrong
+    /// block does not reach the setting the user meant.
+    pub scope: Option<String>,
+    /// Inside `if`/`unless`/`case`/a loop/`rescue`/`&&`/`||`/a method or lambda body: whether it
+    /// runs depends on code that is not evaluated.
+    pub conditional: bool,
+}
+
+/// The file is not valid Ruby; Jets itself would fail to load it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct RubySyntaxError {
+    /// The 1-based line of the first error.
+    pub line: usize,
+    /// Prism's message for the first error.
+    pub message: String,
+}
+
+/// Every write to a `config` setting in `source`, in source order.
+///
+/// # Errors
+/// A [`RubySyntaxError`] for the first syntax error, since a file Ruby cannot parse is not one
+/// Jets can load, and whatever prism recovers from it would be a guess.
+pub fn assignments(source: &str) -> Result<Vec<Assignment>, RubySyntaxError> {
+    let result = ruby_prism::parse(source.as_bytes());
+    if let Some(error) = result.errors().next() {
+        let location = error.location();
+        return Err(RubySyntaxError {
+            line: line_of(&location),
+            message: String::from_utf8_lossy(error.message()).into_owned(),
+        });
+    }
+    let mut collector = Collector::default();
+    collector.visit(&result.node());
+    Ok(collector.found)
+}
+
+#[derive(Default)]
+struct Collector {
+    found: Vec<Assignment>,
+    /// Names of `configure do |c|` block parameters in scope.
+    aliases: Vec<Vec<u8>>,
+    /// Enclosing `configure` blocks, innermost last: the `X` of `Jets.X.configure`, if any.
+    scopes: Vec<Option<String>>,
+    conditional: usize,
+    depth: usize,
+}
+
+impl Collector {
+    fn push(
+        &mut self,
+        key: Vec<String>,
+        location: &Location<'_>,
+        value: Result<Literal, NotLiteral>,
+        op: AssignOp,
+    ) {
+        if key.is_empty() {
+            return;
+        }
+        self.found.push(Assignment {
+            key: key.join("."),
+            line: line_of(location),
+            value,
+            op,
+            scope: self.scopes.iter().rev().find_map(Clone::clone),
+            conditional: self.conditional > 0,
+        });
+    }
+
+    /// The setting path a receiver chain names (`config.a.b` → `[a, b]`), or `None` when the
+    /// chain does not start at the config object.
+    fn chain(&self, node: &Node<'_>) -> Option<Vec<String>> {
+        self.chain_at(node, 0)
+    }
+
+    fn chain_at(&self, node: &Node<'_>, depth: usize) -> Option<Vec<String>> {
+        if depth > MAX_LITERAL_DEPTH {
+            return None;
+        }
+        if let Some(local) = node.as_local_variable_read_node() {
+            let name = local.name().as_slice();
+            return (name == b"config" || self.aliases.iter().any(|a| a == name)).then(Vec::new);
+        }
+        if node.as_self_node().is_some() {
+            return (!self.scopes.is_empty()).then(Vec::new);
+        }
+        let call = node.as_call_node()?;
+        if call.block().is_some() {
+            return None;
+        }
+        let name = call.name().as_slice();
+        let args: Vec<Node<'_>> = call
+            .arguments()
+            .map(|a| a.arguments().iter().collect())
+            .unwrap_or_default();
+        let Some(receiver) = call.receiver() else {
+            if !args.is_empty() {
+                return None;
+            }
+            if name == b"config" {
+                return Some(Vec::new());
+            }
+            // Inside `configure`, `self` is the config object, so a bare method name is a setting.
+            let bare = !self.scopes.is_empty() && call.opening_loc().is_none();
+            return (bare && is_identifier(name)).then(|| vec![text(name)]);
+        };
+        let segment = match (name, args.as_slice()) {
+            (b"[]", [index]) => match literal(index, 0) {
+                Ok(Literal::Sym(s) | Literal::Str(s)) => s,
+                _ => return None,
+            },
+            (_, []) if is_identifier(name) => text(name),
+            _ => return None,
+        };
+        let mut path = self.chain_at(&receiver, depth + 1)?;
+        path.push(segment);
+        Some(path)
+    }
+
+    /// Records `call` when it writes a setting; returns whether it did.
+    fn record_call(&mut self, call: &CallNode<'_>) -> bool {
+        let Some(receiver) = call.receiver() else {
+            return false;
+        };
+        let name = call.name().as_slice();
+        let args: Vec<Node<'_>> = call
+            .arguments()
+            .map(|a| a.arguments().iter().collect())
+            .unwrap_or_default();
+        let location = call.location();
+        if call.is_attribute_write() || name == b"[]=" {
+            let (segment, value) = match (name, args.as_slice()) {
+                (b"[]=", [index, value]) => match literal(index, 0) {
+                    Ok(Literal::Sym(s) | Literal::Str(s)) => (s, value),
+                    _ => return false,
+                },
+                ([.., b'='], [value]) => (text(&name[..name.len() - 1]), value),
+                _ => return false,
+            };
+            let Some(mut key) = self.chain(&receiver) else {
+                return false;
+            };
+            key.push(segment);
+            self.push(key, &location, literal(value, 0), AssignOp::Set);
+            return true;
+        }
+        if call.block().is_some() {
+            return false;
+        }
+        match name {
+            b"<<" => {
+                let [first] = args.as_slice() else {
+                    return false;
+                };
+                // `config.x << a << b` nests: the innermost receiver is the setting.
+                let mut items = vec![literal(first, 0)];
+                let mut base = receiver;
+                while let Some(inner) = base.as_call_node() {
+                    let inner_args: Vec<Node<'_>> = inner
+                        .arguments()
+                        .map(|a| a.arguments().iter().collect())
+                        .unwrap_or_default();
+                    match (inner.name().as_slice(), inner.receiver(), inner_args.as_slice()) {
+                        (b"<<", Some(next), [arg]) if inner.block().is_none() => {
+                            items.push(literal(arg, 0));
+                            base = next;
+                        }
+                        _ => break,
+                    }
+                }
+                let Some(key) = self.chain(&base) else {
+                    return false;
+                };
+                items.reverse();
+                let value = items.into_iter().collect::<Result<Vec<_>, _>>();
+                self.push(key, &location, value.map(Literal::Array), AssignOp::Append);
+                true
+            }
+            b"push" | b"append" if !args.is_empty() => {
+                let Some(key) = self.chain(&receiver) else {
+                    return false;
+                };
+                let value = args
+                    .iter()
+                    .map(|a| literal(a, 0))
+                    .collect::<Result<Vec<_>, _>>();
+                self.push(key, &location, value.map(Literal::Array), AssignOp::Append);
+                true
+            }
+            b"concat" if !args.is_empty() => {
+                let Some(key) = self.chain(&receiver) else {
+                    return false;
+                };
+                let mut items = Vec::new();
+                let mut value = Ok(());
+                for arg in &args {
+                    match literal(arg, 0) {
+                        Ok(Literal::Array(more)) => items.extend(more),
+                        Ok(_) => {
+                            value = Err(not_literal(arg));
+                            break;
+                        }
+                        Err(e) => {
+                            value = Err(e);
+                            break;
+                        }
+                    }
+                }
+                let value = value.map(|()| Literal::Array(items));
+                self.push(key, &location, value, AssignOp::Append);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records an operator write (`config.x += v`, `||=`, `&&=`); returns whether it did.
+    fn record_op_write(
+        &mut self,
+        receiver: Option<Node<'_>>,
+        read_name: &[u8],
+        operator: &str,
+        value: &Node<'_>,
+        location: &Location<'_>,
+    ) -> bool {
+        let Some(mut key) = receiver.and_then(|r| self.chain(&r)) else {
+            return false;
+        };
+        key.push(text(read_name));
+        let value = literal(value, 0);
+        let op = match (operator, &value) {
+            ("+=", Ok(Literal::Array(_)) | Err(_)) => AssignOp::Append,
+            _ => AssignOp::Other(operator.to_owned()),
+        };
+        self.push(key, location, value, op);
+        true
+    }
+
+    fn conditionally(&mut self, visit: impl FnOnce(&mut Self)) {
+        self.conditional += 1;
+        visit(self);
+        self.conditional -= 1;
+    }
+
+    /// For a `X.configure do |c| ... end` call: the scope name (`X` when the receiver is
+    /// `Jets.X`) and the block parameter that names the config object.
+    fn configure_block(call: &CallNode<'_>) -> Option<(Option<String>, Option<Vec<u8>>)> {
+        if call.name().as_slice() != b"configure" {
+            return None;
+        }
+        let block = call.block()?.as_block_node()?;
+        let scope = call.receiver().and_then(|r| {
+            let jets_x = r.as_call_node()?;
+            let jets = jets_x.receiver()?.as_constant_read_node()?;
+            (jets.name().as_slice() == b"Jets").then(|| text(jets_x.name().as_slice()))
+        });
+        let param = block
+            .parameters()
+            .and_then(|p| p.as_block_parameters_node())
+            .and_then(|p| p.parameters())
+            .and_then(|p| p.requireds().first())
+            .and_then(|p| p.as_required_parameter_node())
+            .map(|p| p.name().as_slice().to_vec());
+        Some((scope, param))
+    }
+}
+
+impl<'pr> Visit<'pr> for Collector {
+    fn visit_branch_node_enter(&mut self, _node: Node<'pr>) {
+        self.depth += 1;
+    }
+
+    fn visit_branch_node_leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn visit_call_node(&mut self, node: &CallNode<'pr>) {
+        if self.depth > MAX_TREE_DEPTH || self.record_call(node) {
+            return;
+        }
+        if let Some((scope, param)) = Self::configure_block(node) {
+            let has_param = param.is_some();
+            self.scopes.push(scope);
+            if let Some(param) = param {
+                self.aliases.push(param);
+            }
+            ruby_prism::visit_call_node(self, node);
+            if has_param {
+                self.aliases.pop();
+            }
+            self.scopes.pop();
+            return;
+        }
+        ruby_prism::visit_call_node(self, node);
+    }
+
+    fn visit_call_operator_write_node(&mut self, node: &CallOperatorWriteNode<'pr>) {
+        let operator = format!("{}=", text(node.binary_operator().as_slice()));
+        let location = node.location();
+        if self.depth > MAX_TREE_DEPTH
+            || self.record_op_write(
+                node.receiver(),
+                node.read_name().as_slice(),
+                &operator,
+                &node.value(),
+                &location,
+            )
+        {
+            return;
+        }
+        ruby_prism::visit_call_operator_write_node(self, node);
+    }
+
+    fn visit_call_or_write_node(&mut self, node: &CallOrWriteNode<'pr>) {
+        let location = node.location();
+        if self.depth > MAX_TREE_DEPTH
+            || self.record_op_write(
+                node.receiver(),
+                node.read_name().as_slice(),
+                "||=",
+                &node.value(),
+                &location,
+            )
+        {
+            return;
+        }
+        ruby_prism::visit_call_or_write_node(self, node);
+    }
+
+    fn visit_call_and_write_node(&mut self, node: &CallAndWriteNode<'pr>) {
+        let location = node.location();
+        if self.depth > MAX_TREE_DEPTH
+            || self.record_op_write(
+                node.receiver(),
+                node.read_name().as_slice(),
+                "&&=",
+                &node.value(),
+                &location,
+            )
+        {
+            return;
+        }
+        ruby_prism::visit_call_and_write_node(self, node);
+    }
+
+    fn visit_if_node(&mut self, node: &IfNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_if_node(s, node));
+    }
+
+    fn visit_unless_node(&mut self, node: &UnlessNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_unless_node(s, node));
+    }
+
+    fn visit_case_node(&mut self, node: &CaseNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_case_node(s, node));
+    }
+
+    fn visit_case_match_node(&mut self, node: &CaseMatchNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_case_match_node(s, node));
+    }
+
+    fn visit_while_node(&mut self, node: &WhileNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_while_node(s, node));
+    }
+
+    fn visit_until_node(&mut self, node: &UntilNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_until_node(s, node));
+    }
+
+    fn visit_for_node(&mut self, node: &ForNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_for_node(s, node));
+    }
+
+    fn visit_and_node(&mut self, node: &ruby_prism::AndNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_and_node(s, node));
+    }
+
+    fn visit_or_node(&mut self, node: &OrNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_or_node(s, node));
+    }
+
+    fn visit_rescue_node(&mut self, node: &RescueNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_rescue_node(s, node));
+    }
+
+    fn visit_def_node(&mut self, node: &DefNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_def_node(s, node));
+    }
+
+    fn visit_lambda_node(&mut self, node: &LambdaNode<'pr>) {
+        self.conditionally(|s| ruby_prism::visit_lambda_node(s, node));
+    }
+}
+
+/// The value of `node` when it is written out literally.
+fn literal(node: &Node<'_>, depth: usize) -> Result<Literal, NotLiteral> {
+    if depth > MAX_LITERAL_DEPTH {
+        return Err(not_literal(node));
+    }
+    let next = depth + 1;
+    match node {
+        Node::NilNode { .. } => Ok(Literal::Nil),
+        Node::TrueNode { .. } => Ok(Literal::Bool(true)),
+        Node::FalseNode { .. } => Ok(Literal::Bool(false)),
+        Node::IntegerNode { .. } => node
+            .as_integer_node()
+            .and_then(|i| integer(&i.value()))
+            .map(Literal::Int)
+            .ok_or_else(|| not_literal(node)),
+        Node::FloatNode { .. } => node
+            .as_float_node()
+            .map(|f| Literal::Float(f.value()))
+            .ok_or_else(|| not_literal(node)),
+        Node::StringNode { .. } => node
+            .as_string_node()
+            .map(|s| Literal::Str(text(s.unescaped())))
+            .ok_or_else(|| not_literal(node)),
+        Node::SymbolNode { .. } => node
+            .as_symbol_node()
+            .map(|s| Literal::Sym(text(s.unescaped())))
+            .ok_or_else(|| not_literal(node)),
+        // Adjacent literals (`"a" "b"`) parse as an interpolated string of plain parts.
+        Node::InterpolatedStringNode { .. } => {
+            let parts = node
+                .as_interpolated_string_node()
+                .ok_or_else(|| not_literal(node))?
+                .parts();
+            let mut joined = String::new();
+            for part in &parts {
+                match literal(&part, next) {
+                    Ok(Literal::Str(s)) => joined.push_str(&s),
+                    _ => return Err(not_literal(node)),
+                }
+            }
+            Ok(Literal::Str(joined))
+        }
+        Node::ArrayNode { .. } => {
+            let array = node.as_array_node().ok_or_else(|| not_literal(node))?;
+            array
+                .elements()
+                .iter()
+                .map(|e| literal(&e, next))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Literal::Array)
+        }
+        Node::HashNode { .. } => {
+            let hash = node.as_hash_node().ok_or_else(|| not_literal(node))?;
+            hash_pairs(hash.elements().iter(), next)
+        }
+        // `[Action: "s3:*"]` is an array holding one hash written without braces.
+        Node::KeywordHashNode { .. } => {
+            let hash = node.as_keyword_hash_node().ok_or_else(|| not_literal(node))?;
+            hash_pairs(hash.elements().iter(), next)
+        }
+        Node::ParenthesesNode { .. } => {
+            let body = node
+                .as_parentheses_node()
+                .and_then(|p| p.body())
+                .and_then(|b| b.as_statements_node())
+                .ok_or_else(|| not_literal(node))?
+                .body();
+            match (body.len(), body.first()) {
+                (1, Some(only)) => literal(&only, next),
+                _ => Err(not_literal(node)),
+            }
+        }
+        // `%w[...].freeze` is still the literal.
+        Node::CallNode { .. } => {
+            let call = node.as_call_node().ok_or_else(|| not_literal(node))?;
+            match (call.name().as_slice(), call.receiver()) {
+                (b"freeze", Some(receiver))
+                    if call.arguments().is_none() && call.block().is_none() =>
+                {
+                    literal(&receiver, next)
+                }
+                _ => Err(not_literal(node)),
+            }
+        }
+        _ => Err(not_literal(node)),
+    }
+}
+
+fn hash_pairs<'pr>(
+    elements: impl Iterator<Item = Node<'pr>>,
+    depth: usize,
+) -> Result<Literal, NotLiteral> {
+    let mut pairs = Vec::new();
+    for element in elements {
+        let Some(assoc) = element.as_assoc_node() else {
+            return Err(not_literal(&element));
+        };
+        pairs.push((literal(&assoc.key(), depth)?, literal(&assoc.value(), depth)?));
+    }
+    Ok(Literal::Hash(pairs))
+}
+
+fn integer(value: &ruby_prism::Integer<'_>) -> Option<i64> {
+    let (negative, digits) = value.to_u32_digits();
+    if digits.len() > 2 {
+        return None;
+    }
+    let magnitude = digits
+        .iter()
+        .rev()
+        .fold(0i128, |acc, d| (acc << 32) | i128::from(*d));
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
+}
+
+fn not_literal(node: &Node<'_>) -> NotLiteral {
+    let location = node.location();
+    NotLiteral {
+        line: line_of(&location),
+        snippet: snippet(location.as_slice()),
+    }
+}
+
+/// The source text on one line (whitespace runs collapsed) and at most [`SNIPPET_CHARS`] long.
+fn snippet(source: &[u8]) -> String {
+    let one_line = String::from_utf8_lossy(source)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if one_line.chars().count() <= SNIPPET_CHARS {
+        return one_line;
+    }
+    let mut short: String = one_line.chars().take(SNIPPET_CHARS - 3).collect();
+    short.push_str("...");
+    short
+}
+
+fn line_of(location: &Location<'_>) -> usize {
+    usize::try_from(location.start_line()).unwrap_or(1)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A plain method name: setting names are never operators, predicates or bang methods.
+fn is_identifier(name: &[u8]) -> bool {
+    name.first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c >= 0x80)
+        && name
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c >= 0x80)
+}
