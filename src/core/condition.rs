@@ -241,11 +241,12 @@ pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutc
 
     if op.base == BaseOperator::Null {
         let is_null = entry.is_none_or(|e| e.values.is_empty());
-        let matched = clause
-            .values
-            .iter()
-            .any(|v| parse_bool(v) == Some(is_null));
-        let missing_keys = if entry.is_none() { absent() } else { Vec::new() };
+        let matched = clause.values.iter().any(|v| parse_bool(v) == Some(is_null));
+        let missing_keys = if entry.is_none() {
+            absent()
+        } else {
+            Vec::new()
+        };
         return ConditionOutcome {
             matched,
             missing_keys,
@@ -405,16 +406,19 @@ impl Tester {
             B::NumericEquals | B::NumericNotEquals => {
                 Tester::Numeric(Comparison::Equal, parse_all(values, Decimal::parse)?)
             }
-            B::NumericLessThan => Tester::Numeric(Comparison::Less, parse_all(values, Decimal::parse)?),
+            B::NumericLessThan => {
+                Tester::Numeric(Comparison::Less, parse_all(values, Decimal::parse)?)
+            }
             B::NumericLessThanEquals => {
                 Tester::Numeric(Comparison::LessOrEqual, parse_all(values, Decimal::parse)?)
             }
             B::NumericGreaterThan => {
                 Tester::Numeric(Comparison::Greater, parse_all(values, Decimal::parse)?)
             }
-            B::NumericGreaterThanEquals => {
-                Tester::Numeric(Comparison::GreaterOrEqual, parse_all(values, Decimal::parse)?)
-            }
+            B::NumericGreaterThanEquals => Tester::Numeric(
+                Comparison::GreaterOrEqual,
+                parse_all(values, Decimal::parse)?,
+            ),
             B::DateEquals | B::DateNotEquals => {
                 Tester::Date(Comparison::Equal, parse_all(values, parse_date)?)
             }
@@ -451,7 +455,7 @@ impl Tester {
             Tester::Exact(ps) => ps.iter().any(|p| p == value),
             Tester::IgnoreCase(ps) => {
                 let value = value.to_lowercase();
-                ps.iter().any(|p| *p == value)
+                ps.contains(&value)
             }
             Tester::Like(ps) => ps
                 .iter()
@@ -482,9 +486,9 @@ impl Tester {
                     return Err(TypeError);
                 }
                 ps.iter().any(|p| {
-                    p.iter()
-                        .zip(&parts)
-                        .all(|(pattern, part)| variables::segments_match(pattern, part, Case::Sensitive))
+                    p.iter().zip(&parts).all(|(pattern, part)| {
+                        variables::segments_match(pattern, part, Case::Sensitive)
+                    })
                 })
             }
         })
@@ -632,7 +636,9 @@ impl Cidr {
         let prefix_len = |max: u32| -> Option<u32> {
             match prefix {
                 None => Some(max),
-                Some(p) if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(p)
+                    if !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     p.parse::<u32>().ok().filter(|n| *n <= max)
                 }
                 Some(_) => None,
@@ -665,5 +671,1402 @@ impl Cidr {
             (Cidr::V6 { network, mask }, IpAddr::V6(a)) => u128::from(a) & mask == network,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clause(op: &str, key: &str, values: &[&str]) -> ConditionClause {
+        ConditionClause {
+            operator_text: op.to_string(),
+            operator: Operator::parse(op).expect("known operator"),
+            key: key.to_string(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    fn one(key: &str, value: &str) -> Context {
+        Context::new().with(key, value)
+    }
+
+    fn multi(key: &str, values: &[&str]) -> Context {
+        let mut c = Context::new();
+        c.set_multi(key, values.iter().map(|v| v.to_string()).collect());
+        c
+    }
+
+    fn eval(op: &str, key: &str, values: &[&str], ctx: &Context) -> bool {
+        evaluate_all(&[clause(op, key, values)], ctx).matched
+    }
+
+    // ---- operator table ----
+
+    #[test]
+    fn negated_operators_are_the_eight_aws_lists() {
+        let negated: Vec<&str> = BaseOperator::ALL
+            .iter()
+            .filter(|b| b.is_negated())
+            .map(|b| b.name())
+            .collect();
+        assert_eq!(
+            negated,
+            [
+                "StringNotEquals",
+                "StringNotEqualsIgnoreCase",
+                "StringNotLike",
+                "NumericNotEquals",
+                "DateNotEquals",
+                "NotIpAddress",
+                "ArnNotEquals",
+                "ArnNotLike"
+            ]
+        );
+    }
+
+    #[test]
+    fn absent_key_for_every_operator_and_if_exists() {
+        let empty = Context::new();
+        for base in BaseOperator::ALL {
+            if base == BaseOperator::Null {
+                continue;
+            }
+            let name = base.name();
+            let plain = evaluate_all(&[clause(name, "aws:Missing", &["1"])], &empty);
+            assert_eq!(plain.matched, base.is_negated(), "{name}");
+            assert_eq!(
+                plain.missing_keys,
+                vec!["aws:Missing".to_string()],
+                "{name}"
+            );
+            let if_exists = format!("{name}IfExists");
+            let o = evaluate_all(&[clause(&if_exists, "aws:Missing", &["1"])], &empty);
+            assert!(o.matched, "{if_exists}");
+            assert_eq!(
+                o.missing_keys,
+                vec!["aws:Missing".to_string()],
+                "{if_exists}"
+            );
+        }
+    }
+
+    #[test]
+    fn if_exists_compares_when_present() {
+        let c = one("aws:RequestedRegion", "eu-west-1");
+        assert!(eval(
+            "StringEqualsIfExists",
+            "aws:RequestedRegion",
+            &["eu-west-1"],
+            &c
+        ));
+        assert!(!eval(
+            "StringEqualsIfExists",
+            "aws:RequestedRegion",
+            &["us-east-1"],
+            &c
+        ));
+        assert!(!eval(
+            "StringNotEqualsIfExists",
+            "aws:RequestedRegion",
+            &["eu-west-1"],
+            &c
+        ));
+        assert!(!eval(
+            "NumericLessThanIfExists",
+            "aws:RequestedRegion",
+            &["5"],
+            &c
+        ));
+    }
+
+    // ---- strings ----
+
+    #[test]
+    fn string_equals_is_case_sensitive_and_ors_values() {
+        let c = one("aws:PrincipalTag/team", "Blue");
+        assert!(eval("StringEquals", "aws:PrincipalTag/team", &["Blue"], &c));
+        assert!(!eval(
+            "StringEquals",
+            "aws:PrincipalTag/team",
+            &["blue"],
+            &c
+        ));
+        assert!(eval(
+            "StringEquals",
+            "aws:PrincipalTag/team",
+            &["red", "Blue"],
+            &c
+        ));
+        assert!(!eval(
+            "StringEquals",
+            "aws:PrincipalTag/team",
+            &["Blu*"],
+            &c
+        ));
+        assert!(!eval("StringEquals", "aws:PrincipalTag/team", &[], &c));
+    }
+
+    #[test]
+    fn condition_keys_are_case_insensitive() {
+        let c = one("aws:PrincipalTag/team", "Blue");
+        assert!(eval("StringEquals", "AWS:principaltag/TEAM", &["Blue"], &c));
+    }
+
+    #[test]
+    fn string_not_equals_nors_values() {
+        let c = one("aws:PrincipalTag/role", "audit");
+        assert!(!eval(
+            "StringNotEquals",
+            "aws:PrincipalTag/role",
+            &["audit", "security"],
+            &c
+        ));
+        assert!(eval(
+            "StringNotEquals",
+            "aws:PrincipalTag/role",
+            &["dev", "security"],
+            &c
+        ));
+        assert!(eval(
+            "StringNotEquals",
+            "aws:PrincipalTag/role",
+            &["AUDIT"],
+            &c
+        ));
+        assert!(eval("StringNotEquals", "aws:PrincipalTag/role", &[], &c));
+    }
+
+    #[test]
+    fn string_equals_ignore_case() {
+        let c = one("aws:PrincipalTag/team", "Blue");
+        assert!(eval(
+            "StringEqualsIgnoreCase",
+            "aws:PrincipalTag/team",
+            &["BLUE"],
+            &c
+        ));
+        assert!(eval(
+            "StringEqualsIgnoreCase",
+            "aws:PrincipalTag/team",
+            &["x", "bLuE"],
+            &c
+        ));
+        assert!(!eval(
+            "StringEqualsIgnoreCase",
+            "aws:PrincipalTag/team",
+            &["blu"],
+            &c
+        ));
+        let u = one("k", "ÉCOLE");
+        assert!(eval("StringEqualsIgnoreCase", "k", &["école"], &u));
+    }
+
+    #[test]
+    fn string_not_equals_ignore_case() {
+        let c = one("aws:PrincipalTag/team", "Blue");
+        assert!(!eval(
+            "StringNotEqualsIgnoreCase",
+            "aws:PrincipalTag/team",
+            &["BLUE"],
+            &c
+        ));
+        assert!(eval(
+            "StringNotEqualsIgnoreCase",
+            "aws:PrincipalTag/team",
+            &["red", "green"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn string_like_globs() {
+        let c = one("s3:prefix", "marketing/2024/plan.txt");
+        assert!(eval("StringLike", "s3:prefix", &["marketing/*"], &c));
+        assert!(eval(
+            "StringLike",
+            "s3:prefix",
+            &["sales/*", "*/2024/*"],
+            &c
+        ));
+        assert!(eval(
+            "StringLike",
+            "s3:prefix",
+            &["marketing/20??/plan.txt"],
+            &c
+        ));
+        assert!(!eval(
+            "StringLike",
+            "s3:prefix",
+            &["marketing/2?/plan.txt"],
+            &c
+        ));
+        assert!(!eval("StringLike", "s3:prefix", &["Marketing/*"], &c));
+        assert!(eval("StringLike", "s3:prefix", &["*"], &c));
+        assert!(eval(
+            "StringLike",
+            "s3:prefix",
+            &["*"],
+            &one("s3:prefix", "")
+        ));
+    }
+
+    #[test]
+    fn string_not_like() {
+        let c = one("s3:prefix", "marketing/plan.txt");
+        assert!(!eval(
+            "StringNotLike",
+            "s3:prefix",
+            &["sales/*", "marketing/*"],
+            &c
+        ));
+        assert!(eval("StringNotLike", "s3:prefix", &["sales/*", "hr/*"], &c));
+    }
+
+    // ---- variables in values ----
+
+    #[test]
+    fn variables_are_substituted_in_string_values() {
+        let c = one("aws:username", "alice").with("s3:prefix", "home/alice/notes");
+        assert!(eval(
+            "StringLike",
+            "s3:prefix",
+            &["home/${aws:username}/*"],
+            &c
+        ));
+        assert!(!eval(
+            "StringLike",
+            "s3:prefix",
+            &["home/${aws:username}x/*"],
+            &c
+        ));
+        let t = one("aws:PrincipalTag/team", "blue").with("aws:ResourceTag/team", "blue");
+        assert!(eval(
+            "StringEquals",
+            "aws:ResourceTag/team",
+            &["${aws:PrincipalTag/team}"],
+            &t
+        ));
+        assert!(eval(
+            "StringEqualsIgnoreCase",
+            "aws:ResourceTag/team",
+            &["${aws:PrincipalTag/team}"],
+            &one("aws:PrincipalTag/team", "BLUE").with("aws:ResourceTag/team", "blue")
+        ));
+    }
+
+    #[test]
+    fn escaped_star_in_string_like_is_literal() {
+        let star = one("s3:prefix", "a*");
+        let other = one("s3:prefix", "ab");
+        assert!(eval("StringLike", "s3:prefix", &["a${*}"], &star));
+        assert!(!eval("StringLike", "s3:prefix", &["a${*}"], &other));
+        assert!(eval("StringLike", "s3:prefix", &["a*"], &other));
+        assert!(eval("StringEquals", "s3:prefix", &["a${*}"], &star));
+    }
+
+    #[test]
+    fn variable_values_are_literal_in_string_like() {
+        let c = one("aws:username", "*").with("s3:prefix", "home/bob");
+        assert!(!eval(
+            "StringLike",
+            "s3:prefix",
+            &["home/${aws:username}"],
+            &c
+        ));
+        let d = one("aws:username", "*").with("s3:prefix", "home/*");
+        assert!(eval(
+            "StringLike",
+            "s3:prefix",
+            &["home/${aws:username}"],
+            &d
+        ));
+    }
+
+    #[test]
+    fn variable_defaults_apply_in_conditions() {
+        let c = one("aws:ResourceTag/team", "shared");
+        assert!(eval(
+            "StringEquals",
+            "aws:ResourceTag/team",
+            &["${aws:PrincipalTag/team, 'shared'}"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn unresolved_variable_value_never_matches() {
+        let c = one("s3:prefix", "home/alice");
+        let o = evaluate_all(
+            &[clause("StringLike", "s3:prefix", &["home/${aws:username}"])],
+            &c,
+        );
+        assert!(!o.matched);
+        assert_eq!(o.missing_keys, vec!["aws:username".to_string()]);
+        // Another value can still match; the unresolved one then does not matter.
+        let o = evaluate_all(
+            &[clause(
+                "StringLike",
+                "s3:prefix",
+                &["home/${aws:username}", "home/*"],
+            )],
+            &c,
+        );
+        assert!(o.matched);
+        assert!(o.missing_keys.is_empty());
+    }
+
+    #[test]
+    fn unresolved_variable_in_negated_value_is_reported() {
+        let c = one("aws:ResourceTag/owner", "bob");
+        let o = evaluate_all(
+            &[clause(
+                "StringNotEquals",
+                "aws:ResourceTag/owner",
+                &["${aws:username}"],
+            )],
+            &c,
+        );
+        assert!(o.matched);
+        assert_eq!(o.missing_keys, vec!["aws:username".to_string()]);
+        let o = evaluate_all(
+            &[clause(
+                "StringNotEquals",
+                "aws:ResourceTag/owner",
+                &["${aws:username}", "bob"],
+            )],
+            &c,
+        );
+        assert!(!o.matched);
+        assert!(o.missing_keys.is_empty());
+    }
+
+    #[test]
+    fn variables_are_not_substituted_in_numeric_values() {
+        let c = one("s3:max-keys", "5").with("aws:username", "10");
+        assert!(!eval(
+            "NumericLessThan",
+            "s3:max-keys",
+            &["${aws:username}"],
+            &c
+        ));
+    }
+
+    // ---- numbers ----
+
+    #[test]
+    fn numeric_equals_and_not_equals() {
+        let c = one("s3:max-keys", "10");
+        assert!(eval("NumericEquals", "s3:max-keys", &["10"], &c));
+        assert!(eval("NumericEquals", "s3:max-keys", &["10.0"], &c));
+        assert!(eval("NumericEquals", "s3:max-keys", &["010", "11"], &c));
+        assert!(eval("NumericEquals", "s3:max-keys", &["+10"], &c));
+        assert!(!eval("NumericEquals", "s3:max-keys", &["10.01"], &c));
+        assert!(!eval("NumericNotEquals", "s3:max-keys", &["10", "20"], &c));
+        assert!(eval("NumericNotEquals", "s3:max-keys", &["11", "20"], &c));
+    }
+
+    #[test]
+    fn numeric_ordering() {
+        let c = one("s3:max-keys", "10");
+        assert!(eval("NumericLessThan", "s3:max-keys", &["11"], &c));
+        assert!(!eval("NumericLessThan", "s3:max-keys", &["10"], &c));
+        assert!(eval("NumericLessThanEquals", "s3:max-keys", &["10"], &c));
+        assert!(!eval("NumericLessThanEquals", "s3:max-keys", &["9.99"], &c));
+        assert!(eval("NumericGreaterThan", "s3:max-keys", &["9.5"], &c));
+        assert!(!eval("NumericGreaterThan", "s3:max-keys", &["10"], &c));
+        assert!(eval("NumericGreaterThanEquals", "s3:max-keys", &["10"], &c));
+        assert!(!eval(
+            "NumericGreaterThanEquals",
+            "s3:max-keys",
+            &["10.5"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn numeric_decimals_and_signs() {
+        assert!(eval("NumericLessThan", "n", &["0"], &one("n", "-0.5")));
+        assert!(eval("NumericLessThan", "n", &["-1"], &one("n", "-2")));
+        assert!(eval(
+            "NumericGreaterThan",
+            "n",
+            &["-1.5"],
+            &one("n", "-1.25")
+        ));
+        assert!(eval("NumericEquals", "n", &["0"], &one("n", "-0.000")));
+        assert!(eval("NumericEquals", "n", &["0.5"], &one("n", ".5")));
+        assert!(eval("NumericEquals", "n", &["5"], &one("n", "5.")));
+        assert!(eval("NumericLessThan", "n", &["0.12"], &one("n", "0.1")));
+        assert!(eval("NumericGreaterThan", "n", &["0.05"], &one("n", "0.5")));
+        assert!(eval(
+            "NumericGreaterThan",
+            "n",
+            &["99.99"],
+            &one("n", "100")
+        ));
+    }
+
+    #[test]
+    fn numeric_large_integers_compare_exactly() {
+        let c = one("n", "9007199254740993");
+        assert!(!eval("NumericEquals", "n", &["9007199254740992"], &c));
+        assert!(eval("NumericGreaterThan", "n", &["9007199254740992"], &c));
+        assert!(eval(
+            "NumericLessThan",
+            "n",
+            &["123456789012345678901234567890"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn numeric_garbage_makes_clause_false() {
+        let c = one("s3:max-keys", "ten");
+        assert!(!eval("NumericEquals", "s3:max-keys", &["10"], &c));
+        assert!(!eval("NumericNotEquals", "s3:max-keys", &["10"], &c));
+        let n = one("s3:max-keys", "10");
+        assert!(!eval("NumericLessThan", "s3:max-keys", &["abc", "20"], &n));
+        assert!(!eval("NumericNotEquals", "s3:max-keys", &["1e3"], &n));
+        for bad in [
+            "", "-", ".", "+", "1.2.3", "1,5", " 1", "0x10", "NaN", "inf", "--1", "+-1",
+        ] {
+            assert!(
+                !eval("NumericEquals", "n", &["1"], &one("n", bad)),
+                "{bad:?}"
+            );
+            assert!(
+                !eval("NumericNotEquals", "n", &["1"], &one("n", bad)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    // ---- dates ----
+
+    #[test]
+    fn date_formats_are_equivalent() {
+        let midnight = [
+            "2024-01-01",
+            "2024-01-01T00:00:00Z",
+            "2024-01-01T00:00Z",
+            "2024-01-01T00:00:00.000Z",
+            "2024-01-01T02:00:00+02:00",
+            "2023-12-31T19:00:00-05:00",
+            "2024-01-01T02:00:00+0200",
+            "2024-01-01T00:00:00",
+            "1704067200",
+        ];
+        for policy in midnight {
+            for request in midnight {
+                assert!(
+                    eval(
+                        "DateEquals",
+                        "aws:CurrentTime",
+                        &[policy],
+                        &one("aws:CurrentTime", request)
+                    ),
+                    "{policy} vs {request}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn date_ordering() {
+        let c = one("aws:CurrentTime", "2024-06-15T12:00:00Z");
+        assert!(eval(
+            "DateLessThan",
+            "aws:CurrentTime",
+            &["2024-06-15T12:00:01Z"],
+            &c
+        ));
+        assert!(!eval(
+            "DateLessThan",
+            "aws:CurrentTime",
+            &["2024-06-15T12:00:00Z"],
+            &c
+        ));
+        assert!(eval(
+            "DateLessThanEquals",
+            "aws:CurrentTime",
+            &["2024-06-15T12:00:00Z"],
+            &c
+        ));
+        assert!(!eval(
+            "DateLessThanEquals",
+            "aws:CurrentTime",
+            &["2024-06-15"],
+            &c
+        ));
+        assert!(eval(
+            "DateGreaterThan",
+            "aws:CurrentTime",
+            &["2024-06-15"],
+            &c
+        ));
+        assert!(!eval(
+            "DateGreaterThan",
+            "aws:CurrentTime",
+            &["2024-06-16"],
+            &c
+        ));
+        assert!(eval(
+            "DateGreaterThanEquals",
+            "aws:CurrentTime",
+            &["1718452800"],
+            &c
+        ));
+        assert!(!eval(
+            "DateGreaterThanEquals",
+            "aws:CurrentTime",
+            &["1718452801"],
+            &c
+        ));
+        assert!(eval(
+            "DateGreaterThan",
+            "aws:CurrentTime",
+            &["2024-06-15T12:00:00.5+01:00"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn date_epoch_request_against_iso_policy() {
+        let c = one("aws:EpochTime", "1718452800");
+        assert!(eval(
+            "DateEquals",
+            "aws:EpochTime",
+            &["2024-06-15T12:00:00Z"],
+            &c
+        ));
+        assert!(eval("DateLessThan", "aws:EpochTime", &["2025-01-01"], &c));
+        assert!(eval("DateGreaterThan", "aws:EpochTime", &["0"], &c));
+        assert!(eval("DateGreaterThan", "aws:EpochTime", &["-86400"], &c));
+    }
+
+    #[test]
+    fn date_not_equals() {
+        let c = one("aws:CurrentTime", "2024-01-01T00:00:00Z");
+        assert!(!eval(
+            "DateNotEquals",
+            "aws:CurrentTime",
+            &["2024-01-01", "2025-01-01"],
+            &c
+        ));
+        assert!(eval(
+            "DateNotEquals",
+            "aws:CurrentTime",
+            &["2025-01-01"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn date_garbage_makes_clause_false() {
+        let c = one("aws:CurrentTime", "yesterday");
+        assert!(!eval(
+            "DateLessThan",
+            "aws:CurrentTime",
+            &["2024-01-01"],
+            &c
+        ));
+        assert!(!eval(
+            "DateNotEquals",
+            "aws:CurrentTime",
+            &["2024-01-01"],
+            &c
+        ));
+        let good = one("aws:CurrentTime", "2024-01-01");
+        for bad in [
+            "2024-13-01",
+            "2024-02-30",
+            "2024-01-01T25:00:00Z",
+            "",
+            "-",
+            "99999999999999999999",
+            "2024-01-01X",
+        ] {
+            assert!(
+                !eval("DateNotEquals", "aws:CurrentTime", &[bad], &good),
+                "{bad:?}"
+            );
+        }
+    }
+
+    // ---- bool ----
+
+    #[test]
+    fn bool_is_case_insensitive() {
+        let c = one("aws:SecureTransport", "true");
+        assert!(eval("Bool", "aws:SecureTransport", &["true"], &c));
+        assert!(eval("Bool", "aws:SecureTransport", &["TRUE"], &c));
+        assert!(!eval("Bool", "aws:SecureTransport", &["false"], &c));
+        assert!(eval(
+            "Bool",
+            "aws:SecureTransport",
+            &["false"],
+            &one("aws:SecureTransport", "False")
+        ));
+    }
+
+    #[test]
+    fn bool_garbage_and_absence() {
+        assert!(!eval(
+            "Bool",
+            "aws:SecureTransport",
+            &["true"],
+            &one("aws:SecureTransport", "yes")
+        ));
+        assert!(!eval(
+            "Bool",
+            "aws:SecureTransport",
+            &["1"],
+            &one("aws:SecureTransport", "true")
+        ));
+        assert!(!eval(
+            "Bool",
+            "aws:SecureTransport",
+            &["false"],
+            &Context::new()
+        ));
+        assert!(eval(
+            "BoolIfExists",
+            "aws:SecureTransport",
+            &["false"],
+            &Context::new()
+        ));
+        assert!(!eval(
+            "BoolIfExists",
+            "aws:SecureTransport",
+            &["false"],
+            &one("aws:SecureTransport", "true")
+        ));
+    }
+
+    // ---- binary ----
+
+    #[test]
+    fn binary_equals_compares_decoded_bytes() {
+        let c = one("k", "QmluYXJ5VmFsdWU="); // "BinaryValue"
+        assert!(eval("BinaryEquals", "k", &["QmluYXJ5VmFsdWU="], &c));
+        assert!(eval("BinaryEquals", "k", &["QmluYXJ5VmFsdWU"], &c));
+        assert!(eval("BinaryEquals", "k", &["AAAA", "QmluYXJ5VmFsdWU="], &c));
+        assert!(!eval("BinaryEquals", "k", &["QmluYXJ5VmFsdWF="], &c));
+        assert!(!eval("BinaryEquals", "k", &["not base64!"], &c));
+        assert!(!eval("BinaryEquals", "k", &["AAAA"], &one("k", "%%%")));
+        assert!(eval(
+            "BinaryEqualsIfExists",
+            "k",
+            &["AAAA"],
+            &Context::new()
+        ));
+    }
+
+    // ---- IP addresses ----
+
+    #[test]
+    fn ipv4_cidr_edges() {
+        let cidr = ["203.0.113.0/24"];
+        let at = |ip: &str| eval("IpAddress", "aws:SourceIp", &cidr, &one("aws:SourceIp", ip));
+        assert!(at("203.0.113.0"));
+        assert!(at("203.0.113.255"));
+        assert!(at("203.0.113.77"));
+        assert!(!at("203.0.112.255"));
+        assert!(!at("203.0.114.0"));
+    }
+
+    #[test]
+    fn ipv4_single_addresses_and_extreme_prefixes() {
+        let c = one("aws:SourceIp", "192.0.2.10");
+        assert!(eval("IpAddress", "aws:SourceIp", &["192.0.2.10"], &c));
+        assert!(eval("IpAddress", "aws:SourceIp", &["192.0.2.10/32"], &c));
+        assert!(!eval("IpAddress", "aws:SourceIp", &["192.0.2.11/32"], &c));
+        assert!(eval("IpAddress", "aws:SourceIp", &["0.0.0.0/0"], &c));
+        assert!(eval("IpAddress", "aws:SourceIp", &["192.0.2.11/31"], &c));
+        assert!(!eval("IpAddress", "aws:SourceIp", &["192.0.2.12/31"], &c));
+        // Host bits in the policy value are ignored.
+        assert!(eval(
+            "IpAddress",
+            "aws:SourceIp",
+            &["192.255.255.255/8"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn ipv6_cidr_edges() {
+        let cidr = ["2001:db8::/32"];
+        let at = |ip: &str| eval("IpAddress", "aws:SourceIp", &cidr, &one("aws:SourceIp", ip));
+        assert!(at("2001:db8::"));
+        assert!(at("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"));
+        assert!(at("2001:DB8::1"));
+        assert!(!at("2001:db9::"));
+        assert!(!at("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff"));
+        let c = one("aws:SourceIp", "2001:db8::1");
+        assert!(eval("IpAddress", "aws:SourceIp", &["2001:db8::1/128"], &c));
+        assert!(eval("IpAddress", "aws:SourceIp", &["2001:db8::1"], &c));
+        assert!(!eval("IpAddress", "aws:SourceIp", &["2001:db8::2/128"], &c));
+        assert!(eval("IpAddress", "aws:SourceIp", &["::/0"], &c));
+        assert!(eval("IpAddress", "aws:SourceIp", &["2001:db8::/127"], &c));
+    }
+
+    #[test]
+    fn ip_families_do_not_mix() {
+        assert!(!eval(
+            "IpAddress",
+            "aws:SourceIp",
+            &["::/0"],
+            &one("aws:SourceIp", "10.0.0.1")
+        ));
+        assert!(!eval(
+            "IpAddress",
+            "aws:SourceIp",
+            &["0.0.0.0/0"],
+            &one("aws:SourceIp", "::1")
+        ));
+        assert!(eval(
+            "IpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "2001:db8::/32"],
+            &one("aws:SourceIp", "2001:db8::5")
+        ));
+    }
+
+    #[test]
+    fn not_ip_address() {
+        let c = one("aws:SourceIp", "10.1.2.3");
+        assert!(!eval(
+            "NotIpAddress",
+            "aws:SourceIp",
+            &["192.0.2.0/24", "10.0.0.0/8"],
+            &c
+        ));
+        assert!(eval(
+            "NotIpAddress",
+            "aws:SourceIp",
+            &["192.0.2.0/24", "172.16.0.0/12"],
+            &c
+        ));
+        assert!(eval(
+            "NotIpAddress",
+            "aws:SourceIp",
+            &["192.0.2.0/24"],
+            &Context::new()
+        ));
+    }
+
+    #[test]
+    fn ip_garbage_makes_clause_false() {
+        let c = one("aws:SourceIp", "10.1.2.3");
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/",
+            "10.0.0.0/-1",
+            "10.0.0/8",
+            "host",
+            "10.0.0.0/8/8",
+            "10.0.0.0/0008",
+        ] {
+            assert!(!eval("IpAddress", "aws:SourceIp", &[bad], &c), "{bad:?}");
+            assert!(!eval("NotIpAddress", "aws:SourceIp", &[bad], &c), "{bad:?}");
+        }
+        let bad_request = one("aws:SourceIp", "not-an-ip");
+        assert!(!eval(
+            "IpAddress",
+            "aws:SourceIp",
+            &["0.0.0.0/0"],
+            &bad_request
+        ));
+        assert!(!eval(
+            "NotIpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8"],
+            &bad_request
+        ));
+        assert!(!eval(
+            "IpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8"],
+            &one("aws:SourceIp", "10.0.0.1/32")
+        ));
+    }
+
+    // ---- ARNs ----
+
+    #[test]
+    fn arn_like_matches_per_component() {
+        let c = one(
+            "aws:PrincipalArn",
+            "arn:aws:iam::123456789012:role/admin-ops",
+        );
+        assert!(eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:role/admin-*"],
+            &c
+        ));
+        assert!(eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::123456789012:role/*"],
+            &c
+        ));
+        assert!(eval("ArnLike", "aws:PrincipalArn", &["arn:*:*:*:*:*"], &c));
+        assert!(eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::????????????:role/admin-ops"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:role/dev-*"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::210987654321:role/*"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:IAM::*:role/*"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn arn_wildcards_do_not_cross_components() {
+        let c = one("aws:SourceArn", "arn:aws:sns:us-east-1:123456789012:topic");
+        // `*` in the region may not swallow the account.
+        assert!(!eval(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:sns:*:topic"],
+            &c
+        ));
+        assert!(eval(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:sns:*:*:topic"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:sns:us-east-1*:topic"],
+            &c
+        ));
+        // Fewer than six components is not an ARN.
+        assert!(!eval("ArnLike", "aws:SourceArn", &["arn:*"], &c));
+        assert!(!eval("ArnLike", "aws:SourceArn", &["*"], &c));
+    }
+
+    #[test]
+    fn arn_resource_may_hold_colons() {
+        let c = one(
+            "aws:SourceArn",
+            "arn:aws:lambda:us-east-1:123456789012:function:my-fn:prod",
+        );
+        assert!(eval(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:lambda:*:*:function:*"],
+            &c
+        ));
+        assert!(eval(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:lambda:*:*:function:my-fn:*"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:lambda:*:*:function:other:*"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn arn_equals_allows_wildcards_like_arn_like() {
+        let c = one("aws:SourceArn", "arn:aws:s3:::my-bucket");
+        assert!(eval(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:s3:::my-*"],
+            &c
+        ));
+        assert!(eval(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:s3:::my-bucket"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:s3:::other"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn arn_negated_operators() {
+        let c = one("aws:SourceArn", "arn:aws:s3:::my-bucket");
+        assert!(!eval(
+            "ArnNotEquals",
+            "aws:SourceArn",
+            &["arn:aws:s3:::x", "arn:aws:s3:::my-bucket"],
+            &c
+        ));
+        assert!(eval(
+            "ArnNotEquals",
+            "aws:SourceArn",
+            &["arn:aws:s3:::x"],
+            &c
+        ));
+        assert!(!eval(
+            "ArnNotLike",
+            "aws:SourceArn",
+            &["arn:aws:s3:::my-*"],
+            &c
+        ));
+        assert!(eval(
+            "ArnNotLike",
+            "aws:SourceArn",
+            &["arn:aws:s3:::your-*"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn arn_garbage_request_makes_clause_false() {
+        let c = one("aws:SourceArn", "not:an-arn");
+        assert!(!eval("ArnLike", "aws:SourceArn", &["arn:*:*:*:*:*"], &c));
+        assert!(!eval(
+            "ArnNotLike",
+            "aws:SourceArn",
+            &["arn:aws:s3:::x"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn arn_variables_keep_components() {
+        let c = one("aws:username", "a:b")
+            .with("aws:PrincipalArn", "arn:aws:iam::123456789012:user/a:b");
+        assert!(eval(
+            "ArnLike",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::*:user/${aws:username}"],
+            &c
+        ));
+        let d = one("aws:PrincipalAccount", "123456789012")
+            .with("aws:PrincipalArn", "arn:aws:iam::123456789012:role/x");
+        assert!(eval(
+            "ArnEquals",
+            "aws:PrincipalArn",
+            &["arn:aws:iam::${aws:PrincipalAccount}:role/*"],
+            &d
+        ));
+        let o = evaluate_all(
+            &[clause(
+                "ArnLike",
+                "aws:PrincipalArn",
+                &["arn:aws:iam::${aws:PrincipalAccount}:role/*"],
+            )],
+            &one("aws:PrincipalArn", "arn:aws:iam::123456789012:role/x"),
+        );
+        assert!(!o.matched);
+        assert_eq!(o.missing_keys, vec!["aws:PrincipalAccount".to_string()]);
+    }
+
+    // ---- Null ----
+
+    #[test]
+    fn null_checks_presence() {
+        let present = one("aws:TokenIssueTime", "2024-01-01T00:00:00Z");
+        let absent = Context::new();
+        assert!(eval("Null", "aws:TokenIssueTime", &["true"], &absent));
+        assert!(!eval("Null", "aws:TokenIssueTime", &["true"], &present));
+        assert!(eval("Null", "aws:TokenIssueTime", &["false"], &present));
+        assert!(!eval("Null", "aws:TokenIssueTime", &["false"], &absent));
+        assert!(eval("Null", "aws:TokenIssueTime", &["TRUE"], &absent));
+        assert!(!eval("Null", "aws:TokenIssueTime", &["maybe"], &absent));
+        assert!(!eval("Null", "aws:TokenIssueTime", &["maybe"], &present));
+        assert!(eval(
+            "Null",
+            "aws:TokenIssueTime",
+            &["false", "true"],
+            &absent
+        ));
+    }
+
+    #[test]
+    fn null_treats_an_empty_set_as_null() {
+        let empty = multi("aws:TagKeys", &[]);
+        assert!(eval("Null", "aws:TagKeys", &["true"], &empty));
+        assert!(!eval("Null", "aws:TagKeys", &["false"], &empty));
+        let o = evaluate_all(&[clause("Null", "aws:TagKeys", &["true"])], &empty);
+        assert!(o.missing_keys.is_empty());
+    }
+
+    #[test]
+    fn null_reports_absent_key() {
+        let o = evaluate_all(
+            &[clause("Null", "aws:TokenIssueTime", &["false"])],
+            &Context::new(),
+        );
+        assert!(!o.matched);
+        assert_eq!(o.missing_keys, vec!["aws:TokenIssueTime".to_string()]);
+    }
+
+    // ---- set qualifiers ----
+
+    #[test]
+    fn for_any_value_missing_empty_and_multi() {
+        let op = "ForAnyValue:StringEquals";
+        let o = evaluate_all(&[clause(op, "aws:TagKeys", &["env"])], &Context::new());
+        assert!(!o.matched);
+        assert_eq!(o.missing_keys, vec!["aws:TagKeys".to_string()]);
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &["env"],
+            &multi("aws:TagKeys", &[])
+        ));
+        assert!(eval(
+            op,
+            "aws:TagKeys",
+            &["env"],
+            &multi("aws:TagKeys", &["owner", "env"])
+        ));
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &["env"],
+            &multi("aws:TagKeys", &["owner", "cost"])
+        ));
+        assert!(eval(
+            op,
+            "aws:TagKeys",
+            &["x", "cost"],
+            &multi("aws:TagKeys", &["owner", "cost"])
+        ));
+    }
+
+    #[test]
+    fn for_all_values_missing_empty_and_multi() {
+        let op = "ForAllValues:StringLike";
+        let allowed = ["env", "cost-*"];
+        assert!(eval(op, "aws:TagKeys", &allowed, &Context::new()));
+        assert!(eval(
+            op,
+            "aws:TagKeys",
+            &allowed,
+            &multi("aws:TagKeys", &[])
+        ));
+        assert!(eval(
+            op,
+            "aws:TagKeys",
+            &allowed,
+            &multi("aws:TagKeys", &["env", "cost-center"])
+        ));
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &allowed,
+            &multi("aws:TagKeys", &["env", "owner"])
+        ));
+        let o = evaluate_all(&[clause(op, "aws:TagKeys", &allowed)], &Context::new());
+        assert_eq!(o.missing_keys, vec!["aws:TagKeys".to_string()]);
+    }
+
+    #[test]
+    fn for_all_values_with_negated_operator() {
+        let op = "ForAllValues:StringNotEquals";
+        let denied = ["DataClass", "Owner"];
+        assert!(eval(op, "aws:TagKeys", &denied, &Context::new()));
+        assert!(eval(op, "aws:TagKeys", &denied, &multi("aws:TagKeys", &[])));
+        assert!(eval(
+            op,
+            "aws:TagKeys",
+            &denied,
+            &multi("aws:TagKeys", &["Dept", "SIC"])
+        ));
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &denied,
+            &multi("aws:TagKeys", &["Dept", "DataClass"])
+        ));
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &denied,
+            &multi("aws:TagKeys", &["DataClass", "Owner"])
+        ));
+    }
+
+    #[test]
+    fn for_any_value_with_negated_operator() {
+        let op = "ForAnyValue:StringNotEquals";
+        let listed = ["DataClass", "Owner"];
+        assert!(!eval(op, "aws:TagKeys", &listed, &Context::new()));
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &listed,
+            &multi("aws:TagKeys", &[])
+        ));
+        assert!(!eval(
+            op,
+            "aws:TagKeys",
+            &listed,
+            &multi("aws:TagKeys", &["DataClass", "Owner"])
+        ));
+        assert!(eval(
+            op,
+            "aws:TagKeys",
+            &listed,
+            &multi("aws:TagKeys", &["Dept", "DataClass"])
+        ));
+    }
+
+    #[test]
+    fn if_exists_does_not_change_set_qualifiers() {
+        let empty = Context::new();
+        assert!(!eval(
+            "ForAnyValue:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["a"],
+            &empty
+        ));
+        assert!(!eval(
+            "ForAnyValue:StringNotEqualsIfExists",
+            "aws:TagKeys",
+            &["a"],
+            &empty
+        ));
+        assert!(eval(
+            "ForAllValues:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["a"],
+            &empty
+        ));
+        assert!(eval(
+            "ForAnyValue:StringEqualsIfExists",
+            "aws:TagKeys",
+            &["a"],
+            &multi("aws:TagKeys", &["b", "a"])
+        ));
+    }
+
+    #[test]
+    fn set_qualifier_on_single_valued_key_is_a_one_element_set() {
+        let c = one("aws:RequestedRegion", "eu-west-1");
+        assert!(eval(
+            "ForAnyValue:StringEquals",
+            "aws:RequestedRegion",
+            &["eu-west-1"],
+            &c
+        ));
+        assert!(eval(
+            "ForAllValues:StringEquals",
+            "aws:RequestedRegion",
+            &["eu-west-1", "x"],
+            &c
+        ));
+        assert!(!eval(
+            "ForAllValues:StringEquals",
+            "aws:RequestedRegion",
+            &["x"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn set_qualifiers_with_typed_operators() {
+        let ips = multi("k", &["10.0.0.1", "10.0.0.2"]);
+        assert!(eval("ForAllValues:IpAddress", "k", &["10.0.0.0/24"], &ips));
+        assert!(!eval("ForAllValues:IpAddress", "k", &["10.0.0.1"], &ips));
+        assert!(eval("ForAnyValue:IpAddress", "k", &["10.0.0.1"], &ips));
+        assert!(eval(
+            "ForAllValues:NotIpAddress",
+            "k",
+            &["192.168.0.0/16"],
+            &ips
+        ));
+        let garbage = multi("k", &["10.0.0.1", "nope"]);
+        assert!(!eval("ForAnyValue:IpAddress", "k", &["10.0.0.1"], &garbage));
+        assert!(!eval(
+            "ForAllValues:NotIpAddress",
+            "k",
+            &["192.168.0.0/16"],
+            &garbage
+        ));
+        let arns = multi("k", &["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"]);
+        assert!(eval(
+            "ForAllValues:ArnLike",
+            "k",
+            &["arn:aws:iam::1:role/*"],
+            &arns
+        ));
+        assert!(!eval(
+            "ForAllValues:ArnNotLike",
+            "k",
+            &["arn:aws:iam::1:role/b"],
+            &arns
+        ));
+        assert!(eval(
+            "ForAnyValue:ArnNotLike",
+            "k",
+            &["arn:aws:iam::1:role/b"],
+            &arns
+        ));
+    }
+
+    #[test]
+    fn multivalued_key_without_qualifier() {
+        let c = multi(
+            "aws:CalledVia",
+            &["athena.amazonaws.com", "glue.amazonaws.com"],
+        );
+        assert!(eval(
+            "StringEquals",
+            "aws:CalledVia",
+            &["glue.amazonaws.com"],
+            &c
+        ));
+        assert!(!eval(
+            "StringEquals",
+            "aws:CalledVia",
+            &["s3.amazonaws.com"],
+            &c
+        ));
+        assert!(!eval(
+            "StringNotEquals",
+            "aws:CalledVia",
+            &["glue.amazonaws.com"],
+            &c
+        ));
+        assert!(eval(
+            "StringNotEquals",
+            "aws:CalledVia",
+            &["s3.amazonaws.com"],
+            &c
+        ));
+    }
+
+    #[test]
+    fn empty_set_without_qualifier_is_present() {
+        let c = multi("aws:CalledVia", &[]);
+        let pos = evaluate_all(&[clause("StringEquals", "aws:CalledVia", &["x"])], &c);
+        assert!(!pos.matched);
+        assert!(pos.missing_keys.is_empty());
+        assert!(eval("StringNotEquals", "aws:CalledVia", &["x"], &c));
+        assert!(!eval("StringEqualsIfExists", "aws:CalledVia", &["x"], &c));
+    }
+
+    // ---- combining clauses ----
+
+    #[test]
+    fn no_conditions_match() {
+        let o = evaluate_all(&[], &Context::new());
+        assert_eq!(
+            o,
+            ConditionOutcome {
+                matched: true,
+                missing_keys: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn clauses_are_anded() {
+        let c = one("aws:SecureTransport", "true").with("aws:SourceIp", "10.0.0.1");
+        let secure = clause("Bool", "aws:SecureTransport", &["true"]);
+        let inside = clause("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]);
+        let outside = clause("IpAddress", "aws:SourceIp", &["192.168.0.0/16"]);
+        assert!(evaluate_all(&[secure.clone(), inside], &c).matched);
+        assert!(!evaluate_all(&[secure, outside], &c).matched);
+    }
+
+    #[test]
+    fn failed_outcome_lists_only_keys_of_failing_clauses() {
+        let c = one("aws:SecureTransport", "false");
+        let o = evaluate_all(
+            &[
+                clause("StringNotEquals", "aws:SourceVpc", &["vpc-1"]),
+                clause("StringEquals", "aws:SourceVpce", &["vpce-1"]),
+                clause("Bool", "aws:SecureTransport", &["true"]),
+            ],
+            &c,
+        );
+        assert!(!o.matched);
+        assert_eq!(o.missing_keys, vec!["aws:SourceVpce".to_string()]);
+    }
+
+    #[test]
+    fn matched_outcome_lists_every_absent_key_relied_on() {
+        let o = evaluate_all(
+            &[
+                clause("StringNotEquals", "aws:SourceVpc", &["vpc-1"]),
+                clause("StringEqualsIfExists", "aws:SourceVpce", &["vpce-1"]),
+                clause("ForAllValues:StringEquals", "aws:TagKeys", &["env"]),
+                clause("Null", "aws:TokenIssueTime", &["true"]),
+                clause("StringNotEquals", "AWS:SOURCEVPC", &["vpc-2"]),
+            ],
+            &Context::new(),
+        );
+        assert!(o.matched);
+        assert_eq!(
+            o.missing_keys,
+            vec![
+                "aws:SourceVpc".to_string(),
+                "aws:SourceVpce".to_string(),
+                "aws:TagKeys".to_string(),
+                "aws:TokenIssueTime".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn present_keys_are_never_missing() {
+        let c = one("aws:SourceVpc", "vpc-1");
+        let o = evaluate_all(&[clause("StringEquals", "aws:SourceVpc", &["vpc-2"])], &c);
+        assert!(!o.matched);
+        assert!(o.missing_keys.is_empty());
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        let long = "a*".repeat(500);
+        let text = "a".repeat(5000);
+        assert!(!eval(
+            "StringLike",
+            "k",
+            &[&format!("{long}b")],
+            &one("k", &text)
+        ));
+        let weird = [
+            "", ":", "::::::", "${", "${}", "é/${*}", "\u{0}", "-0", "/", "[::1]",
+        ];
+        for base in BaseOperator::ALL {
+            let name = base.name();
+            for v in weird {
+                for r in weird {
+                    let _ = evaluate_all(&[clause(name, "k", &[v])], &one("k", r));
+                }
+            }
+        }
+        assert!(eval("ArnLike", "k", &[":::::"], &one("k", ":::::")));
+        assert!(!eval("ArnLike", "k", &["::::::"], &one("k", ":::::")));
     }
 }

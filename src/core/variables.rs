@@ -218,9 +218,7 @@ pub fn variables_in(template: &str) -> Vec<String> {
 
 /// True when the template holds at least one variable or escape.
 pub fn has_variables(template: &str) -> bool {
-    parse(template)
-        .iter()
-        .any(|p| !matches!(p, Piece::Text(_)))
+    parse(template).iter().any(|p| !matches!(p, Piece::Text(_)))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -321,18 +319,18 @@ pub fn split_segments(segments: &[Segment], sep: char, max_parts: usize) -> Vec<
                     let Some((head, tail)) = rest.split_once(sep) else {
                         break;
                     };
-                    if let Some(part) = parts.last_mut() {
-                        if !head.is_empty() {
-                            push_segment(part, Segment::Pattern(head.to_string()));
-                        }
+                    if let Some(part) = parts.last_mut()
+                        && !head.is_empty()
+                    {
+                        push_segment(part, Segment::Pattern(head.to_string()));
                     }
                     parts.push(Vec::new());
                     rest = tail;
                 }
-                if let Some(part) = parts.last_mut() {
-                    if !rest.is_empty() {
-                        push_segment(part, Segment::Pattern(rest.to_string()));
-                    }
+                if let Some(part) = parts.last_mut()
+                    && !rest.is_empty()
+                {
+                    push_segment(part, Segment::Pattern(rest.to_string()));
                 }
             }
         }
@@ -360,7 +358,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_unchanged() {
-        assert_eq!(resolved("arn:aws:s3:::bucket/*").as_deref(), Some("arn:aws:s3:::bucket/*"));
+        assert_eq!(
+            resolved("arn:aws:s3:::bucket/*").as_deref(),
+            Some("arn:aws:s3:::bucket/*")
+        );
         assert_eq!(resolved("").as_deref(), Some(""));
         assert!(!has_variables("arn:aws:s3:::bucket/*"));
     }
@@ -381,7 +382,10 @@ mod tests {
     #[test]
     fn keys_are_case_insensitive() {
         assert_eq!(resolved("${AWS:UserName}").as_deref(), Some("alice"));
-        assert_eq!(resolved("${aws:principaltag/TEAM}").as_deref(), Some("blue"));
+        assert_eq!(
+            resolved("${aws:principaltag/TEAM}").as_deref(),
+            Some("blue")
+        );
     }
 
     #[test]
@@ -392,7 +396,10 @@ mod tests {
     #[test]
     fn missing_variable_is_unresolved() {
         assert_eq!(
-            substitute("home/${aws:username}/${aws:TokenIssueTime}", &Context::new()),
+            substitute(
+                "home/${aws:username}/${aws:TokenIssueTime}",
+                &Context::new()
+            ),
             Substituted::Unresolved(vec!["aws:username".into(), "aws:TokenIssueTime".into()])
         );
     }
@@ -420,7 +427,10 @@ mod tests {
 
     #[test]
     fn defaults_apply_only_when_missing() {
-        assert_eq!(resolved("${aws:username, 'guest'}").as_deref(), Some("alice"));
+        assert_eq!(
+            resolved("${aws:username, 'guest'}").as_deref(),
+            Some("alice")
+        );
         assert_eq!(
             substitute("${aws:username, 'guest'}", &Context::new()),
             Substituted::Resolved("guest".into())
@@ -455,15 +465,24 @@ mod tests {
     #[test]
     fn special_characters() {
         assert_eq!(resolved("a${*}b${?}c${$}d").as_deref(), Some("a*b?c$d"));
-        assert_eq!(resolved("${$}{aws:username}").as_deref(), Some("${aws:username}"));
+        assert_eq!(
+            resolved("${$}{aws:username}").as_deref(),
+            Some("${aws:username}")
+        );
     }
 
     #[test]
     fn malformed_syntax_is_plain_text() {
-        assert_eq!(resolved("a${aws:username").as_deref(), Some("a${aws:username"));
+        assert_eq!(
+            resolved("a${aws:username").as_deref(),
+            Some("a${aws:username")
+        );
         assert_eq!(resolved("${}").as_deref(), Some("${}"));
         assert_eq!(resolved("${ }").as_deref(), Some("${ }"));
-        assert_eq!(resolved("${k, 'unterminated}").as_deref(), Some("${k, 'unterminated}"));
+        assert_eq!(
+            resolved("${k, 'unterminated}").as_deref(),
+            Some("${k, 'unterminated}")
+        );
         assert_eq!(resolved("${k, noquote}").as_deref(), Some("${k, noquote}"));
         assert_eq!(resolved("${k, 'x' y}").as_deref(), Some("${k, 'x' y}"));
         assert_eq!(resolved("$$").as_deref(), Some("$$"));
@@ -500,7 +519,10 @@ mod tests {
     fn variables_in_lists_keys() {
         assert_eq!(
             variables_in("${aws:username}/${*}/${aws:PrincipalTag/team, 'x'}/${AWS:username}"),
-            vec!["aws:username".to_string(), "aws:PrincipalTag/team".to_string()]
+            vec![
+                "aws:username".to_string(),
+                "aws:PrincipalTag/team".to_string()
+            ]
         );
         assert!(variables_in("plain").is_empty());
     }
@@ -508,11 +530,26 @@ mod tests {
     #[test]
     fn escaped_star_matches_only_a_literal_star() {
         let c = Context::new();
-        assert_eq!(matches_with_variables("file${*}", "file*", Case::Sensitive, &c), Some(true));
-        assert_eq!(matches_with_variables("file${*}", "fileX", Case::Sensitive, &c), Some(false));
-        assert_eq!(matches_with_variables("file${?}", "file?", Case::Sensitive, &c), Some(true));
-        assert_eq!(matches_with_variables("file${?}", "fileX", Case::Sensitive, &c), Some(false));
-        assert_eq!(matches_with_variables("file*", "fileX", Case::Sensitive, &c), Some(true));
+        assert_eq!(
+            matches_with_variables("file${*}", "file*", Case::Sensitive, &c),
+            Some(true)
+        );
+        assert_eq!(
+            matches_with_variables("file${*}", "fileX", Case::Sensitive, &c),
+            Some(false)
+        );
+        assert_eq!(
+            matches_with_variables("file${?}", "file?", Case::Sensitive, &c),
+            Some(true)
+        );
+        assert_eq!(
+            matches_with_variables("file${?}", "fileX", Case::Sensitive, &c),
+            Some(false)
+        );
+        assert_eq!(
+            matches_with_variables("file*", "fileX", Case::Sensitive, &c),
+            Some(true)
+        );
     }
 
     #[test]
@@ -529,8 +566,14 @@ mod tests {
         );
         let mut q = Context::new();
         q.set("aws:username", "a?");
-        assert_eq!(matches_with_variables("${aws:username}", "ab", Case::Sensitive, &q), Some(false));
-        assert_eq!(matches_with_variables("${aws:username}", "a?", Case::Sensitive, &q), Some(true));
+        assert_eq!(
+            matches_with_variables("${aws:username}", "ab", Case::Sensitive, &q),
+            Some(false)
+        );
+        assert_eq!(
+            matches_with_variables("${aws:username}", "a?", Case::Sensitive, &q),
+            Some(true)
+        );
         assert_eq!(
             matches_with_variables("${k, 'd*'}", "dx", Case::Sensitive, &Context::new()),
             Some(false)
@@ -567,7 +610,12 @@ mod tests {
     #[test]
     fn unresolved_pattern_is_none() {
         assert_eq!(
-            matches_with_variables("home/${aws:username}", "home/alice", Case::Sensitive, &Context::new()),
+            matches_with_variables(
+                "home/${aws:username}",
+                "home/alice",
+                Case::Sensitive,
+                &Context::new()
+            ),
             None
         );
     }
@@ -575,12 +623,18 @@ mod tests {
     #[test]
     fn case_modes() {
         let c = ctx();
-        assert_eq!(matches_with_variables("${aws:username}", "ALICE", Case::Sensitive, &c), Some(false));
+        assert_eq!(
+            matches_with_variables("${aws:username}", "ALICE", Case::Sensitive, &c),
+            Some(false)
+        );
         assert_eq!(
             matches_with_variables("${aws:username}", "ALICE", Case::Insensitive, &c),
             Some(true)
         );
-        assert_eq!(matches_with_variables("É${*}", "é*", Case::Insensitive, &c), Some(true));
+        assert_eq!(
+            matches_with_variables("É${*}", "é*", Case::Insensitive, &c),
+            Some(true)
+        );
     }
 
     #[test]
@@ -593,7 +647,11 @@ mod tests {
         assert!(!segments_match(&p("a*b*c"), "aXXbYYbZZ", Case::Sensitive));
         assert!(!segments_match(&p("?"), "", Case::Sensitive));
         let hostile = p(&format!("{}b", "a*".repeat(200)));
-        assert!(!segments_match(&hostile, &"a".repeat(5000), Case::Sensitive));
+        assert!(!segments_match(
+            &hostile,
+            &"a".repeat(5000),
+            Case::Sensitive
+        ));
         let long = "${*}".repeat(10_000);
         assert_eq!(
             matches_with_variables(&long, &"*".repeat(10_000), Case::Sensitive, &Context::new()),
@@ -612,7 +670,10 @@ mod tests {
         assert_eq!(parts.get(3), Some(&vec![]));
         assert_eq!(
             parts.get(5),
-            Some(&vec![Segment::Literal("a:b".into()), Segment::Pattern("/*".into())])
+            Some(&vec![
+                Segment::Literal("a:b".into()),
+                Segment::Pattern("/*".into())
+            ])
         );
     }
 
@@ -622,7 +683,10 @@ mod tests {
         let parts = split_segments(&segments, ':', 2);
         assert_eq!(
             parts,
-            vec![vec![Segment::Pattern("a".into())], vec![Segment::Pattern("b:c:d".into())]]
+            vec![
+                vec![Segment::Pattern("a".into())],
+                vec![Segment::Pattern("b:c:d".into())]
+            ]
         );
         assert_eq!(split_segments(&[], ':', 6), vec![Vec::<Segment>::new()]);
     }

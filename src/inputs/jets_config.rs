@@ -1,1 +1,638 @@
-//! TODO
+//! Loads the IAM-relevant settings of a Jets project from its `config/jets/*.rb` files.
+//!
+//! Jets reads `config/jets/<name>.rb` and then `config/jets/<name>/<JETS_ENV>.rb` for `bootstrap`,
+//! `deploy` and `project`, a later file overriding an earlier one per key. The roles a deploy
+//! runs under are shaped by only a few of those settings (`codebuild.iam.*`, `ci.iam.*`), the
+//! project name (to find the stacks), and whether a VPC config is set (which decides whether EC2
+//! permissions are required). Those are kept; everything else is skipped silently. A value that
+//! is not written out literally becomes a warning naming the file and line, never a guess.
+
+use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::core::fuzzy;
+use crate::core::jets::Literal;
+use crate::inputs::ruby::{self, AssignOp, Assignment, NotLiteral};
+
+/// The config files Jets layers with per-environment overrides, in the order they are read.
+const LAYERED: [&str; 3] = ["bootstrap", "deploy", "project"];
+
+/// The remote runner (CodeBuild) role settings, set in `Jets.bootstrap.configure`.
+pub const CODEBUILD_IAM_KEYS: [&str; 5] = [
+    "policy",
+    "managed_policy",
+    "default_policy",
+    "default_managed_policy",
+    "default_vpc_policy",
+];
+
+/// The CI role settings, set in `Jets.deploy.configure`.
+pub const CI_IAM_KEYS: [&str; 4] = [
+    "policy",
+    "managed_policy",
+    "default_policy",
+    "default_managed_policy",
+];
+
+/// Folder nesting below `config/jets` that is searched for VPC settings; deeper is not a layout
+/// anyone uses, and the bound keeps a symlink loop or a huge tree from stalling the load.
+const MAX_DIR_DEPTH: usize = 8;
+
+/// One setting's effective value and where it was last written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub value: Literal,
+    pub file: PathBuf,
+    pub line: usize,
+    /// The files only added to the setting (`<<`, `+=`, `push`) without assigning it first, so
+    /// the effective value is Jets' default for the key followed by `value`.
+    pub extends_default: bool,
+}
+
+/// Where a VPC config is set, which makes the EC2 network-interface permissions required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpcEvidence {
+    /// The setting, e.g. `lambda.function.vpc_config`.
+    pub key: String,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// Something in the config that was skipped or assumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// What the config files say about the deploy roles.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JetsSettings {
+    /// `config.name` from `config/jets/project.rb` (or its env override).
+    pub name: Option<String>,
+    /// `codebuild.iam.*` and `ci.iam.*` settings whose value is known, keyed without `config.`.
+    pub values: BTreeMap<String, Setting>,
+    /// Set when some file sets a non-empty `*.vpc_config`.
+    pub vpc: Option<VpcEvidence>,
+    pub warnings: Vec<ConfigWarning>,
+    /// Every file read, in the order applied. Empty when the project has no `config/jets`.
+    pub files_read: Vec<PathBuf>,
+}
+
+impl JetsSettings {
+    /// The setting at `key` (e.g. `codebuild.iam.policy`), when the config files set it.
+    pub fn get(&self, key: &str) -> Option<&Setting> {
+        self.values.get(key)
+    }
+}
+
+/// The config could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("project directory `{}` does not exist", path.display())]
+    MissingProjectDir { path: PathBuf },
+    #[error("`{}` is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{}:{line}` is not valid ruby: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// What the user can do about it, for the help line under the error.
+    pub fn help(&self) -> String {
+        match self {
+            Self::MissingProjectDir { .. } | Self::NotADirectory { .. } => {
+                "pass the Jets project root, the folder that holds `config/jets`".to_owned()
+            }
+            Self::Read { .. } => "check that the file exists and is readable".to_owned(),
+            Self::Syntax { path, .. } => format!(
+                "fix the file (`ruby -c {}` shows the error); Jets cannot load it either",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Reads the config of the Jets project in `project_dir` for `JETS_ENV=jets_env`.
+///
+/// Reads `config/jets/{bootstrap,deploy,project}.rb` each followed by its `<jets_env>.rb`
+/// override, then every other `.rb` file under `config/jets` for VPC settings only (projects
+/// split their VPC config into a file that `deploy.rb` requires). Overrides for other
+/// environments are not read. Missing files are fine.
+///
+/// # Errors
+/// When `project_dir` is not a directory, a file cannot be read, or one of the layered files is
+/// not valid Ruby.
+pub fn load(project_dir: &Path, jets_env: &str) -> Result<JetsSettings, ConfigError> {
+    match fs::metadata(project_dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(ConfigError::NotADirectory {
+                path: project_dir.to_path_buf(),
+            });
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(ConfigError::MissingProjectDir {
+                path: project_dir.to_path_buf(),
+            });
+        }
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: project_dir.to_path_buf(),
+                source,
+            });
+        }
+    }
+    let config_dir = project_dir.join("config").join("jets");
+    let env_usable = !jets_env.is_empty() && !jets_env.contains(['/', '\\']) && jets_env != "..";
+    let mut paths = Vec::new();
+    for name in LAYERED {
+        paths.push(config_dir.join(format!("{name}.rb")));
+        if env_usable {
+            paths.push(config_dir.join(name).join(format!("{jets_env}.rb")));
+        }
+    }
+    let mut others = Vec::new();
+    other_ruby_files(&config_dir, 0, &mut others)?;
+    others.sort();
+
+    let mut sources = Vec::new();
+    for path in paths.into_iter().chain(others) {
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                sources.push((path, text));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        }
+    }
+    from_sources(&sources)
+}
+
+/// The settings from already-read files, applied in the order given. A file's role is taken
+/// from its path: `bootstrap.rb`, `deploy.rb`, `project.rb` (directly or under `config/jets`)
+/// and `<that name>/<env>.rb` are layered config; any other file counts for VPC settings only.
+///
+/// # Errors
+/// When a layered file is not valid Ruby. Other files with syntax errors only warn, since Jets
+/// may never load them.
+pub fn from_sources(files: &[(PathBuf, String)]) -> Result<JetsSettings, ConfigError> {
+    let mut state = State::default();
+    for (path, source) in files {
+        let role = role(path);
+        state.settings.files_read.push(path.clone());
+        let found = match ruby::assignments(source) {
+            Ok(found) => found,
+            Err(e) if role == Role::Other => {
+                state.warn(
+                    path,
+                    e.line,
+                    format!(
+                        "not valid ruby ({}): it was not checked for a VPC config",
+                        e.message
+                    ),
+                );
+                continue;
+            }
+            Err(e) => {
+                return Err(ConfigError::Syntax {
+                    path: path.clone(),
+                    line: e.line,
+                    message: e.message,
+                });
+            }
+        };
+        for assignment in found {
+            state.apply(path, role, assignment);
+        }
+    }
+    Ok(state.finish())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// One of the layered files; `project` is true for `project.rb` and its overrides.
+    Layered { project: bool },
+    Other,
+}
+
+fn name_of(path: Option<&Path>) -> Option<&str> {
+    path.and_then(Path::file_name).and_then(|n| n.to_str())
+}
+
+fn role(path: &Path) -> Role {
+    if path.extension().and_then(|e| e.to_str()) != Some("rb") {
+        return Role::Other;
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let parent = path.parent();
+    let parent_name = name_of(parent);
+    let grandparent_name = name_of(parent.and_then(Path::parent));
+    let under_jets = |name: Option<&str>| matches!(name, None | Some("jets"));
+    match (stem, parent_name) {
+        (Some(stem), dir) if LAYERED.contains(&stem) && under_jets(dir) => Role::Layered {
+            project: stem == "project",
+        },
+        (Some(_), Some(dir)) if LAYERED.contains(&dir) && under_jets(grandparent_name) => {
+            Role::Layered {
+                project: dir == "project",
+            }
+        }
+        _ => Role::Other,
+    }
+}
+
+/// `.rb` files under `config/jets` other than the layered ones and their env overrides.
+fn other_ruby_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
+    if depth > MAX_DIR_DEPTH {
+        return Ok(());
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    for entry in entries {
+        let entry = entry.map_err(|source| ConfigError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            if depth == 0 && LAYERED.contains(&name.as_ref()) {
+                continue;
+            }
+            other_ruby_files(&path, depth + 1, out)?;
+        } else if path.extension().is_some_and(|e| e == "rb") && path.is_file() {
+            let layered = depth == 0
+                && path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| LAYERED.contains(&s));
+            if !layered {
+                out.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct State {
+    settings: JetsSettings,
+    /// IAM keys whose current value could not be read, so later additions cannot be applied.
+    unknown: BTreeSet<String>,
+    /// VPC settings in the order first seen, with their current state.
+    vpc: Vec<VpcState>,
+}
+
+struct VpcState {
+    key: String,
+    set: bool,
+    file: PathBuf,
+    line: usize,
+    /// The warning to give when the final decision rests on an assumption.
+    assumed: Option<ConfigWarning>,
+}
+
+impl State {
+    fn warn(&mut self, file: &Path, line: usize, message: String) {
+        self.settings.warnings.push(ConfigWarning {
+            file: file.to_path_buf(),
+            line,
+            message,
+        });
+    }
+
+    fn apply(&mut self, file: &Path, role: Role, assignment: Assignment) {
+        if is_vpc_key(&assignment.key) {
+            self.apply_vpc(file, &assignment);
+            return;
+        }
+        let Role::Layered { project } = role else {
+            return;
+        };
+        if project && assignment.key == "name" {
+            self.apply_name(file, &assignment);
+        } else if is_iam_key(&assignment.key) {
+            self.apply_iam(file, assignment);
+        }
+    }
+
+    fn apply_name(&mut self, file: &Path, assignment: &Assignment) {
+        if assignment.op != AssignOp::Set {
+            return;
+        }
+        match &assignment.value {
+            Ok(Literal::Str(name) | Literal::Sym(name)) => {
+                self.settings.name = Some(name.clone());
+                if assignment.conditional {
+                    self.warn(file, assignment.line, conditional_message("config.name"));
+                }
+            }
+            Ok(_) => {}
+            Err(not) => {
+                self.settings.name = None;
+                self.warn(
+                    file,
+                    not.line,
+                    format!(
+                        "`config.name` is not a literal (`{}`): the project name is unknown; set JETS_PROJECT",
+                        not.snippet
+                    ),
+                );
+            }
+        }
+    }
+
+    fn apply_iam(&mut self, file: &Path, assignment: Assignment) {
+        let Assignment {
+            key,
+            line,
+            value,
+            op,
+            scope,
+            conditional,
+        } = assignment;
+        let shown = format!("config.{key}");
+        self.check_iam_name(file, line, &key, scope.as_deref());
+        if conditional {
+            self.warn(file, line, conditional_message(&shown));
+        }
+        let value = match value {
+            Ok(value) => value,
+            Err(not) => return self.skip(file, &key, &not),
+        };
+        match op {
+            AssignOp::Set => self.set(file, line, key, value, false),
+            AssignOp::Append => self.append(file, line, key, value),
+            AssignOp::Other(operator) => self.operate(file, line, key, value, &operator),
+        }
+    }
+
+    /// Warns about a key Jets never reads (a typo) or one set in another scope's block.
+    fn check_iam_name(&mut self, file: &Path, line: usize, key: &str, scope: Option<&str>) {
+        let (group, known, expected) = if key.starts_with("codebuild.") {
+            ("codebuild.iam", &CODEBUILD_IAM_KEYS[..], "bootstrap")
+        } else {
+            ("ci.iam", &CI_IAM_KEYS[..], "deploy")
+        };
+        let field = key.get(group.len() + 1..).unwrap_or_default();
+        if !known.contains(&field) {
+            let hint = match fuzzy::closest(field, known.iter().copied()) {
+                Some(close) => format!("did you mean `config.{group}.{close}`?"),
+                None => format!("Jets reads `{}`", known.join("`, `")),
+            };
+            self.warn(
+                file,
+                line,
+                format!("`config.{key}` is not a setting Jets reads: {hint}"),
+            );
+        }
+        if let Some(scope) = scope.filter(|s| *s != expected) {
+            self.warn(
+                file,
+                line,
+                format!(
+                    "`config.{key}` is set in `Jets.{scope}.configure`, but Jets reads it from `Jets.{expected}.configure` (config/jets/{expected}.rb): it was still used"
+                ),
+            );
+        }
+    }
+
+    fn set(&mut self, file: &Path, line: usize, key: String, value: Literal, extends: bool) {
+        self.unknown.remove(&key);
+        self.settings.values.insert(
+            key,
+            Setting {
+                value,
+                file: file.to_path_buf(),
+                line,
+                extends_default: extends,
+            },
+        );
+    }
+
+    fn skip(&mut self, file: &Path, key: &str, not: &NotLiteral) {
+        self.forget(key);
+        self.warn(
+            file,
+            not.line,
+            format!(
+                "`config.{key}` is not a literal (`{}`): it was skipped; write the value out as a literal or pass --vpc/--policy flags",
+                not.snippet
+            ),
+        );
+    }
+
+    fn forget(&mut self, key: &str) {
+        self.settings.values.remove(key);
+        self.unknown.insert(key.to_owned());
+    }
+
+    fn append(&mut self, file: &Path, line: usize, key: String, value: Literal) {
+        if self.unknown.contains(&key) {
+            self.warn(
+                file,
+                line,
+                format!("`config.{key}` adds to a value that was skipped: it was skipped too"),
+            );
+            return;
+        }
+        let Literal::Array(items) = value else {
+            return self.not_understood(file, line, &key, "<<");
+        };
+        match self.settings.values.get_mut(&key) {
+            Some(Setting {
+                value: Literal::Array(current),
+                file: at_file,
+                line: at_line,
+                ..
+            }) => {
+                current.extend(items);
+                *at_file = file.to_path_buf();
+                *at_line = line;
+            }
+            Some(_) => self.not_understood(file, line, &key, "<<"),
+            None => self.set(file, line, key, Literal::Array(items), true),
+        }
+    }
+
+    /// `||=`, `&&=` and `-=`, which need the current value. Every IAM setting has a non-nil
+    /// default in Jets, so an unset key counts as truthy.
+    fn operate(&mut self, file: &Path, line: usize, key: String, value: Literal, operator: &str) {
+        if self.unknown.contains(&key) {
+            self.warn(
+                file,
+                line,
+                format!("`config.{key} {operator}` uses a value that was skipped: it was skipped too"),
+            );
+            return;
+        }
+        let current = self.settings.values.get(&key).map(|s| &s.value);
+        let truthy = !matches!(current, Some(Literal::Nil | Literal::Bool(false)));
+        match (operator, current) {
+            ("||=", _) if truthy => {}
+            ("||=", _) => self.set(file, line, key, value, false),
+            ("&&=", _) if truthy => self.set(file, line, key, value, false),
+            ("&&=", _) => {}
+            ("-=", Some(Literal::Array(current))) => match &value {
+                Literal::Array(removed) => {
+                    let kept = current
+                        .iter()
+                        .filter(|item| !removed.contains(item))
+                        .cloned()
+                        .collect();
+                    self.set(file, line, key, Literal::Array(kept), false);
+                }
+                _ => self.not_understood(file, line, &key, operator),
+            },
+            _ => self.not_understood(file, line, &key, operator),
+        }
+    }
+
+    fn not_understood(&mut self, file: &Path, line: usize, key: &str, operator: &str) {
+        self.forget(key);
+        self.warn(
+            file,
+            line,
+            format!(
+                "`config.{key} {operator} ...` is not understood here: it was skipped; write the whole value out with `=`"
+            ),
+        );
+    }
+
+    fn apply_vpc(&mut self, file: &Path, assignment: &Assignment) {
+        let index = match self.vpc.iter().position(|v| v.key == assignment.key) {
+            Some(index) => index,
+            None => {
+                self.vpc.push(VpcState {
+                    key: assignment.key.clone(),
+                    set: false,
+                    file: file.to_path_buf(),
+                    line: assignment.line,
+                    assumed: None,
+                });
+                self.vpc.len() - 1
+            }
+        };
+        let shown = format!("config.{}", assignment.key);
+        let Some(state) = self.vpc.get_mut(index) else {
+            return;
+        };
+        let currently = state.set;
+        // `None`: the write leaves the current decision as it is.
+        let outcome = match (&assignment.op, &assignment.value) {
+            (_, Err(not)) => Some((
+                true,
+                Some(format!(
+                    "`{shown}` is not a literal (`{}`): assumed a VPC config is set, so EC2 permissions are required",
+                    not.snippet
+                )),
+            )),
+            (AssignOp::Set, Ok(value)) => Some((vpc_is_set(value), None)),
+            (AssignOp::Append, Ok(value)) => vpc_is_set(value).then_some((true, None)),
+            (AssignOp::Other(op), Ok(value)) if op == "||=" => {
+                (!currently).then(|| (vpc_is_set(value), None))
+            }
+            (AssignOp::Other(op), Ok(value)) if op == "&&=" => {
+                currently.then(|| (vpc_is_set(value), None))
+            }
+            (AssignOp::Other(op), Ok(_)) => Some((
+                true,
+                Some(format!(
+                    "`{shown} {op} ...` is not understood here: assumed a VPC config is set"
+                )),
+            )),
+        };
+        let Some((set, assumed)) = outcome else {
+            return;
+        };
+        let assumed = match assumed {
+            Some(message) => Some(message),
+            None if set && assignment.conditional => Some(conditional_message(&shown)),
+            None => None,
+        };
+        let line = match &assignment.value {
+            Err(not) => not.line,
+            Ok(_) => assignment.line,
+        };
+        state.set = set;
+        state.file = file.to_path_buf();
+        state.line = assignment.line;
+        state.assumed = assumed.map(|message| ConfigWarning {
+            file: file.to_path_buf(),
+            line,
+            message,
+        });
+    }
+
+    fn finish(mut self) -> JetsSettings {
+        if let Some(vpc) = self.vpc.into_iter().find(|v| v.set) {
+            if let Some(warning) = vpc.assumed {
+                self.settings.warnings.push(warning);
+            }
+            self.settings.vpc = Some(VpcEvidence {
+                key: vpc.key,
+                file: vpc.file,
+                line: vpc.line,
+            });
+        }
+        self.settings
+    }
+}
+
+fn conditional_message(shown: &str) -> String {
+    format!("`{shown}` is set inside a condition that is not evaluated: assumed it applies")
+}
+
+fn is_iam_key(key: &str) -> bool {
+    key.starts_with("codebuild.iam.") || key.starts_with("ci.iam.")
+}
+
+/// `lambda.function.vpc_config`, `function.vpc_config` and any other `*.vpc_config`.
+fn is_vpc_key(key: &str) -> bool {
+    key == "vpc_config" || key.ends_with(".vpc_config")
+}
+
+/// Whether a literal VPC config attaches functions to a VPC. A hash counts only when some entry
+/// is non-empty: `{SubnetIds: [], SecurityGroupIds: []}` attaches nothing.
+fn vpc_is_set(value: &Literal) -> bool {
+    match value {
+        Literal::Nil | Literal::Bool(false) => false,
+        Literal::Str(s) => !s.trim().is_empty(),
+        Literal::Array(items) => !items.is_empty(),
+        Literal::Hash(pairs) => pairs.iter().any(|(_, v)| vpc_is_set(v)),
+        Literal::Bool(true) | Literal::Int(_) | Literal::Float(_) | Literal::Sym(_) => true,
+    }
+}

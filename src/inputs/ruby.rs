@@ -608,3 +608,373 @@ fn is_identifier(name: &[u8]) -> bool {
             .iter()
             .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c >= 0x80)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Literal {
+        Literal::Str(v.to_owned())
+    }
+
+    fn sym(v: &str) -> Literal {
+        Literal::Sym(v.to_owned())
+    }
+
+    fn one(source: &str) -> Assignment {
+        let mut found = assignments(source).unwrap();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        found.remove(0)
+    }
+
+    fn value(source: &str) -> Literal {
+        one(source).value.unwrap()
+    }
+
+    fn not_literal(source: &str) -> NotLiteral {
+        one(source).value.unwrap_err()
+    }
+
+    #[test]
+    fn finds_assignments_in_configure_blocks_with_key_line_and_scope() {
+        let source = r#"# frozen_string_literal: true
+
+Jets.bootstrap.configure do
+  # the remote runner needs these too
+  config.codebuild.iam.policy = ["s3", "ec2"]
+  config.codebuild.iam.managed_policy = ["AmazonS3FullAccess"]
+end
+"#;
+        let found = assignments(source).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].key, "codebuild.iam.policy");
+        assert_eq!(found[0].line, 5);
+        assert_eq!(found[0].op, AssignOp::Set);
+        assert_eq!(found[0].scope.as_deref(), Some("bootstrap"));
+        assert!(!found[0].conditional);
+        assert_eq!(found[0].value, Ok(Literal::Array(vec![s("s3"), s("ec2")])));
+        assert_eq!(found[1].key, "codebuild.iam.managed_policy");
+        assert_eq!(found[1].line, 6);
+    }
+
+    #[test]
+    fn block_parameter_self_and_bare_names_are_the_config_object() {
+        let source = r#"
+Jets.deploy.configure do |c|
+  c.ci.iam.policy = ["s3"]
+  self.ci.iam.managed_policy = []
+  ci.iam.default_policy = ["logs"]
+end
+Jets.application.configure do |config|
+  config.function.vpc_config = {}
+end
+"#;
+        let found = assignments(source).unwrap();
+        let keys: Vec<_> = found.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ci.iam.policy",
+                "ci.iam.managed_policy",
+                "ci.iam.default_policy",
+                "function.vpc_config"
+            ]
+        );
+        assert_eq!(found[3].scope.as_deref(), Some("application"));
+    }
+
+    #[test]
+    fn top_level_config_has_no_scope_and_other_receivers_are_ignored() {
+        let source = r#"
+config.codebuild.iam.policy = ["s3"]
+settings.codebuild.iam.policy = ["ec2"]
+c.codebuild.iam.policy = ["ec2"]
+codebuild.iam.policy = ["ec2"]
+Other.configure do |x|
+  y.codebuild.iam.policy = ["ec2"]
+end
+"#;
+        let found = assignments(source).unwrap();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].scope, None);
+    }
+
+    #[test]
+    fn scalar_literals() {
+        assert_eq!(value("config.a = 'single'"), s("single"));
+        assert_eq!(value(r#"config.a = "double\tescaped""#), s("double\tescaped"));
+        assert_eq!(value("config.a = :sym"), sym("sym"));
+        assert_eq!(value(r#"config.a = :"quoted sym""#), sym("quoted sym"));
+        assert_eq!(value("config.a = 42"), Literal::Int(42));
+        assert_eq!(value("config.a = -7"), Literal::Int(-7));
+        assert_eq!(value("config.a = 0x10"), Literal::Int(16));
+        assert_eq!(value("config.a = 1_000"), Literal::Int(1000));
+        assert_eq!(value("config.a = 1.5"), Literal::Float(1.5));
+        assert_eq!(value("config.a = true"), Literal::Bool(true));
+        assert_eq!(value("config.a = false"), Literal::Bool(false));
+        assert_eq!(value("config.a = nil"), Literal::Nil);
+        assert_eq!(value(r#"config.a = "con" "cat""#), s("concat"));
+        assert_eq!(value("config.a = (\"paren\")"), s("paren"));
+        assert_eq!(value("config.a = %w[a b].freeze"), Literal::Array(vec![s("a"), s("b")]));
+        assert_eq!(
+            value("config.a = <<~TEXT\n  heredoc\nTEXT\n"),
+            s("heredoc\n")
+        );
+    }
+
+    #[test]
+    fn huge_integers_are_not_literal_i64() {
+        let not = not_literal("config.a = 123456789012345678901234567890");
+        assert_eq!(not.snippet, "123456789012345678901234567890");
+        assert_eq!(
+            value("config.a = -9223372036854775808"),
+            Literal::Int(i64::MIN)
+        );
+    }
+
+    #[test]
+    fn percent_arrays_and_nested_hashes() {
+        assert_eq!(
+            value("config.a = %w[s3 ec2 sqs]"),
+            Literal::Array(vec![s("s3"), s("ec2"), s("sqs")])
+        );
+        assert_eq!(
+            value("config.a = %i[s3 ec2]"),
+            Literal::Array(vec![sym("s3"), sym("ec2")])
+        );
+        let policy = r#"config.a = {
+  Version: "2012-10-17",
+  "Statement" => [
+    {"Action" => ["s3:GetObject"], :Effect => "Allow", Resource: "*"},
+  ],
+}"#;
+        assert_eq!(
+            value(policy),
+            Literal::Hash(vec![
+                (sym("Version"), s("2012-10-17")),
+                (
+                    s("Statement"),
+                    Literal::Array(vec![Literal::Hash(vec![
+                        (s("Action"), Literal::Array(vec![s("s3:GetObject")])),
+                        (sym("Effect"), s("Allow")),
+                        (sym("Resource"), s("*")),
+                    ])])
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn braceless_hash_in_array() {
+        assert_eq!(
+            value(r#"config.a = ["s3", Action: ["sqs:*"], Resource: "*"]"#),
+            Literal::Array(vec![
+                s("s3"),
+                Literal::Hash(vec![
+                    (sym("Action"), Literal::Array(vec![s("sqs:*")])),
+                    (sym("Resource"), s("*")),
+                ])
+            ])
+        );
+    }
+
+    #[test]
+    fn non_literals_quote_the_offending_part_and_its_line() {
+        let source = "config.a = [\n  \"s3\",\n  \"SSM:/#{ssm_env}/KEY\",\n]";
+        let not = not_literal(source);
+        assert_eq!(not.line, 3);
+        assert_eq!(not.snippet, r#""SSM:/#{ssm_env}/KEY""#);
+
+        let not = not_literal(r#"config.a = acm_cert_arn(domain: "example.com")"#);
+        assert_eq!(not.snippet, r#"acm_cert_arn(domain: "example.com")"#);
+        assert_eq!(not_literal(r#"config.a = ENV["SG"]"#).snippet, r#"ENV["SG"]"#);
+        assert_eq!(not_literal("config.a = SUBNETS").snippet, "SUBNETS");
+        assert_eq!(not_literal("x = 1\nconfig.a = x").snippet, "x");
+        assert_eq!(not_literal("config.a = prod? ? 1 : 2").snippet, "prod? ? 1 : 2");
+        assert_eq!(not_literal("config.a = [*more]").snippet, "*more");
+        assert_eq!(not_literal("config.a = {**more}").snippet, "**more");
+        assert_eq!(not_literal("config.a = :\"x#{y}\"").snippet, ":\"x#{y}\"");
+        assert_eq!(not_literal("config.a = `ls`").snippet, "`ls`");
+        assert_eq!(not_literal("config.a = 1r").snippet, "1r");
+    }
+
+    #[test]
+    fn long_and_multiline_snippets_are_shortened_to_one_line() {
+        let source = format!("config.a = lookup(\n  {:?}\n)", "x".repeat(100));
+        let not = not_literal(&source);
+        assert_eq!(not.line, 1);
+        assert!(!not.snippet.contains('\n'));
+        assert_eq!(not.snippet.chars().count(), 60);
+        assert!(not.snippet.starts_with("lookup( \"xxx"));
+        assert!(not.snippet.ends_with("..."));
+    }
+
+    #[test]
+    fn appends() {
+        let found = assignments(
+            r#"
+config.codebuild.iam.policy << "ec2"
+config.codebuild.iam.policy << "sqs" << "sns"
+config.codebuild.iam.policy += ["kms"]
+config.codebuild.iam.policy.push("a", "b")
+config.codebuild.iam.managed_policy.concat(%w[X], ["Y"])
+"#,
+        )
+        .unwrap();
+        let values: Vec<_> = found
+            .iter()
+            .map(|a| (a.op.clone(), a.value.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (AssignOp::Append, Literal::Array(vec![s("ec2")])),
+                (AssignOp::Append, Literal::Array(vec![s("sqs"), s("sns")])),
+                (AssignOp::Append, Literal::Array(vec![s("kms")])),
+                (AssignOp::Append, Literal::Array(vec![s("a"), s("b")])),
+                (AssignOp::Append, Literal::Array(vec![s("X"), s("Y")])),
+            ]
+        );
+        assert!(found.iter().all(|a| a.key.starts_with("codebuild.iam.")));
+    }
+
+    #[test]
+    fn other_operators_are_reported_with_their_operator() {
+        let found = assignments(
+            "config.a.b -= [\"ec2\"]\nconfig.a.c ||= []\nconfig.a.d &&= 1\nconfig.a.e += \"x\"",
+        )
+        .unwrap();
+        let ops: Vec<_> = found.iter().map(|a| (a.key.as_str(), a.op.clone())).collect();
+        assert_eq!(
+            ops,
+            [
+                ("a.b", AssignOp::Other("-=".into())),
+                ("a.c", AssignOp::Other("||=".into())),
+                ("a.d", AssignOp::Other("&&=".into())),
+                ("a.e", AssignOp::Other("+=".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn index_access_names_a_setting() {
+        let found =
+            assignments("config.codebuild.iam[:policy] = [\"s3\"]\nconfig.ci[\"iam\"].policy << \"x\"")
+                .unwrap();
+        assert_eq!(found[0].key, "codebuild.iam.policy");
+        assert_eq!(found[1].key, "ci.iam.policy");
+    }
+
+    #[test]
+    fn reads_of_settings_are_not_assignments() {
+        let found = assignments(
+            "puts config.codebuild.iam.policy\nx = config.a.b\nconfig.a.b == 1\nconfig.a.b.each { |p| p }",
+        )
+        .unwrap();
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn assignments_under_conditions_are_marked() {
+        let source = r#"
+Jets.bootstrap.configure do
+  config.a.plain = 1
+  if Jets.env.production?
+    config.a.in_if = 1
+  end
+  config.a.modifier = 1 unless ENV["CI"]
+  case Jets.env
+  when "prod" then config.a.in_case = 1
+  end
+  ENV["X"] && config.a.in_and = 1
+  def helper
+    config.a.in_def = 1
+  end
+  config.a.after = 1
+end
+"#;
+        let found = assignments(source).unwrap();
+        let marks: Vec<_> = found
+            .iter()
+            .map(|a| (a.key.as_str(), a.conditional))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                ("a.plain", false),
+                ("a.in_if", true),
+                ("a.modifier", true),
+                ("a.in_case", true),
+                ("a.in_and", true),
+                ("a.in_def", true),
+                ("a.after", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_give_a_line_not_a_panic() {
+        let err = assignments("Jets.bootstrap.configure do\n  config.a = [1, 2\nend\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+        assert!(!err.message.is_empty());
+        let err = assignments("Jets.bootstrap.configure do\n  config.a = 1\n").unwrap_err();
+        assert!(err.to_string().starts_with("line "), "{err}");
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        for source in [
+            "",
+            "\u{feff}config.a = 1",
+            "__END__\nconfig.a = [",
+            "config.a = \"\\xff\"",
+            "config. = 1",
+            "config.a=",
+            "config",
+            "<<",
+        ] {
+            let _ = assignments(source);
+        }
+        let deep = format!("config.a = {}1{}", "[".repeat(5000), "]".repeat(5000));
+        let _ = assignments(&deep);
+        let deep = format!("config.a = {}1{}", "(".repeat(5000), ")".repeat(5000));
+        let _ = assignments(&deep);
+        let deep = format!("{}config.a = 1{}", "if x\n".repeat(3000), "\nend".repeat(3000));
+        let _ = assignments(&deep);
+    }
+
+    #[test]
+    fn deep_literals_are_not_literal() {
+        let deep = format!("config.a = {}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(one(&deep).value.is_err());
+        let ok = format!("config.a = {}1{}", "[".repeat(10), "]".repeat(10));
+        assert!(one(&ok).value.is_ok());
+    }
+}
+#[cfg(test)]
+mod probe {
+    fn run(label: &str, src: String, mb: usize) {
+        let h = std::thread::Builder::new().stack_size(mb << 20).spawn(move || {
+            let r = super::assignments(&src);
+            r.map(|v| v.len()).map_err(|e| e.to_string())
+        }).unwrap();
+        eprintln!("{label} {mb}MB -> {:?}", h.join().map_err(|_| "panic"));
+    }
+    #[test]
+    fn probe_parse_only() {
+        let mb: usize = std::env::var("MB").unwrap().parse().unwrap();
+        let n = 9990;
+        for (o, c) in [("[", "]"), ("(", ")"), ("{a: ", "}"), ("-(", ")"), ("[!", "]"), ("foo(", ")"), ("->{", "}"), ("\"#{", "}\""), ("begin\n", "\nend"), ("if x\n", "\nend"), ("x = ", ""), ("a ? ", " : 1"), ("def f\n", "\nend"), ("class A\n", "\nend")] {
+            run(o, format!("config.a = {}1{}", o.repeat(n), c.repeat(n)), mb);
+        }
+        let m = 200000;
+        run("chain", format!("config{} = 1", ".a".repeat(m)), mb);
+        run("plus", format!("config.a = 1{}", "+1".repeat(m)), mb);
+        run("and", format!("config.a = 1{}", " && 1".repeat(m)), mb);
+        run("mod-if", format!("config.a = 1{}", " if 1".repeat(m)), mb);
+        run("rescue", format!("config.a = 1{}", " rescue 1".repeat(m)), mb);
+        run("cpath", format!("config.a = A{}", "::A".repeat(m)), mb);
+        run("index", format!("config.a = a{}", "[1]".repeat(m)), mb);
+        run("str", format!("config.a = \"a\"{}", " \"a\"".repeat(m)), mb);
+    }
+}

@@ -1,1 +1,22 @@
-//! TODO
+//! Renderers: one module per output format. They read decisions and write text; they decide
+//! nothing.
+
+pub mod cloudformation;
+pub mod json;
+pub mod policy;
+pub mod table;
+
+use crate::core::check::ActionResult;
+use crate::core::eval::Blame;
+
+/// The explanation of one result in one line.
+pub fn explanation(r: &ActionResult) -> String {
+    let mut parts: Vec<String> = r.decided_by.iter().map(Blame::describe).collect();
+    if !r.missing_context.is_empty() {
+        parts.push(format!("missing context: {}", r.missing_context.join(", ")));
+    }
+    if let Some(d) = &r.disagreement {
+        parts.push(d.clone());
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,3 @@
+Jets.project.configure do
+  config.name = "demo"
+end

@@ -1,0 +1,143 @@
+//! The command layer: argument parsing, dispatch, and the one place errors are rendered.
+//!
+//! stdout carries data (tables, JSON, policies); stderr carries messages prefixed with the
+//! tool's name. Exit codes are part of the interface for CI pipelines.
+
+mod args;
+mod check;
+mod required;
+mod simulate;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use args::*;
+
+/// Exit codes, documented in the README and `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything required is allowed.
+    Allowed = 0,
+    /// At least one required action is denied.
+    Denied = 1,
+    /// Bad usage or bad input (a malformed policy, a missing file, an unknown role).
+    Input = 2,
+    /// The check could not be completed (e.g. SCPs unreadable): nothing may be assumed allowed.
+    Incomplete = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// An error as the user sees it: one line, and what to do about it.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub help: Option<String>,
+    pub exit: Exit,
+}
+
+impl Failure {
+    pub fn input(message: impl ToString) -> Self {
+        Failure {
+            message: message.to_string(),
+            help: None,
+            exit: Exit::Input,
+        }
+    }
+
+    pub fn help(mut self, help: impl ToString) -> Self {
+        self.help = Some(help.to_string());
+        self
+    }
+}
+
+const AFTER_HELP: &str = "Exit codes: 0 all required actions allowed, 1 something denied, \
+2 usage or input error, 3 incomplete (part of the decision could not be made).";
+
+/// Will this deploy be allowed by AWS, and if not, exactly which policy stops it?
+#[derive(Debug, Parser)]
+#[command(name = "iam-doctor", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the permissions a Jets deploy role needs, with the reason for each.
+    Required(required::Args),
+    /// Check a role's policies (and its organization's SCPs/RCPs) against the required permissions.
+    Check(check::Args),
+    /// Decide one request against policies you supply (what-if for policy changes).
+    Simulate(simulate::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { Exit::Input } else { Exit::Allowed };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    let result = match &cli.command {
+        Command::Required(a) => required::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Simulate(a) => simulate::run(a),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(f) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "iam-doctor: error: {}", f.message);
+            if let Some(h) = &f.help {
+                let _ = writeln!(err, "  help: {h}");
+            }
+            f.exit.into()
+        }
+    }
+}
+
+/// Writes data to stdout. A closed pipe (`| head`) is not an error.
+pub fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
+/// A message for people, on stderr.
+pub fn warn(quiet: bool, message: &str) {
+    if !quiet {
+        let _ = writeln!(std::io::stderr().lock(), "iam-doctor: warning: {message}");
+    }
+}
+
+pub fn note(quiet: bool, message: &str) {
+    if !quiet {
+        let _ = writeln!(std::io::stderr().lock(), "iam-doctor: note: {message}");
+    }
+}
+
+/// The terminal width when stdout is a terminal, for tables.
+pub fn terminal_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Some(
+            std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(160),
+        );
+    }
+    None
+}

@@ -1,0 +1,39 @@
+//! `iam-doctor simulate`: one request against policies you supply, for what-if questions.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use iam_doctor::core::eval::evaluate;
+use iam_doctor::inputs::simulate;
+use iam_doctor::report;
+
+use super::{CheckFormat, Exit, Failure, emit, required::pretty};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The request and its policies as JSON (`-` for stdin); see the README for the layout.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+}
+
+pub fn run(args: &Args) -> Result<Exit, Failure> {
+    let text = if args.input.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::input(format!("cannot read stdin: {e}")))?;
+        s
+    } else {
+        std::fs::read_to_string(&args.input)
+            .map_err(|e| Failure::input(format!("cannot read `{}`: {e}", args.input.display())))?
+    };
+    let (set, request) = simulate::parse(&text).map_err(Failure::input)?;
+    let e = evaluate(&set, &request);
+    emit(&match args.format {
+        CheckFormat::Table => report::table::evaluation(&request.action, &request.resource, &e),
+        CheckFormat::Json => pretty(&report::json::evaluation(&e)),
+    });
+    Ok(if e.decision.is_allowed() { Exit::Allowed } else { Exit::Denied })
+}

@@ -1,0 +1,75 @@
+//! Machine-readable output for pipelines.
+
+use serde_json::{Value, json};
+
+use crate::core::check::CheckReport;
+use crate::core::eval::{Blame, Evaluation};
+use crate::core::profile::RequiredPermissions;
+
+/// `decided_by` entries as documented: kind, policy, target, statement (plus the verdict).
+pub fn blame(b: &Blame) -> Value {
+    json!({
+        "kind": b.kind,
+        "verdict": b.verdict,
+        "policy": b.policy,
+        "policy_id": b.policy_id,
+        "target": b.target,
+        "target_name": b.target_name,
+        "statement": b.statement,
+        "explanation": b.describe(),
+    })
+}
+
+pub fn required(r: &RequiredPermissions) -> Value {
+    json!({
+        "profile": r.profile,
+        "vpc": r.vpc,
+        "policies": r.policies,
+        "managed_policy_arns": r.managed_policy_arns,
+        "actions": r.actions,
+        "warnings": r.warnings,
+    })
+}
+
+pub fn check(report: &CheckReport) -> Value {
+    let s = report.summary();
+    json!({
+        "principal": report.principal,
+        "profile": report.profile,
+        "region": report.region,
+        "results": report.results.iter().map(|r| {
+            let mut v = json!({
+                "action": r.action,
+                "resource": r.resource,
+                "decision": r.decision,
+                "engine": r.engine,
+                "decided_by": r.decided_by.iter().map(blame).collect::<Vec<_>>(),
+                "reason": r.reason,
+                "grant": r.grant,
+                "policy": r.policy,
+            });
+            if !r.missing_context.is_empty() {
+                v["missing_context"] = json!(r.missing_context);
+            }
+            if let Some(aws) = &r.aws {
+                v["aws"] = json!(aws);
+            }
+            if let Some(d) = &r.disagreement {
+                v["disagreement"] = json!(d);
+            }
+            v
+        }).collect::<Vec<_>>(),
+        "summary": {"allowed": s.allowed, "denied": s.denied},
+        "notes": report.notes,
+        "warnings": report.warnings,
+        "incomplete": report.incomplete,
+    })
+}
+
+pub fn evaluation(e: &Evaluation) -> Value {
+    json!({
+        "decision": e.decision,
+        "decided_by": e.decided_by.iter().map(blame).collect::<Vec<_>>(),
+        "missing_context": e.missing_context,
+    })
+}

@@ -1,0 +1,96 @@
+//! Tables for people at a terminal. Denials come first and in full; allowed actions are
+//! listed only when asked for, since a deploy role has hundreds of them.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::core::check::CheckReport;
+use crate::core::eval::Evaluation;
+use crate::core::profile::RequiredPermissions;
+
+fn table(header: &[&str], width: Option<u16>) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    if let Some(w) = width {
+        t.set_width(w);
+    }
+    t
+}
+
+pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
+    let mut t = table(&["Action", "Resource", "Granted by", "Needed for"], width);
+    for a in &r.actions {
+        t.add_row(vec![
+            a.action.clone(),
+            a.resource.clone(),
+            format!("{} ({})", a.grant, a.policy),
+            a.reason.clone(),
+        ]);
+    }
+    let policies: Vec<&str> = r.policies.iter().map(|p| p.name.as_str()).collect();
+    format!(
+        "{t}\nprofile {}: {} actions, policies {}{}, managed {}, VPC {}\n",
+        r.profile,
+        r.actions.len(),
+        if policies.is_empty() { "none".to_string() } else { policies.join(", ") },
+        "",
+        if r.managed_policy_arns.is_empty() {
+            "none".to_string()
+        } else {
+            r.managed_policy_arns
+                .iter()
+                .map(|a| a.rsplit('/').next().unwrap_or(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        if r.vpc { "on" } else { "off" },
+    )
+}
+
+pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> String {
+    let mut out = String::new();
+    let denied: Vec<_> = report.results.iter().filter(|r| !r.decision.is_allowed()).collect();
+    if !denied.is_empty() {
+        let mut t = table(&["Action", "Decision", "Why", "Needed for"], width);
+        for r in &denied {
+            t.add_row(vec![
+                if r.resource == "*" { r.action.clone() } else { format!("{}\non {}", r.action, r.resource) },
+                r.decision.as_str().replace('_', " "),
+                super::explanation(r),
+                r.reason.clone(),
+            ]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    if show_allowed {
+        let mut t = table(&["Action", "Decision", "Allowed by"], width);
+        for r in report.results.iter().filter(|r| r.decision.is_allowed()) {
+            t.add_row(vec![r.action.clone(), "allowed".to_string(), super::explanation(r)]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    let s = report.summary();
+    out.push_str(&format!(
+        "{}: {} of {} required actions allowed, {} denied (profile {}, region {}){}\n",
+        report.principal,
+        s.allowed,
+        s.allowed + s.denied,
+        s.denied,
+        report.profile,
+        report.region,
+        if report.incomplete { " — INCOMPLETE, see notes" } else { "" },
+    ));
+    out
+}
+
+pub fn evaluation(action: &str, resource: &str, e: &Evaluation) -> String {
+    let mut out = format!("{action} on {resource}: {}\n", e.decision.as_str().replace('_', " "));
+    for b in &e.decided_by {
+        out.push_str(&format!("  - {}\n", b.describe()));
+    }
+    if !e.missing_context.is_empty() {
+        out.push_str(&format!("  missing context: {}\n", e.missing_context.join(", ")));
+    }
+    out
+}
