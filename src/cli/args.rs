@@ -43,8 +43,16 @@ pub struct OutputArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
+    /// Denials with their explanation and the fix, for people.
     Table,
+    /// Every result, machine-readable.
     Json,
+    /// A pull-request comment.
+    Markdown,
+    /// JUnit XML: a test case per required action.
+    Junit,
+    /// SARIF 2.1.0 for code-scanning uploads.
+    Sarif,
 }
 
 impl ProfileArgs {

@@ -95,9 +95,15 @@ pub fn render(args: &Args, report: &CheckReport) -> Result<Exit, Failure> {
             note(args.output.quiet, n);
         }
     }
+    let config_file = iam_doctor::core::profile::profile(&report.profile)
+        .map(|p| p.config.file.clone())
+        .unwrap_or_default();
     emit(&match args.format {
         CheckFormat::Table => report::table::check(report, args.all, terminal_width()),
         CheckFormat::Json => pretty(&report::json::check(report)),
+        CheckFormat::Markdown => report::markdown::check(report),
+        CheckFormat::Junit => report::junit::check(report),
+        CheckFormat::Sarif => pretty(&report::sarif::check(report, &config_file)),
     });
     Ok(if report.incomplete {
         Exit::Incomplete

@@ -32,8 +32,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let (set, request) = simulate::parse(&text).map_err(Failure::input)?;
     let e = evaluate(&set, &request);
     emit(&match args.format {
-        CheckFormat::Table => report::table::evaluation(&request.action, &request.resource, &e),
         CheckFormat::Json => pretty(&report::json::evaluation(&e)),
+        _ => report::table::evaluation(&request.action, &request.resource, &e),
     });
     Ok(if e.decision.is_allowed() { Exit::Allowed } else { Exit::Denied })
 }

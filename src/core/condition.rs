@@ -12,7 +12,7 @@
 //!   it, and true for an absent key or an empty set. With a negated operator each request value
 //!   must satisfy the negated test (`ForAllValues:StringNotEquals`: no request value equals any
 //!   policy value). `IfExists` does not change set operators: absence is already decided by the
-//!   qualifier, as the Cloud Copilot IAM simulator documents after testing against AWS.
+//!   qualifier, as the Cloud Copilot IAM simulator (`iam.cloudcopilot.io`) documents.
 //! - A set qualifier on a single-valued key treats the value as a one-element set; AWS warns
 //!   this "can lead to overly permissive policies", which is what it does.
 //! - A multivalued key used without a set qualifier is not defined by AWS (its docs only say such
@@ -20,9 +20,12 @@
 //!   negated one when none does, which keeps the single-value meaning of both. The Cloud Copilot
 //!   simulator instead makes such clauses false.
 //! - Values that do not parse as the operator's type (numbers, dates, booleans, base64, IP
-//!   addresses and CIDRs, six-part ARNs), on either side, make the clause false, negated or not.
+//!   addresses and CIDRs, six-part ARNs), on either side, make the clause false, negated or not
+//!   (the absence rules above come first).
 //!   AWS refuses most such values when a policy is saved; failing closed keeps a bad value from
 //!   reading as a match.
+//! - `ArnEquals` and `ArnLike` are the same test, as AWS documents: each of the six ARN parts is
+//!   glob-matched on its own, so a `*` never spans a `:`; the last part may hold colons.
 //! - Policy variables are substituted in the values of string and ARN operators, the ones AWS
 //!   allows them in. A value with an unresolved variable matches no request value.
 

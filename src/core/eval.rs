@@ -39,7 +39,7 @@ impl Decision {
 }
 
 /// The kind of policy a statement belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyKind {
     Identity,
@@ -101,7 +101,7 @@ pub struct Request {
 }
 
 /// Why a policy took part in a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// A `Deny` statement matched.

@@ -12,4 +12,5 @@ pub mod jets;
 pub mod pattern;
 pub mod policy;
 pub mod profile;
+pub mod remediation;
 pub mod variables;

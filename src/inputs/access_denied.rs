@@ -4,9 +4,9 @@
 //! CloudFormation event copied from the console or from `describe-stack-events` JSON, an AWS CLI
 //! or SDK exception, a Terraform diagnostic. Buried in it is usually the only first-hand account
 //! of the failure AWS will ever give: who was denied, which action, on which resource and, since
-//! 2021, which *type* of policy said no (and since 2025, for same-organization calls, which
-//! policy). Everything the tool explains afterwards starts from those facts, so this reader
-//! recovers them as faithfully as the paste allows and never guesses beyond it:
+//! 2021, which *type* of policy said no (and, more recently, for requests within one account or
+//! organization, which policy). Everything the tool explains afterwards starts from those facts,
+//! so this reader recovers them as faithfully as the paste allows and never guesses beyond it:
 //!
 //! - the policy type is taken only from AWS's own wording (see [`Blamed`]); a message without
 //!   one is [`Blamed::Unspecified`], not an assumed identity-policy gap;
@@ -83,7 +83,8 @@ pub enum Blamed {
     ResourceExplicitDeny,
     /// "with an explicit deny in a permissions boundary".
     BoundaryExplicitDeny,
-    /// "with an explicit deny in a session policy" (AWS has also printed "sessions policy").
+    /// "with an explicit deny in a session policy" (the IAM User Guide also shows "sessions
+    /// policy").
     SessionExplicitDeny,
     /// "with an explicit deny in a VPC endpoint policy".
     VpcEndpointExplicitDeny,
@@ -171,6 +172,7 @@ impl Blamed {
 /// Denials with the same principal, action, resource and policy type are reported once (the
 /// same message is often printed by a tool and again in its summary); details only a later copy
 /// carries (error code, encoded message, policy ARN) are kept.
+#[must_use]
 pub fn parse(text: &str) -> Vec<Denial> {
     let norm = normalize(text);
     let line_starts: Vec<usize> = std::iter::once(0)
@@ -195,7 +197,7 @@ pub fn parse(text: &str) -> Vec<Denial> {
                 current = Some(Message::new(start, end, Some(header), None));
             }
             Event::Body(body) => match current.as_mut() {
-                Some(m) if attachable && m.body.is_none() => {
+                Some(m) if attachable && m.body.is_none() && !m.complete => {
                     m.body = Some(body);
                     m.end = end;
                 }
@@ -204,15 +206,17 @@ pub fn parse(text: &str) -> Vec<Denial> {
                     current = Some(Message::new(start, end, None, Some(body)));
                 }
             },
-            Event::DeniedText => match current.as_mut() {
-                Some(m) if attachable && m.body.is_none() => {
+            Event::DeniedText { complete } => match current.as_mut() {
+                Some(m) if attachable && m.body.is_none() && !m.complete => {
                     m.denied = true;
+                    m.complete = complete;
                     m.end = end;
                 }
                 _ => {
                     found.extend(current.take().and_then(|m| m.finish(&norm, line_of)));
                     let mut m = Message::new(start, end, None, None);
                     m.denied = true;
+                    m.complete = complete;
                     current = Some(m);
                 }
             },
@@ -253,8 +257,11 @@ enum Event {
     /// The message proper: "… is not authorized to perform: …", or Lambda's wording for its
     /// execution role.
     Body(Body),
-    /// "Access Denied", "Forbidden", "You are not authorized to perform this operation".
-    DeniedText,
+    /// "You are not authorized to perform this operation" (EC2, which may go on to name the
+    /// principal), or, with `complete`, "Access Denied" and "Forbidden", which end the message.
+    DeniedText {
+        complete: bool,
+    },
     Encoded(String),
     /// `(Service: X, Status Code: 403, …)` as appended by the Java SDKs and CloudFormation.
     Trailer {
@@ -287,7 +294,10 @@ struct Message {
     end: usize,
     header: Header,
     body: Option<Body>,
+    /// AWS's text says the request was denied, even if no code does.
     denied: bool,
+    /// The message text has ended ("Access Denied"); only trailers may follow.
+    complete: bool,
     encoded: Option<String>,
     trailer_service: Option<String>,
     trailer_code: Option<String>,
@@ -302,6 +312,7 @@ impl Message {
             header: header.unwrap_or_default(),
             body,
             denied: false,
+            complete: false,
             encoded: None,
             trailer_service: None,
             trailer_code: None,
@@ -555,7 +566,7 @@ static CFN_API: LazyLock<Option<Regex>> =
 
 static DENIED_TEXT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     regex(
-        r"(?i)\bYou\s+are\s+not\s+authorized\s+to\s+perform\s+this\s+operation\b\.?|\bAccess\s+Denied\b\.?|\bForbidden\b\.?",
+        r"(?i)(?P<operation>\bYou\s+are\s+not\s+authorized\s+to\s+perform\s+this\s+operation\b\.?)|\bAccess\s+Denied\b\.?|\bForbidden\b\.?",
     )
 });
 
@@ -607,7 +618,10 @@ fn events(norm: &str) -> Vec<(usize, usize, Event)> {
         let resource = caps
             .name("quoted")
             .map(|m| m.as_str().trim().to_owned())
-            .or_else(|| caps.name("resource").map(|m| trim_token(m.as_str())))
+            .or_else(|| {
+                caps.name("resource")
+                    .map(|m| trim_token(&words_preserving_case(m.as_str())))
+            })
             .filter(|r| !r.is_empty());
         Some(Event::Body(Body {
             principal: text(caps, "principal").or_else(|| text(caps, "arn_principal")),
@@ -654,7 +668,11 @@ fn events(norm: &str) -> Vec<(usize, usize, Event)> {
             ..Header::default()
         }))
     });
-    scan(&DENIED_TEXT, &|_| Some(Event::DeniedText));
+    scan(&DENIED_TEXT, &|caps| {
+        Some(Event::DeniedText {
+            complete: caps.name("operation").is_none(),
+        })
+    });
     scan(&ENCODED, &|caps| text(caps, "blob").map(Event::Encoded));
     scan(&SERVICE_TRAILER, &|caps| {
         Some(Event::Trailer {

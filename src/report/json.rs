@@ -60,6 +60,7 @@ pub fn check(report: &CheckReport) -> Value {
             v
         }).collect::<Vec<_>>(),
         "summary": {"allowed": s.allowed, "denied": s.denied},
+        "remediation": crate::core::remediation::remediate(report),
         "notes": report.notes,
         "warnings": report.warnings,
         "incomplete": report.incomplete,

@@ -3,7 +3,10 @@
 
 pub mod cloudformation;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod policy;
+pub mod sarif;
 pub mod table;
 
 use crate::core::check::ActionResult;

@@ -70,6 +70,19 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         }
         out.push_str(&format!("{t}\n"));
     }
+    let fix = crate::core::remediation::remediate(report);
+    if !fix.is_empty() {
+        out.push_str("How to fix:\n");
+        for step in &fix.steps {
+            out.push_str(&format!("  - {}\n", step.advice));
+        }
+        if let Some(doc) = &fix.add_to_role {
+            out.push_str("  - add this policy to the role, or re-run `jets bootstrap` if your config already grants it (least privilege, only what is denied):\n");
+            for line in serde_json::to_string_pretty(doc).unwrap_or_default().lines() {
+                out.push_str(&format!("      {line}\n"));
+            }
+        }
+    }
     let s = report.summary();
     out.push_str(&format!(
         "{}: {} of {} required actions allowed, {} denied (profile {}, region {}){}\n",

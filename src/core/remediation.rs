@@ -1,0 +1,270 @@
+//! What to change so the deploy is allowed: the minimal identity statements to add, and for
+//! each organization policy or boundary that stops it, which one to change and where it is
+//! attached. Derived from the decisions only, so it never suggests more than what was denied.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::check::CheckReport;
+use super::eval::{PolicyKind, Verdict};
+use super::profile::RequiredAction;
+
+/// One change to make outside the role's own policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub kind: PolicyKind,
+    pub verdict: Verdict,
+    pub policy: Option<String>,
+    pub policy_id: Option<String>,
+    pub target: Option<String>,
+    pub target_name: Option<String>,
+    pub statement: Option<String>,
+    pub actions: Vec<String>,
+    /// What to do, for people.
+    pub advice: String,
+}
+
+/// Every change needed, grouped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Remediation {
+    /// A least-privilege policy with the actions no identity policy allows; `None` when the
+    /// role's own policies are fine.
+    pub add_to_role: Option<Value>,
+    pub steps: Vec<Step>,
+}
+
+impl Remediation {
+    pub fn is_empty(&self) -> bool {
+        self.add_to_role.is_none() && self.steps.is_empty()
+    }
+}
+
+/// The smallest policy that grants exactly these actions: one statement per service and
+/// resource, actions sorted.
+pub fn least_privilege<'a>(actions: impl IntoIterator<Item = &'a RequiredAction>) -> Value {
+    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for a in actions {
+        let service = a.action.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let list = groups.entry((service, a.resource.clone())).or_default();
+        if !list.iter().any(|x| x.eq_ignore_ascii_case(&a.action)) {
+            list.push(a.action.clone());
+        }
+    }
+    let statements: Vec<Value> = groups
+        .into_iter()
+        .map(|((service, resource), mut actions)| {
+            actions.sort();
+            json!({"Sid": sid_for(&service), "Effect": "Allow", "Action": actions, "Resource": resource})
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn sid_for(service: &str) -> String {
+    service
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Services of a list of actions, as `s3:*`-style patterns, for advice text.
+fn services(actions: &[String]) -> Vec<String> {
+    let mut s: Vec<String> = actions
+        .iter()
+        .map(|a| format!("{}:*", a.split(':').next().unwrap_or("")))
+        .collect();
+    s.sort();
+    s.dedup();
+    s
+}
+
+fn place(target_name: &Option<String>, target: &Option<String>) -> String {
+    match (target_name, target) {
+        (Some(n), Some(t)) if n != t => format!("{n} ({t})"),
+        (_, Some(t)) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Works out the changes for a report.
+pub fn remediate(report: &CheckReport) -> Remediation {
+    let mut missing_identity = Vec::new();
+    type Key = (
+        PolicyKind,
+        Verdict,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let mut grouped: BTreeMap<Key, Vec<String>> = BTreeMap::new();
+    for r in report.results.iter().filter(|r| !r.decision.is_allowed()) {
+        for b in &r.decided_by {
+            if b.kind == PolicyKind::Identity && b.verdict == Verdict::FailsToAllow {
+                missing_identity.push(RequiredAction {
+                    action: r.action.clone(),
+                    resource: r.resource.clone(),
+                    grant: r.grant.clone(),
+                    policy: r.policy.clone(),
+                    reason: r.reason.clone(),
+                });
+                continue;
+            }
+            if b.verdict == Verdict::Allows {
+                continue;
+            }
+            let key = (
+                b.kind,
+                b.verdict,
+                b.policy.clone(),
+                b.policy_id.clone(),
+                b.target.clone(),
+                b.target_name.clone(),
+                b.statement.clone(),
+            );
+            let list = grouped.entry(key).or_default();
+            if !list.contains(&r.action) {
+                list.push(r.action.clone());
+            }
+        }
+    }
+    let steps = grouped
+        .into_iter()
+        .map(|((kind, verdict, policy, policy_id, target, target_name, statement), actions)| {
+            let where_ = place(&target_name, &target);
+            let svc = services(&actions).join("`, `");
+            let pol = policy.clone().unwrap_or_default();
+            let stmt = statement.clone().unwrap_or_default();
+            let advice = match (kind, verdict) {
+                (PolicyKind::Scp | PolicyKind::Rcp, Verdict::Denies) => format!(
+                    "change {} `{pol}` attached to {where_}: statement `{stmt}` denies {} action(s); exempt `{svc}` from it (for a NotAction statement, add them to NotAction), or ask the organization admin for an exception",
+                    kind.describe(),
+                    actions.len()
+                ),
+                (PolicyKind::Scp | PolicyKind::Rcp, _) => format!(
+                    "allow `{svc}` in a {} attached to {where_}: nothing there allows {} required action(s) (an allow is needed at every level from the root to the account)",
+                    kind.describe(),
+                    actions.len()
+                ),
+                (PolicyKind::Boundary, Verdict::Denies) => format!(
+                    "permissions boundary `{pol}` statement `{stmt}` denies {} action(s): narrow that statement",
+                    actions.len()
+                ),
+                (PolicyKind::Boundary, _) => format!(
+                    "add `{svc}` to the permissions boundary `{pol}`: it does not allow {} required action(s)",
+                    actions.len()
+                ),
+                (PolicyKind::Identity, _) => format!(
+                    "identity policy `{pol}` statement `{stmt}` denies {} required action(s): remove or narrow that statement",
+                    actions.len()
+                ),
+            };
+            Step {
+                kind,
+                verdict,
+                policy,
+                policy_id,
+                target,
+                target_name,
+                statement,
+                actions,
+                advice,
+            }
+        })
+        .collect();
+    Remediation {
+        add_to_role: if missing_identity.is_empty() {
+            None
+        } else {
+            Some(least_privilege(&missing_identity))
+        },
+        steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::check::{ActionResult, Engine};
+    use crate::core::eval::{Blame, Decision};
+
+    fn result(action: &str, decision: Decision, blame: Blame) -> ActionResult {
+        ActionResult {
+            action: action.into(),
+            resource: "*".into(),
+            decision,
+            engine: Engine::Local,
+            decided_by: vec![blame],
+            missing_context: vec![],
+            reason: "r".into(),
+            grant: "g".into(),
+            policy: "DefaultPolicy".into(),
+            aws: None,
+            disagreement: None,
+        }
+    }
+
+    fn blame(kind: PolicyKind, verdict: Verdict, policy: Option<&str>, target: Option<&str>) -> Blame {
+        Blame {
+            kind,
+            verdict,
+            policy: policy.map(str::to_string),
+            policy_id: None,
+            target: target.map(str::to_string),
+            target_name: Some("Workloads".into()),
+            statement: Some("Deny1".into()),
+        }
+    }
+
+    #[test]
+    fn groups_steps_and_builds_least_privilege() {
+        let report = CheckReport {
+            principal: "p".into(),
+            profile: "jets-remote".into(),
+            region: "eu-west-1".into(),
+            results: vec![
+                result("route53:GetChange", Decision::ExplicitDeny, blame(PolicyKind::Scp, Verdict::Denies, Some("RegionLock"), Some("ou-1"))),
+                result("route53:ListHostedZones", Decision::ExplicitDeny, blame(PolicyKind::Scp, Verdict::Denies, Some("RegionLock"), Some("ou-1"))),
+                result("kinesis:PutRecord", Decision::ImplicitDeny, blame(PolicyKind::Identity, Verdict::FailsToAllow, None, None)),
+                result("ec2:DescribeVpcs", Decision::ImplicitDeny, blame(PolicyKind::Scp, Verdict::FailsToAllow, None, Some("ou-2"))),
+                result("s3:GetObject", Decision::Allowed, blame(PolicyKind::Identity, Verdict::Allows, Some("DefaultPolicy"), None)),
+            ],
+            notes: vec![],
+            warnings: vec![],
+            incomplete: false,
+        };
+        let r = remediate(&report);
+        assert_eq!(
+            r.add_to_role,
+            Some(json!({"Version":"2012-10-17","Statement":[{"Sid":"Kinesis","Effect":"Allow","Action":["kinesis:PutRecord"],"Resource":"*"}]}))
+        );
+        assert_eq!(r.steps.len(), 2);
+        let deny = r.steps.iter().find(|s| s.verdict == Verdict::Denies).expect("deny step");
+        assert_eq!(deny.actions, vec!["route53:GetChange", "route53:ListHostedZones"]);
+        assert!(deny.advice.contains("`RegionLock`") && deny.advice.contains("Workloads (ou-1)") && deny.advice.contains("`route53:*`"));
+        let gap = r.steps.iter().find(|s| s.verdict == Verdict::FailsToAllow).expect("gap step");
+        assert!(gap.advice.contains("allow `ec2:*`"));
+    }
+
+    #[test]
+    fn nothing_to_do_when_all_allowed() {
+        let report = CheckReport {
+            principal: "p".into(),
+            profile: "x".into(),
+            region: "r".into(),
+            results: vec![],
+            notes: vec![],
+            warnings: vec![],
+            incomplete: false,
+        };
+        assert!(remediate(&report).is_empty());
+    }
+}

@@ -1,0 +1,63 @@
+//! Markdown that fits a pull-request comment.
+
+use crate::core::check::CheckReport;
+use crate::core::remediation::remediate;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn check(report: &CheckReport) -> String {
+    let s = report.summary();
+    let mut out = String::new();
+    let icon = if report.incomplete {
+        "⚠️"
+    } else if s.denied == 0 {
+        "✅"
+    } else {
+        "❌"
+    };
+    out.push_str(&format!(
+        "### {icon} iam-doctor: {} of {} required actions allowed\n\n`{}` · profile `{}` · region `{}`\n\n",
+        s.allowed,
+        s.allowed + s.denied,
+        report.principal,
+        report.profile,
+        report.region
+    ));
+    let denied: Vec<_> = report.results.iter().filter(|r| !r.decision.is_allowed()).collect();
+    if !denied.is_empty() {
+        out.push_str("| Action | Decision | Why | Needed for |\n|---|---|---|---|\n");
+        for r in &denied {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                r.action,
+                r.decision.as_str().replace('_', " "),
+                cell(&super::explanation(r)),
+                cell(&r.reason)
+            ));
+        }
+        out.push('\n');
+        let fix = remediate(report);
+        if !fix.is_empty() {
+            out.push_str("#### How to fix\n\n");
+            for step in &fix.steps {
+                out.push_str(&format!("- {}\n", cell(&step.advice)));
+            }
+            if let Some(doc) = &fix.add_to_role {
+                out.push_str(&format!(
+                    "- add to the role:\n\n```json\n{}\n```\n",
+                    serde_json::to_string_pretty(doc).unwrap_or_default()
+                ));
+            }
+            out.push('\n');
+        }
+    }
+    for n in &report.notes {
+        out.push_str(&format!("> **Note:** {}\n", cell(n)));
+    }
+    for w in &report.warnings {
+        out.push_str(&format!("> **Warning:** {}\n", cell(w)));
+    }
+    out
+}

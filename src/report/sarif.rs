@@ -1,0 +1,55 @@
+//! SARIF 2.1.0 for code-scanning uploads. Each denial is a result on the config file that
+//! defines the role, with the blamed policy as a logical location.
+
+use serde_json::{Value, json};
+
+use crate::core::check::CheckReport;
+use crate::core::eval::Decision;
+
+pub fn check(report: &CheckReport, config_file: &str) -> Value {
+    let rule = |d: Decision| match d {
+        Decision::ExplicitDeny => "explicit-deny",
+        _ => "implicit-deny",
+    };
+    let results: Vec<Value> = report
+        .results
+        .iter()
+        .filter(|r| !r.decision.is_allowed())
+        .map(|r| {
+            let logical: Vec<Value> = r
+                .decided_by
+                .iter()
+                .filter_map(|b| {
+                    b.policy.as_ref().or(b.target.as_ref()).map(|name| {
+                        json!({"name": name, "kind": b.kind.describe(), "fullyQualifiedName": b.describe()})
+                    })
+                })
+                .collect();
+            json!({
+                "ruleId": rule(r.decision),
+                "level": "error",
+                "message": {"text": format!("{} is denied for {}: {} (needed for: {})", r.action, report.principal, super::explanation(r), r.reason)},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": config_file}, "region": {"startLine": 1}},
+                    "logicalLocations": logical,
+                }],
+                "partialFingerprints": {"action": format!("{}|{}|{}", report.principal, r.action, r.resource)},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "iam-doctor",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": [
+                    {"id": "explicit-deny", "shortDescription": {"text": "A required action is explicitly denied"}},
+                    {"id": "implicit-deny", "shortDescription": {"text": "A required action is not allowed"}}
+                ]
+            }},
+            "results": results,
+        }]
+    })
+}

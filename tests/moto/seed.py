@@ -1,0 +1,397 @@
+"""Creates a named test scenario in a running tests/moto/server.py and prints a JSON summary.
+
+    python seed.py --endpoint http://127.0.0.1:PORT --scenario jets-demo
+
+Scenarios:
+
+* ``jets-demo``: an organization whose management account is moto's default account
+  (123456789012), with SCPs and RCPs enabled on the root and the OU path
+  Root -> ``Workloads`` -> ``Prod``. A member account (``workloads-prod``, created with
+  Organizations ``CreateAccount``; moto gives it a 12-digit id) sits in ``Prod``.
+    - Root: ``FullAWSAccess`` (attached by default).
+    - ``Workloads``: ``FullAWSAccess`` plus ``RegionRestriction`` (Deny, NotAction the global
+      services, when ``aws:RequestedRegion`` is not us-east-1 or us-west-2), and the RCP
+      ``EnforceSecureTransport``.
+    - ``Prod``: ``FullAWSAccess`` replaced by ``ProdServiceAllowList``, which allows many services
+      but not ``ec2``.
+  In the member account: the Jets remote-runner role ``demo-dev-CodebuildRole-1A2B3C4D5E6F``
+  (path ``/``, trusted by CodeBuild) with inline ``DefaultPolicy`` (Jets' default services) and
+  ``VpcPolicy`` (``ec2:*``, as Jets 6 adds it) and the AWS managed policies
+  AmazonSSMReadOnlyAccess and AWSCertificateManagerReadOnly; the role ``demo-dev-BoundedRole``
+  (path ``/app/``) whose boundary ``DeveloperBoundary`` allows only S3 and CloudWatch Logs and
+  denies ``s3:DeleteBucket``; the user ``alice`` in the group ``developers``. In the management
+  account: the role ``OrgAdmin`` allowing ``ec2:*`` (SCPs do not apply there).
+* ``no-org``: the same IAM entities in moto's default account, and no organization.
+
+IAM resources of the member account are created with moto's ``x-moto-account-id`` header. A
+test that wants the CLI to act as a member-account principal sets the caller on the server
+(``POST /_iamdoctor/caller``) to one of the ``caller_arns`` in the summary: every later AWS call
+then runs in that account.
+
+Random ids are seeded (``/moto-api/seed``), so a fresh server gives the same ids every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.request
+
+import boto3
+
+MANAGEMENT_ACCOUNT = "123456789012"
+CODEBUILD_ROLE = "demo-dev-CodebuildRole-1A2B3C4D5E6F"
+BOUNDED_ROLE = "demo-dev-BoundedRole"
+BOUNDED_ROLE_PATH = "/app/"
+SESSION = "iam-doctor"
+
+# Jets' config.codebuild.iam.default_policy.
+JETS_DEFAULT_SERVICES = [
+    "apigateway",
+    "cloudformation",
+    "cloudfront",
+    "codebuild",
+    "dynamodb",
+    "ecr",
+    "ecr-public",
+    "events",
+    "iam",
+    "lambda",
+    "logs",
+    "route53",
+    "s3",
+    "sns",
+    "sqs",
+    "sts:GetServiceBearerToken",
+    "waf",
+    "wafv2",
+]
+JETS_MANAGED = ["AmazonSSMReadOnlyAccess", "AWSCertificateManagerReadOnly"]
+
+GLOBAL_SERVICES = [
+    "iam:*",
+    "sts:*",
+    "cloudfront:*",
+    "route53:*",
+    "organizations:*",
+    "support:*",
+    "budgets:*",
+    "waf:*",
+    "globalaccelerator:*",
+    "health:*",
+    "trustedadvisor:*",
+]
+# Prod's allow-list: many services, deliberately not ec2.
+PROD_ALLOWED_SERVICES = [
+    "acm",
+    "apigateway",
+    "cloudformation",
+    "cloudfront",
+    "cloudwatch",
+    "codebuild",
+    "dynamodb",
+    "ecr",
+    "ecr-public",
+    "events",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "states",
+    "sts",
+    "waf",
+    "wafv2",
+    "xray",
+]
+
+
+def doc(statements: list[dict]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
+def jets_default_policy() -> str:
+    actions = [s if ":" in s else f"{s}:*" for s in JETS_DEFAULT_SERVICES]
+    return doc([{"Action": actions, "Effect": "Allow", "Resource": "*"}])
+
+
+CODEBUILD_TRUST = doc(
+    [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "codebuild.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+)
+LAMBDA_TRUST = doc(
+    [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+)
+
+
+class Seeder:
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+
+    def client(self, service: str, account: str | None = None):
+        c = boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        if account is not None:
+
+            def add_header(request, **_):
+                request.headers["x-moto-account-id"] = account
+
+            c.meta.events.register("before-send.*.*", add_header)
+        return c
+
+    def seed_random(self, value: int) -> None:
+        req = urllib.request.Request(f"{self.endpoint}/moto-api/seed?a={value}", method="POST")
+        urllib.request.urlopen(req, timeout=30).read()
+
+    def iam_entities(self, account: str) -> dict:
+        """The Jets role, a bounded role, and a user in a group, in ``account``."""
+        iam = self.client("iam", account)
+        codebuild = iam.create_role(
+            RoleName=CODEBUILD_ROLE,
+            Path="/",
+            AssumeRolePolicyDocument=CODEBUILD_TRUST,
+            Description="Jets remote runner (demo-dev)",
+        )["Role"]
+        iam.put_role_policy(
+            RoleName=CODEBUILD_ROLE, PolicyName="DefaultPolicy", PolicyDocument=jets_default_policy()
+        )
+        iam.put_role_policy(
+            RoleName=CODEBUILD_ROLE,
+            PolicyName="VpcPolicy",
+            PolicyDocument=doc([{"Action": ["ec2:*"], "Effect": "Allow", "Resource": "*"}]),
+        )
+        for name in JETS_MANAGED:
+            iam.attach_role_policy(
+                RoleName=CODEBUILD_ROLE, PolicyArn=f"arn:aws:iam::aws:policy/{name}"
+            )
+
+        boundary = iam.create_policy(
+            PolicyName="DeveloperBoundary",
+            PolicyDocument=doc(
+                [
+                    {"Sid": "Storage", "Effect": "Allow", "Action": ["s3:*", "logs:*"], "Resource": "*"},
+                    {"Sid": "KeepBuckets", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+                ]
+            ),
+        )["Policy"]
+        bounded = iam.create_role(
+            RoleName=BOUNDED_ROLE,
+            Path=BOUNDED_ROLE_PATH,
+            AssumeRolePolicyDocument=LAMBDA_TRUST,
+            PermissionsBoundary=boundary["Arn"],
+        )["Role"]
+        iam.put_role_policy(
+            RoleName=BOUNDED_ROLE,
+            PolicyName="AppAccess",
+            PolicyDocument=doc(
+                [{"Effect": "Allow", "Action": ["s3:*", "dynamodb:*"], "Resource": "*"}]
+            ),
+        )
+
+        logs_read = iam.create_policy(
+            PolicyName="LogsReadOnly",
+            PolicyDocument=doc(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:Describe*", "logs:Get*", "logs:FilterLogEvents"],
+                        "Resource": "*",
+                    }
+                ]
+            ),
+        )["Policy"]
+        iam.create_group(GroupName="developers")
+        iam.put_group_policy(
+            GroupName="developers",
+            PolicyName="DevelopersAccess",
+            PolicyDocument=doc(
+                [
+                    {
+                        "Sid": "DescribeStacks",
+                        "Effect": "Allow",
+                        "Action": "cloudformation:Describe*",
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "S3InHomeRegion",
+                        "Effect": "Allow",
+                        "Action": "s3:*",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+                    },
+                ]
+            ),
+        )
+        iam.attach_group_policy(GroupName="developers", PolicyArn=logs_read["Arn"])
+        alice = iam.create_user(UserName="alice")["User"]
+        iam.add_user_to_group(GroupName="developers", UserName="alice")
+        iam.put_user_policy(
+            UserName="alice",
+            PolicyName="NoIamWrites",
+            PolicyDocument=doc(
+                [{"Effect": "Deny", "Action": ["iam:Create*", "iam:Delete*"], "Resource": "*"}]
+            ),
+        )
+        return {
+            "roles": {"codebuild": codebuild["Arn"], "bounded": bounded["Arn"]},
+            "users": {"alice": alice["Arn"]},
+            "groups": {"developers": f"arn:aws:iam::{account}:group/developers"},
+            "policies": {"DeveloperBoundary": boundary["Arn"], "LogsReadOnly": logs_read["Arn"]},
+            "caller_arns": {
+                "codebuild": f"arn:aws:sts::{account}:assumed-role/{CODEBUILD_ROLE}/{SESSION}",
+                "bounded": f"arn:aws:sts::{account}:assumed-role/{BOUNDED_ROLE}/{SESSION}",
+                "alice": alice["Arn"],
+            },
+        }
+
+    def jets_demo(self) -> dict:
+        org = self.client("organizations")
+        organization = org.create_organization(FeatureSet="ALL")["Organization"]
+        root_id = org.list_roots()["Roots"][0]["Id"]
+        for policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+            org.enable_policy_type(RootId=root_id, PolicyType=policy_type)
+        workloads = org.create_organizational_unit(ParentId=root_id, Name="Workloads")[
+            "OrganizationalUnit"
+        ]["Id"]
+        prod = org.create_organizational_unit(ParentId=workloads, Name="Prod")[
+            "OrganizationalUnit"
+        ]["Id"]
+        status = org.create_account(Email="workloads-prod@example.com", AccountName="workloads-prod")
+        member = status["CreateAccountStatus"]["AccountId"]
+        org.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=prod)
+
+        region = org.create_policy(
+            Name="RegionRestriction",
+            Description="Deny regional services outside us-east-1 and us-west-2",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=doc(
+                [
+                    {
+                        "Sid": "DenyOutsideApprovedRegions",
+                        "Effect": "Deny",
+                        "NotAction": GLOBAL_SERVICES,
+                        "Resource": "*",
+                        "Condition": {
+                            "StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
+                        },
+                    }
+                ]
+            ),
+        )["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=region, TargetId=workloads)
+
+        allow_list = org.create_policy(
+            Name="ProdServiceAllowList",
+            Description="Services allowed in Prod",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=doc(
+                [
+                    {
+                        "Sid": "AllowListedServices",
+                        "Effect": "Allow",
+                        "Action": [f"{s}:*" for s in PROD_ALLOWED_SERVICES],
+                        "Resource": "*",
+                    }
+                ]
+            ),
+        )["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=allow_list, TargetId=prod)
+        org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=prod)
+
+        rcp = org.create_policy(
+            Name="EnforceSecureTransport",
+            Description="Deny access to S3 without TLS",
+            Type="RESOURCE_CONTROL_POLICY",
+            Content=doc(
+                [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": "*",
+                        "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}},
+                    }
+                ]
+            ),
+        )["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=rcp, TargetId=workloads)
+
+        entities = self.iam_entities(member)
+        mgmt_iam = self.client("iam", MANAGEMENT_ACCOUNT)
+        org_admin = mgmt_iam.create_role(
+            RoleName="OrgAdmin", AssumeRolePolicyDocument=CODEBUILD_TRUST
+        )["Role"]
+        mgmt_iam.put_role_policy(
+            RoleName="OrgAdmin",
+            PolicyName="Ec2Admin",
+            PolicyDocument=doc([{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]),
+        )
+        entities["roles"]["org_admin"] = org_admin["Arn"]
+        entities["caller_arns"]["org_admin"] = (
+            f"arn:aws:sts::{MANAGEMENT_ACCOUNT}:assumed-role/OrgAdmin/{SESSION}"
+        )
+        return {
+            "scenario": "jets-demo",
+            "management_account_id": MANAGEMENT_ACCOUNT,
+            "member_account_id": member,
+            "account_id": member,
+            "organization_id": organization["Id"],
+            "root_id": root_id,
+            "ou_ids": {"Workloads": workloads, "Prod": prod},
+            "ou_path": [root_id, workloads, prod],
+            "scp_ids": {
+                "FullAWSAccess": "p-FullAWSAccess",
+                "RegionRestriction": region,
+                "ProdServiceAllowList": allow_list,
+            },
+            "rcp_ids": {"RCPFullAWSAccess": "p-RCPFullAWSAccess", "EnforceSecureTransport": rcp},
+            **entities,
+        }
+
+    def no_org(self) -> dict:
+        entities = self.iam_entities(MANAGEMENT_ACCOUNT)
+        return {"scenario": "no-org", "account_id": MANAGEMENT_ACCOUNT, **entities}
+
+
+SCENARIOS = {"jets-demo": Seeder.jets_demo, "no-org": Seeder.no_org}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    parser.add_argument("--random-seed", type=int, default=7, help="seed for moto's random ids")
+    args = parser.parse_args()
+    seeder = Seeder(args.endpoint)
+    seeder.seed_random(args.random_seed)
+    summary = SCENARIOS[args.scenario](seeder)
+    json.dump(summary, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
