@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use iam_doctor::core::check::{CheckReport, check_local, policy_set};
-use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
-use iam_doctor::inputs::organization;
+use iam_doctor::core::profile::RequiredPermissions;
+
+use super::source::{Facts, Offline, Who};
 use iam_doctor::report;
 
 use super::{CheckFormat, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty, terminal_width, warn};
@@ -40,50 +41,36 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         return Err(Failure::input("live checks need the AWS adapter; pass `--offline DIR` with a snapshot"));
     };
     let (required, config_notes) = args.profile.required()?;
-    let selector = match (&args.role, &args.user) {
-        (Some(r), _) => PrincipalSelector::Role(r.clone()),
-        (None, Some(u)) => PrincipalSelector::User(u.clone()),
-        (None, None) => {
-            return Err(Failure::input("offline checks need `--role NAME|ARN` or `--user NAME|ARN`"));
-        }
+    let who = match (&args.role, &args.user) {
+        (Some(r), _) => Who::Role(r.clone()),
+        (None, Some(u)) => Who::User(u.clone()),
+        (None, None) => Who::Caller,
     };
-    let details = AuthorizationDetails::load(&dir.join("authorization-details.json")).map_err(Failure::input)?;
-    let principal = details.principal(&selector).map_err(Failure::input)?;
-    let org_path = dir.join("organization.json");
-    let org = if org_path.exists() {
-        let org = organization::load(&org_path).map_err(Failure::input)?;
-        if org.account_id != principal.account_id {
-            return Err(Failure::input(format!(
-                "`{}` describes account {} but `{}` is in account {}",
-                org_path.display(),
-                org.account_id,
-                principal.name,
-                principal.account_id
-            )));
-        }
-        Some(org)
-    } else {
-        None
-    };
-    let (set, mut notes) = policy_set(&principal, org.as_ref()).map_err(Failure::input)?;
+    let facts = Offline::open(dir)?.facts(&who)?;
+    let report = check_facts(&facts, &required, config_notes, &args.region)?;
+    render(args, &report)
+}
+
+/// Decides every required action for the facts, locally.
+pub fn check_facts(
+    facts: &Facts,
+    required: &RequiredPermissions,
+    config_notes: Vec<String>,
+    region: &str,
+) -> Result<CheckReport, Failure> {
+    let (set, mut notes) = policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
+    notes.extend(facts.notes.iter().cloned());
     notes.extend(config_notes);
-    if org.is_none() {
-        notes.push(format!(
-            "no `organization.json` in `{}`: SCPs and RCPs were not evaluated",
-            dir.display()
-        ));
-    }
-    let results = check_local(&set, &principal, org.as_ref(), &required.actions, &args.region);
-    let report = CheckReport {
-        principal: principal.arn.clone(),
+    let results = check_local(&set, &facts.principal, facts.org.as_ref(), &required.actions, region);
+    Ok(CheckReport {
+        principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),
-        region: args.region.clone(),
+        region: region.to_string(),
         results,
         notes,
         warnings: required.warnings.clone(),
-        incomplete: false,
-    };
-    render(args, &report)
+        incomplete: facts.incomplete,
+    })
 }
 
 pub fn render(args: &Args, report: &CheckReport) -> Result<Exit, Failure> {

@@ -5,8 +5,11 @@
 
 mod args;
 mod check;
+mod explain;
+mod generate;
 mod required;
 mod simulate;
+mod source;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -76,6 +79,12 @@ pub enum Command {
     Check(check::Args),
     /// Decide one request against policies you supply (what-if for policy changes).
     Simulate(simulate::Args),
+    /// Explain pasted AccessDenied errors: which policy denies, and how to fix it.
+    Explain(explain::Args),
+    /// Print shell completions.
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 pub fn main() -> ExitCode {
@@ -91,6 +100,9 @@ pub fn main() -> ExitCode {
         Command::Required(a) => required::run(a),
         Command::Check(a) => check::run(a),
         Command::Simulate(a) => simulate::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Completions(a) => generate::completions(a),
+        Command::Man => generate::man(),
     };
     match result {
         Ok(exit) => exit.into(),

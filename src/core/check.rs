@@ -168,16 +168,17 @@ pub fn request_context(principal: &PrincipalFacts, org: Option<&OrgFacts>, actio
     if let Some(org_id) = org.and_then(|o| o.organization_id.clone()) {
         ctx.set("aws:PrincipalOrgID", org_id);
     }
-    if let Some(org) = org.filter(|o| !o.levels.is_empty()) {
-        if let Some(org_id) = &org.organization_id {
-            let path: Vec<&str> = org
-                .levels
-                .iter()
-                .filter(|l| l.target_type != crate::core::facts::TargetType::Account)
-                .map(|l| l.id.as_str())
-                .collect();
-            ctx.set_multi("aws:PrincipalOrgPaths", vec![format!("{org_id}/{}/", path.join("/"))]);
-        }
+    if let Some((org, org_id)) = org
+        .filter(|o| !o.levels.is_empty())
+        .and_then(|o| o.organization_id.as_ref().map(|id| (o, id)))
+    {
+        let path: Vec<&str> = org
+            .levels
+            .iter()
+            .filter(|l| l.target_type != crate::core::facts::TargetType::Account)
+            .map(|l| l.id.as_str())
+            .collect();
+        ctx.set_multi("aws:PrincipalOrgPaths", vec![format!("{org_id}/{}/", path.join("/"))]);
     }
     ctx
 }

@@ -1,5 +1,6 @@
 //! The pure core: no I/O, no AWS SDK, no terminal.
 
+pub mod arn;
 pub mod catalog;
 pub mod check;
 pub mod cfn;

@@ -367,7 +367,7 @@ impl Parser<'_> {
                 };
                 out.push(ConditionClause {
                     operator_text: op_text.clone(),
-                    operator: operator.clone(),
+                    operator,
                     key: key.clone(),
                     values,
                 });

@@ -587,9 +587,12 @@ static HANDLER_TRAILER: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Lambda checks its execution role's EC2 permissions when a function is placed in a VPC and
 /// reports a denial in words of its own.
 static LAMBDA_VPC: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    regex(
-        r"The\s+provided\s+execution\s+role\s+does\s+not\s+have\s+permissions?\s+to\s+call\s+(?P<op>[A-Za-z0-9]+)\s+on\s+EC2|Your\s+access\s+has\s+been\s+denied\s+by\s+EC2,\s+please\s+make\s+sure\s+your\s+function\s+execution\s+role\s+have\s+permission\s+to\s+(?P<op2>[A-Za-z0-9]+)",
-    )
+    regex(concat!(
+        r"The\s+provided\s+execution\s+role\s+does\s+not\s+have\s+permissions?\s+to\s+call\s+",
+        r"(?P<op>[A-Za-z0-9]+)\s+on\s+EC2",
+        r"|Your\s+access\s+has\s+been\s+denied\s+by\s+EC2,\s+please\s+make\s+sure\s+your\s+",
+        r"function\s+execution\s+role\s+have\s+permission\s+to\s+(?P<op2>[A-Za-z0-9]+)",
+    ))
 });
 
 /// Every event in the normalized paste, ordered by position (longest first at equal starts).

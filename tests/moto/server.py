@@ -1073,7 +1073,7 @@ class Wrapper:
         if rule is not None:
             status, message = ERROR_DEFAULTS.get(rule.error, (400, rule.error))
             status = rule.status or status
-            message = (rule.message or message).format(
+            message = rule.message or message.format(
                 caller=caller or f"arn:aws:iam::{account}:user/moto",
                 action=f"{service}:{operation}",
             )

@@ -1,0 +1,95 @@
+//! Where facts come from: an offline snapshot folder, or AWS itself.
+
+use std::path::{Path, PathBuf};
+
+use iam_doctor::core::facts::{OrgFacts, PrincipalFacts};
+use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
+use iam_doctor::inputs::organization;
+
+use super::Failure;
+
+/// Which principal to look at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Who {
+    Role(String),
+    User(String),
+    /// The caller of the AWS credentials in use.
+    Caller,
+    /// The Jets remote runner role of a bootstrap stack.
+    Stack(String),
+}
+
+/// A principal's facts, with what qualifies them.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub principal: PrincipalFacts,
+    pub org: Option<OrgFacts>,
+    pub notes: Vec<String>,
+    /// True when part of the picture is missing (e.g. SCPs unreadable).
+    pub incomplete: bool,
+}
+
+/// An offline snapshot: `authorization-details.json` and optionally `organization.json`.
+pub struct Offline {
+    dir: PathBuf,
+    details: AuthorizationDetails,
+    org: Option<OrgFacts>,
+}
+
+impl Offline {
+    pub fn open(dir: &Path) -> Result<Offline, Failure> {
+        if !dir.is_dir() {
+            return Err(Failure::input(format!("offline folder `{}` does not exist", dir.display()))
+                .help("create it with `iam-doctor snapshot --out DIR`, or save `aws iam get-account-authorization-details` output there as `authorization-details.json`"));
+        }
+        let details = AuthorizationDetails::load(&dir.join("authorization-details.json")).map_err(Failure::input)?;
+        let org_path = dir.join("organization.json");
+        let org = if org_path.exists() {
+            Some(organization::load(&org_path).map_err(Failure::input)?)
+        } else {
+            None
+        };
+        Ok(Offline {
+            dir: dir.to_path_buf(),
+            details,
+            org,
+        })
+    }
+
+    pub fn facts(&self, who: &Who) -> Result<Facts, Failure> {
+        let selector = match who {
+            Who::Role(r) => PrincipalSelector::Role(r.clone()),
+            Who::User(u) => PrincipalSelector::User(u.clone()),
+            Who::Caller | Who::Stack(_) => {
+                return Err(Failure::input("offline checks need `--role NAME|ARN` or `--user NAME|ARN`"));
+            }
+        };
+        let principal = self.details.principal(&selector).map_err(Failure::input)?;
+        let mut notes = Vec::new();
+        let org = match &self.org {
+            Some(org) if org.account_id != principal.account_id => {
+                return Err(Failure::input(format!(
+                    "`{}` describes account {} but `{}` is in account {}",
+                    self.dir.join("organization.json").display(),
+                    org.account_id,
+                    principal.name,
+                    principal.account_id
+                )));
+            }
+            Some(org) => Some(org.clone()),
+            None => {
+                notes.push(format!(
+                    "no `organization.json` in `{}`: SCPs and RCPs were not evaluated",
+                    self.dir.display()
+                ));
+                None
+            }
+        };
+        Ok(Facts {
+            principal,
+            org,
+            notes,
+            incomplete: false,
+        })
+    }
+}

@@ -1,0 +1,502 @@
+//! Local AWS for integration tests: one `tests/moto/server.py` per [`Moto`], killed on drop.
+//!
+//! The server is moto (IAM, STS, Organizations, ...) plus what moto lacks: a scripted stand-in
+//! for IAM's `SimulatePrincipalPolicy` (its decisions come from a simple rule in Python, not
+//! from AWS), fault injection, latency, call statistics and a chosen caller identity. See the
+//! header of `tests/moto/server.py` for the control endpoints and the rule, and
+//! `tests/moto/seed.py` for the scenarios.
+//!
+//! The Python interpreter is `$IAM_DOCTOR_PYTHON`, else the crate's `.venv-moto` (made by
+//! `scripts/test`), else `python3`. A missing interpreter or moto fails the test with a hint to
+//! run `scripts/test`: these tests are never skipped silently.
+//!
+//! HTTP goes through a minimal HTTP/1.1 client on `std::net::TcpStream` so the helper needs
+//! nothing beyond std and the crate's dev-dependencies.
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the helper"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// How long the server may take to print `READY`.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+/// Read/write timeout of one HTTP exchange.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Environment variables that would point the CLI somewhere other than the local server.
+const AWS_VARS_TO_CLEAR: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_ORGANIZATIONS",
+    "AWS_ENDPOINT_URL_CLOUDFORMATION",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+];
+
+/// A running local AWS endpoint.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    python: PathBuf,
+    log: tempfile::NamedTempFile,
+}
+
+/// One HTTP response from the server.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
+    }
+}
+
+fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The interpreter that runs the server and the seed script.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("IAM_DOCTOR_PYTHON").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let venv = crate_root().join(".venv-moto").join("bin").join("python");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("python3")
+}
+
+fn hint() -> &'static str {
+    "run the tests with `scripts/test`, which installs moto into .venv-moto and sets \
+     IAM_DOCTOR_PYTHON (or point IAM_DOCTOR_PYTHON at a python that has `moto[server]`)"
+}
+
+impl Moto {
+    /// Starts a fresh server on a free port (the OS picks it) and waits until it listens.
+    pub fn start() -> Moto {
+        let python = python();
+        let script = crate_root().join("tests").join("moto").join("server.py");
+        let log = tempfile::Builder::new()
+            .prefix("iam-doctor-moto-")
+            .suffix(".log")
+            .tempfile()
+            .expect("create a log file for the moto server");
+        let stderr = log.reopen().expect("open the moto log file");
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .arg("0")
+            .env_remove("MOTO_ACCOUNT_ID")
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start the local AWS server with `{}`: {e}\n{}",
+                    python.display(),
+                    hint()
+                )
+            });
+        let stdout = child.stdout.take().expect("server stdout is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut ready = false;
+            for line in lines.by_ref() {
+                let Ok(line) = line else { break };
+                if !ready && let Some(port) = line.strip_prefix("READY ") {
+                    ready = true;
+                    let _ = tx.send(port.trim().parse::<u16>().ok());
+                }
+            }
+            if !ready {
+                let _ = tx.send(None);
+            }
+        });
+        let port = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(Some(port)) => port,
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let output = std::fs::read_to_string(log.path()).unwrap_or_default();
+                panic!(
+                    "the local AWS server (`{} {}`) did not start:\n{}\n{}",
+                    python.display(),
+                    script.display(),
+                    tail(&output, 40),
+                    hint()
+                );
+            }
+        };
+        Moto {
+            child,
+            port,
+            python,
+            log,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What the server wrote to stderr so far (tracebacks of failed requests end up here).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// Creates a scenario of `tests/moto/seed.py` and returns its JSON summary (account ids,
+    /// ARNs, OU and policy ids).
+    pub fn seed(&self, scenario: &str) -> Value {
+        let script = crate_root().join("tests").join("moto").join("seed.py");
+        let out = Command::new(&self.python)
+            .arg(&script)
+            .args(["--endpoint", &self.endpoint(), "--scenario", scenario])
+            .env_remove("MOTO_ACCOUNT_ID")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}\n{}", script.display(), hint()));
+        if !out.status.success() {
+            panic!(
+                "seeding `{scenario}` failed ({}):\n{}\nserver log:\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr),
+                tail(&self.log(), 40)
+            );
+        }
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "seed.py printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Adds fault rules: `{"rules": [{"target": "SimulatePrincipalPolicy", "error":
+    /// "Throttling", "count": 1}]}` (see `tests/moto/server.py`).
+    pub fn faults(&self, rules: Value) {
+        self.control("POST", "faults", Some(&rules));
+    }
+
+    pub fn clear_faults(&self) {
+        self.control("DELETE", "faults", None);
+    }
+
+    /// Adds `ms` milliseconds to every AWS call.
+    pub fn latency(&self, ms: u64) {
+        self.control("POST", "latency", Some(&serde_json::json!({ "ms": ms })));
+    }
+
+    /// `{"calls": {"iam:SimulatePrincipalPolicy": n, ...}, "max_in_flight": n, ...}`.
+    pub fn stats(&self) -> Value {
+        self.control("GET", "stats", None)
+    }
+
+    pub fn reset_stats(&self) {
+        self.control("DELETE", "stats", None);
+    }
+
+    /// How many times the server received `service:Operation` since the last reset.
+    pub fn calls(&self, api: &str) -> u64 {
+        self.stats()["calls"][api].as_u64().unwrap_or(0)
+    }
+
+    /// Makes STS `GetCallerIdentity` answer `arn`, and runs every later AWS call in its account.
+    pub fn set_caller(&self, arn: &str) {
+        self.control("POST", "caller", Some(&serde_json::json!({ "arn": arn })));
+    }
+
+    /// Back to moto's default caller (`arn:aws:sts::123456789012:user/moto`).
+    pub fn clear_caller(&self) {
+        self.control("DELETE", "caller", None);
+    }
+
+    /// Sets server quirks, e.g. `{"simulate_result_shape": "per-action"}`; returns all quirks.
+    pub fn quirks(&self, quirks: Value) -> Value {
+        self.control("POST", "quirks", Some(&quirks))
+    }
+
+    /// Clears moto's state and every setting (faults, latency, caller, quirks, stats).
+    pub fn reset(&self) {
+        self.control("POST", "reset", None);
+    }
+
+    /// The `iam-doctor` binary, pointed at this server with test credentials and no profile.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iam-doctor"));
+        for var in AWS_VARS_TO_CLEAR {
+            cmd.env_remove(var);
+        }
+        let nowhere = self.log.path().with_extension("no-aws-config");
+        cmd.env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", &nowhere)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// A control call; panics unless the server answers 200.
+    fn control(&self, method: &str, name: &str, body: Option<&Value>) -> Value {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let resp = self.request(
+            method,
+            &format!("/_iamdoctor/{name}"),
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        if resp.status != 200 {
+            panic!(
+                "control {method} {name} failed with {}: {}",
+                resp.status, resp.body
+            );
+        }
+        resp.json()
+    }
+
+    /// An AWS Query-protocol call (IAM, STS): a form POST signed only as far as moto reads it
+    /// (the credential scope names the service; signatures are not checked).
+    pub fn aws_query(&self, service: &str, params: &[(&str, &str)]) -> HttpResponse {
+        let body = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let auth = authorization(service);
+        self.request(
+            "POST",
+            "/",
+            &[
+                (
+                    "Content-Type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                ),
+                ("Authorization", &auth),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    /// An AWS JSON 1.1 call, e.g. `aws_json("organizations", "AWSOrganizationsV20161128.ListParents", ..)`.
+    pub fn aws_json(&self, service: &str, target: &str, body: &Value) -> HttpResponse {
+        let auth = authorization(service);
+        self.request(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", target),
+                ("Authorization", &auth),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+
+    /// One HTTP/1.1 exchange with the server (`Connection: close`).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpResponse {
+        http(self.port, method, path, headers, body).unwrap_or_else(|e| {
+            panic!(
+                "{method} {path} to the local AWS server failed: {e}\nserver log:\n{}",
+                tail(&self.log(), 40)
+            )
+        })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn authorization(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/{service}/aws4_request, \
+         SignedHeaders=host, Signature=0000"
+    )
+}
+
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
+    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    stream.flush()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse_response(&raw)
+}
+
+fn bad(msg: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.to_string())
+}
+
+fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| bad("no end of headers in the response"))?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(&format!("bad status line `{status_line}`")))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    if chunked {
+        body = dechunk(&body)?;
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn dechunk(mut data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| bad("truncated chunk size"))?;
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad("bad chunk size"))?;
+        data = &data[eol + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if data.len() < size + 2 {
+            return Err(bad("truncated chunk"));
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// The text of every `<tag>...</tag>` in `xml`, in order (no nesting of the same tag).
+pub fn xml_all(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(after[..end].to_string());
+        rest = &after[end + close.len()..];
+    }
+    out
+}
+
+/// The first `<tag>...</tag>` text in `xml`.
+pub fn xml_first(xml: &str, tag: &str) -> Option<String> {
+    xml_all(xml, tag).into_iter().next()
+}
+
+/// The `EvaluationResults` of a `SimulatePrincipalPolicy` response, one XML fragment per result.
+pub fn evaluation_results(xml: &str) -> Vec<String> {
+    xml.split("<member><EvalActionName>")
+        .skip(1)
+        .map(|part| format!("<EvalActionName>{part}"))
+        .collect()
+}
+
+/// The `EvalDecision` of `action` in a `SimulatePrincipalPolicy` response.
+pub fn decision_of(xml: &str, action: &str) -> Option<String> {
+    evaluation_results(xml)
+        .into_iter()
+        .find(|r| xml_first(r, "EvalActionName").as_deref() == Some(action))
+        .and_then(|r| xml_first(&r, "EvalDecision"))
+}
