@@ -69,7 +69,11 @@ impl ProfileArgs {
         };
         let mut inputs = ProfileInputs {
             vpc: self.vpc,
-            expansion: if self.exhaustive { Expansion::Exhaustive } else { Expansion::KnownCalls },
+            expansion: if self.exhaustive {
+                Expansion::Exhaustive
+            } else {
+                Expansion::KnownCalls
+            },
             overrides: BTreeMap::new(),
         };
         let mut warnings = Vec::new();
@@ -91,14 +95,22 @@ impl ProfileArgs {
             warnings.extend(settings.warnings.iter().map(ToString::to_string));
             let prefix = format!("{}.", profile.config.prefix);
             for (key, setting) in &settings.values {
-                let Some(rel) = key.strip_prefix(&prefix) else { continue };
+                let Some(rel) = key.strip_prefix(&prefix) else {
+                    continue;
+                };
                 let value = if setting.extends_default {
                     let defaults = profile
                         .policies
                         .iter()
                         .find(|p| p.key == rel)
                         .map(|p| p.default.clone())
-                        .or_else(|| profile.managed_policies.iter().find(|m| m.key == rel).map(|m| m.default.clone()))
+                        .or_else(|| {
+                            profile
+                                .managed_policies
+                                .iter()
+                                .find(|m| m.key == rel)
+                                .map(|m| m.default.clone())
+                        })
                         .unwrap_or_default();
                     let mut items: Vec<Literal> = defaults.into_iter().map(Literal::Str).collect();
                     items.push(setting.value.clone());

@@ -9,7 +9,10 @@ use iam_doctor::core::profile::RequiredPermissions;
 use super::source::{Facts, Offline, Who};
 use iam_doctor::report;
 
-use super::{CheckFormat, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty, terminal_width, warn};
+use super::{
+    CheckFormat, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
+    terminal_width, warn,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,7 +41,9 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
     let Some(dir) = &args.offline else {
-        return Err(Failure::input("live checks need the AWS adapter; pass `--offline DIR` with a snapshot"));
+        return Err(Failure::input(
+            "live checks need the AWS adapter; pass `--offline DIR` with a snapshot",
+        ));
     };
     let (required, config_notes) = args.profile.required()?;
     let who = match (&args.role, &args.user) {
@@ -58,10 +63,17 @@ pub fn check_facts(
     config_notes: Vec<String>,
     region: &str,
 ) -> Result<CheckReport, Failure> {
-    let (set, mut notes) = policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
+    let (set, mut notes) =
+        policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
     notes.extend(facts.notes.iter().cloned());
     notes.extend(config_notes);
-    let results = check_local(&set, &facts.principal, facts.org.as_ref(), &required.actions, region);
+    let results = check_local(
+        &set,
+        &facts.principal,
+        facts.org.as_ref(),
+        &required.actions,
+        region,
+    );
     Ok(CheckReport {
         principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),

@@ -124,7 +124,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             .help("paste the whole error, e.g. `User: arn:aws:sts::123456789012:assumed-role/... is not authorized to perform: ...`"));
     }
     let Some(dir) = &args.offline else {
-        return Err(Failure::input("live explanations need the AWS adapter; pass `--offline DIR` with a snapshot"));
+        return Err(Failure::input(
+            "live explanations need the AWS adapter; pass `--offline DIR` with a snapshot",
+        ));
     };
     let source = Offline::open(dir)?;
     let mut cache: HashMap<Who, Facts> = HashMap::new();
@@ -135,13 +137,23 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     render(args, &explained)
 }
 
-fn explain_one(d: Denial, args: &Args, source: &Offline, cache: &mut HashMap<Who, Facts>) -> Result<Explained, Failure> {
+fn explain_one(
+    d: Denial,
+    args: &Args,
+    source: &Offline,
+    cache: &mut HashMap<Who, Facts>,
+) -> Result<Explained, Failure> {
     if d.service().is_none() {
         let verdict = format!(
             "the message names the operation `{}` but not its service: run `iam-doctor simulate` or `check` with the full action",
             d.action
         );
-        return Ok(Explained { denial: d, result: None, report: None, verdict });
+        return Ok(Explained {
+            denial: d,
+            result: None,
+            report: None,
+            verdict,
+        });
     }
     let who = who_for(&d, args)?;
     let facts = match cache.entry(who) {
@@ -157,7 +169,12 @@ fn explain_one(d: Denial, args: &Args, source: &Offline, cache: &mut HashMap<Who
         principal: facts.principal.arn.clone(),
         action: d.action.clone(),
         resource: resource.clone(),
-        context: request_context(&facts.principal, facts.org.as_ref(), &d.action, &args.region),
+        context: request_context(
+            &facts.principal,
+            facts.org.as_ref(),
+            &d.action,
+            &args.region,
+        ),
     };
     let e = evaluate(&set, &request);
     let verdict = match (e.decision, visible(d.blamed)) {
@@ -186,11 +203,19 @@ fn explain_one(d: Denial, args: &Args, source: &Offline, cache: &mut HashMap<Who
         profile: String::new(),
         region: args.region.clone(),
         results: vec![result.clone()],
-        notes: notes.into_iter().chain(facts.notes.iter().cloned()).collect(),
+        notes: notes
+            .into_iter()
+            .chain(facts.notes.iter().cloned())
+            .collect(),
         warnings: vec![],
         incomplete: facts.incomplete,
     };
-    Ok(Explained { denial: d, result: Some(result), report: Some(report), verdict })
+    Ok(Explained {
+        denial: d,
+        result: Some(result),
+        report: Some(report),
+        verdict,
+    })
 }
 
 fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
@@ -233,7 +258,10 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                         out.push_str(&format!("   cause:     {}\n", b.describe()));
                     }
                     if !r.missing_context.is_empty() {
-                        out.push_str(&format!("   missing context: {}\n", r.missing_context.join(", ")));
+                        out.push_str(&format!(
+                            "   missing context: {}\n",
+                            r.missing_context.join(", ")
+                        ));
                     }
                 }
                 if let Some(rep) = &x.report {
@@ -259,5 +287,9 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
             emit(&out);
         }
     }
-    Ok(if all_reproduced { Exit::Denied } else { Exit::Incomplete })
+    Ok(if all_reproduced {
+        Exit::Denied
+    } else {
+        Exit::Incomplete
+    })
 }

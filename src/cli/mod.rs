@@ -91,7 +91,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Input } else { Exit::Allowed };
+            let code = if e.use_stderr() {
+                Exit::Input
+            } else {
+                Exit::Allowed
+            };
             let _ = e.print();
             return code.into();
         }

@@ -35,5 +35,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         CheckFormat::Json => pretty(&report::json::evaluation(&e)),
         _ => report::table::evaluation(&request.action, &request.resource, &e),
     });
-    Ok(if e.decision.is_allowed() { Exit::Allowed } else { Exit::Denied })
+    Ok(if e.decision.is_allowed() {
+        Exit::Allowed
+    } else {
+        Exit::Denied
+    })
 }

@@ -42,7 +42,8 @@ impl Offline {
             return Err(Failure::input(format!("offline folder `{}` does not exist", dir.display()))
                 .help("create it with `iam-doctor snapshot --out DIR`, or save `aws iam get-account-authorization-details` output there as `authorization-details.json`"));
         }
-        let details = AuthorizationDetails::load(&dir.join("authorization-details.json")).map_err(Failure::input)?;
+        let details = AuthorizationDetails::load(&dir.join("authorization-details.json"))
+            .map_err(Failure::input)?;
         let org_path = dir.join("organization.json");
         let org = if org_path.exists() {
             Some(organization::load(&org_path).map_err(Failure::input)?)
@@ -61,7 +62,9 @@ impl Offline {
             Who::Role(r) => PrincipalSelector::Role(r.clone()),
             Who::User(u) => PrincipalSelector::User(u.clone()),
             Who::Caller | Who::Stack(_) => {
-                return Err(Failure::input("offline checks need `--role NAME|ARN` or `--user NAME|ARN`"));
+                return Err(Failure::input(
+                    "offline checks need `--role NAME|ARN` or `--user NAME|ARN`",
+                ));
             }
         };
         let principal = self.details.principal(&selector).map_err(Failure::input)?;

@@ -33,7 +33,11 @@ pub enum PrincipalRef {
     Role { account: String, name: String },
     /// An IAM role by its full ARN (path included).
     RoleArn(String),
-    User { account: String, name: String, arn: String },
+    User {
+        account: String,
+        name: String,
+        arn: String,
+    },
     /// Something else (root, a federated user, a service): not checkable as a role or user.
     Other(String),
 }
@@ -73,7 +77,9 @@ mod tests {
     #[test]
     fn assumed_role_becomes_role_name() {
         assert_eq!(
-            principal_ref("arn:aws:sts::111122223333:assumed-role/demo-dev-CodebuildRole-1A2B/AWSCodeBuild-0f1e"),
+            principal_ref(
+                "arn:aws:sts::111122223333:assumed-role/demo-dev-CodebuildRole-1A2B/AWSCodeBuild-0f1e"
+            ),
             PrincipalRef::Role {
                 account: "111122223333".into(),
                 name: "demo-dev-CodebuildRole-1A2B".into()
@@ -94,9 +100,20 @@ mod tests {
             principal_ref("arn:aws:iam::1:role/path/x"),
             PrincipalRef::RoleArn("arn:aws:iam::1:role/path/x".into())
         );
-        assert!(matches!(principal_ref("arn:aws:iam::1:user/dev/alice"), PrincipalRef::User { name, .. } if name == "alice"));
-        assert!(matches!(principal_ref("arn:aws:iam::1:root"), PrincipalRef::Other(_)));
-        assert!(matches!(principal_ref("not an arn"), PrincipalRef::Other(_)));
-        assert_eq!(Arn::parse("arn:aws:s3:::b/k:with:colons").map(|a| a.resource), Some("b/k:with:colons"));
+        assert!(
+            matches!(principal_ref("arn:aws:iam::1:user/dev/alice"), PrincipalRef::User { name, .. } if name == "alice")
+        );
+        assert!(matches!(
+            principal_ref("arn:aws:iam::1:root"),
+            PrincipalRef::Other(_)
+        ));
+        assert!(matches!(
+            principal_ref("not an arn"),
+            PrincipalRef::Other(_)
+        ));
+        assert_eq!(
+            Arn::parse("arn:aws:s3:::b/k:with:colons").map(|a| a.resource),
+            Some("b/k:with:colons")
+        );
     }
 }

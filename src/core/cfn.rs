@@ -37,7 +37,10 @@ pub struct HandlerPermissions {
 impl HandlerPermissions {
     /// True when the schema publishes no handler permissions at all.
     pub fn is_empty(&self) -> bool {
-        self.create.is_empty() && self.update.is_empty() && self.delete.is_empty() && self.read.is_empty()
+        self.create.is_empty()
+            && self.update.is_empty()
+            && self.delete.is_empty()
+            && self.read.is_empty()
     }
 }
 
@@ -87,7 +90,10 @@ fn parse(text: &'static str) -> HashMap<&'static str, HandlerPermissions> {
 /// `Vendor::Service::Resource` (three non-empty parts); `Custom::` types are never in the data.
 fn is_type_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split("::").collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && !p.contains(char::is_whitespace))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && !p.contains(char::is_whitespace))
 }
 
 /// Comma-separated actions; anything that is not `service:Action` is dropped.
@@ -136,7 +142,13 @@ mod tests {
     fn embedded_actions_are_well_formed() {
         for name in type_names() {
             let h = handler_permissions(name).expect("listed type");
-            for a in h.create.iter().chain(&h.update).chain(&h.delete).chain(&h.read) {
+            for a in h
+                .create
+                .iter()
+                .chain(&h.update)
+                .chain(&h.delete)
+                .chain(&h.read)
+            {
                 let (service, action) = a.split_once(':').expect("service:action");
                 assert_eq!(service, service.to_lowercase(), "{name}: {a}");
                 assert!(!action.is_empty(), "{name}: {a}");
@@ -162,7 +174,14 @@ mod tests {
 
     #[test]
     fn arbitrary_text_never_panics() {
-        for text in ["", "\t\t\t\t", "::\t::", "AWS::::\ta\tb\tc\td", "\u{feff}x\ty", "é\t\u{0}\t,\t:\t"] {
+        for text in [
+            "",
+            "\t\t\t\t",
+            "::\t::",
+            "AWS::::\ta\tb\tc\td",
+            "\u{feff}x\ty",
+            "é\t\u{0}\t,\t:\t",
+        ] {
             let _ = parse(text);
         }
     }

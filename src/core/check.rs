@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::eval::{Blame, Decision, NamedPolicy, OrgLevelPolicies, PolicySet, Request, evaluate};
-use super::facts::{OrgFacts, OrgPolicy, PolicySource, PrincipalFacts, PrincipalKind, SimulationOutcome};
+use super::facts::{
+    OrgFacts, OrgPolicy, PolicySource, PrincipalFacts, PrincipalKind, SimulationOutcome,
+};
 use super::policy::{Policy, PolicyError};
 use super::profile::{RequiredAction, requested_region};
 
@@ -68,7 +70,11 @@ pub struct Summary {
 
 impl CheckReport {
     pub fn summary(&self) -> Summary {
-        let allowed = self.results.iter().filter(|r| r.decision.is_allowed()).count();
+        let allowed = self
+            .results
+            .iter()
+            .filter(|r| r.decision.is_allowed())
+            .count();
         Summary {
             allowed,
             denied: self.results.len() - allowed,
@@ -94,14 +100,21 @@ fn parse_org(p: &OrgPolicy) -> Result<NamedPolicy, PolicyError> {
 
 /// Builds the policy set of a principal. Notes say why organization policies do not apply
 /// where that is the case.
-pub fn policy_set(principal: &PrincipalFacts, org: Option<&OrgFacts>) -> Result<(PolicySet, Vec<String>), PolicyError> {
+pub fn policy_set(
+    principal: &PrincipalFacts,
+    org: Option<&OrgFacts>,
+) -> Result<(PolicySet, Vec<String>), PolicyError> {
     let mut notes = Vec::new();
     let identity = principal
         .identity_policies
         .iter()
         .map(parse_named)
         .collect::<Result<Vec<_>, _>>()?;
-    let boundary = principal.permissions_boundary.as_ref().map(parse_named).transpose()?;
+    let boundary = principal
+        .permissions_boundary
+        .as_ref()
+        .map(parse_named)
+        .transpose()?;
     let mut set = PolicySet {
         identity,
         boundary,
@@ -122,7 +135,10 @@ pub fn policy_set(principal: &PrincipalFacts, org: Option<&OrgFacts>) -> Result<
                             target_id: l.id.clone(),
                             target_name: l.name.clone(),
                             target_type: l.target_type,
-                            policies: pick(l).iter().map(parse_org).collect::<Result<Vec<_>, _>>()?,
+                            policies: pick(l)
+                                .iter()
+                                .map(parse_org)
+                                .collect::<Result<Vec<_>, _>>()?,
                         })
                     })
                     .collect::<Result<Vec<_>, PolicyError>>()
@@ -146,7 +162,12 @@ pub fn policy_set(principal: &PrincipalFacts, org: Option<&OrgFacts>) -> Result<
 }
 
 /// The request context IAM supplies for this principal and action.
-pub fn request_context(principal: &PrincipalFacts, org: Option<&OrgFacts>, action: &str, region: &str) -> Context {
+pub fn request_context(
+    principal: &PrincipalFacts,
+    org: Option<&OrgFacts>,
+    action: &str,
+    region: &str,
+) -> Context {
     let mut ctx = Context::new();
     ctx.set("aws:RequestedRegion", requested_region(action, region));
     ctx.set("aws:PrincipalArn", principal.arn.clone());
@@ -178,7 +199,10 @@ pub fn request_context(principal: &PrincipalFacts, org: Option<&OrgFacts>, actio
             .filter(|l| l.target_type != crate::core::facts::TargetType::Account)
             .map(|l| l.id.as_str())
             .collect();
-        ctx.set_multi("aws:PrincipalOrgPaths", vec![format!("{org_id}/{}/", path.join("/"))]);
+        ctx.set_multi(
+            "aws:PrincipalOrgPaths",
+            vec![format!("{org_id}/{}/", path.join("/"))],
+        );
     }
     ctx
 }
@@ -262,7 +286,10 @@ mod tests {
                     id: "r-1".into(),
                     target_type: TargetType::Root,
                     name: "Root".into(),
-                    scps: vec![scp("FullAWSAccess", r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)],
+                    scps: vec![scp(
+                        "FullAWSAccess",
+                        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                    )],
                     rcps: vec![],
                 },
                 OrgLevel {
@@ -297,11 +324,17 @@ mod tests {
             &set,
             &principal(),
             Some(&org(None)),
-            &[required("ec2:CreateNetworkInterface"), required("iam:CreateRole")],
+            &[
+                required("ec2:CreateNetworkInterface"),
+                required("iam:CreateRole"),
+            ],
             "eu-west-1",
         );
         assert_eq!(results[0].decision, Decision::ExplicitDeny);
-        assert_eq!(results[0].decided_by[0].statement.as_deref(), Some("Region"));
+        assert_eq!(
+            results[0].decided_by[0].statement.as_deref(),
+            Some("Region")
+        );
         assert_eq!(results[1].decision, Decision::Allowed);
     }
 
@@ -332,9 +365,25 @@ mod tests {
 
     #[test]
     fn context_has_principal_keys() {
-        let ctx = request_context(&principal(), Some(&org(None)), "iam:CreateRole", "eu-west-1");
-        assert_eq!(ctx.get("aws:requestedregion").map(|e| e.values[0].as_str()), Some("us-east-1"));
-        assert_eq!(ctx.get("aws:PrincipalAccount").map(|e| e.values[0].as_str()), Some("111122223333"));
-        assert_eq!(ctx.get("aws:PrincipalOrgPaths").map(|e| e.values[0].as_str()), Some("o-abc/r-1/"));
+        let ctx = request_context(
+            &principal(),
+            Some(&org(None)),
+            "iam:CreateRole",
+            "eu-west-1",
+        );
+        assert_eq!(
+            ctx.get("aws:requestedregion").map(|e| e.values[0].as_str()),
+            Some("us-east-1")
+        );
+        assert_eq!(
+            ctx.get("aws:PrincipalAccount")
+                .map(|e| e.values[0].as_str()),
+            Some("111122223333")
+        );
+        assert_eq!(
+            ctx.get("aws:PrincipalOrgPaths")
+                .map(|e| e.values[0].as_str()),
+            Some("o-abc/r-1/")
+        );
     }
 }

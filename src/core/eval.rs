@@ -12,7 +12,9 @@ use super::condition;
 use super::context::Context;
 use super::facts::TargetType;
 use super::pattern::{Case, action_matches};
-use super::policy::{ActionClause, Effect, Policy, PrincipalClause, Principals, ResourceClause, Statement};
+use super::policy::{
+    ActionClause, Effect, Policy, PrincipalClause, Principals, ResourceClause, Statement,
+};
 use super::variables;
 
 /// The three outcomes IAM knows.
@@ -142,14 +144,12 @@ impl Blame {
             .map(|s| format!(" statement `{s}`"))
             .unwrap_or_default();
         match self.verdict {
-            Verdict::Denies => format!(
-                "{} `{policy}`{place}{stmt} denies it",
-                self.kind.describe()
-            ),
-            Verdict::Allows => format!(
-                "{} `{policy}`{place}{stmt} allows it",
-                self.kind.describe()
-            ),
+            Verdict::Denies => {
+                format!("{} `{policy}`{place}{stmt} denies it", self.kind.describe())
+            }
+            Verdict::Allows => {
+                format!("{} `{policy}`{place}{stmt} allows it", self.kind.describe())
+            }
             Verdict::FailsToAllow => match (&self.kind, self.policy.is_some()) {
                 (PolicyKind::Scp | PolicyKind::Rcp, _) => format!(
                     "no {} at {} allows it",
@@ -200,16 +200,46 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     // 1. Explicit denies anywhere.
     let mut denies = Vec::new();
     for level in rcp_levels {
-        collect_level(level, PolicyKind::Rcp, Effect::Deny, request, &mut denies, &mut missing);
+        collect_level(
+            level,
+            PolicyKind::Rcp,
+            Effect::Deny,
+            request,
+            &mut denies,
+            &mut missing,
+        );
     }
     for level in &set.scps {
-        collect_level(level, PolicyKind::Scp, Effect::Deny, request, &mut denies, &mut missing);
+        collect_level(
+            level,
+            PolicyKind::Scp,
+            Effect::Deny,
+            request,
+            &mut denies,
+            &mut missing,
+        );
     }
     for p in &set.identity {
-        collect_policy(p, PolicyKind::Identity, None, Effect::Deny, request, &mut denies, &mut missing);
+        collect_policy(
+            p,
+            PolicyKind::Identity,
+            None,
+            Effect::Deny,
+            request,
+            &mut denies,
+            &mut missing,
+        );
     }
     if let Some(b) = &set.boundary {
-        collect_policy(b, PolicyKind::Boundary, None, Effect::Deny, request, &mut denies, &mut missing);
+        collect_policy(
+            b,
+            PolicyKind::Boundary,
+            None,
+            Effect::Deny,
+            request,
+            &mut denies,
+            &mut missing,
+        );
     }
     if !denies.is_empty() {
         return finish(Decision::ExplicitDeny, denies, missing);
@@ -219,10 +249,20 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     // one run shows everything that has to change.
     let mut failures = Vec::new();
     let mut allows = Vec::new();
-    for (levels, kind) in [(rcp_levels, PolicyKind::Rcp), (&set.scps[..], PolicyKind::Scp)] {
+    for (levels, kind) in [
+        (rcp_levels, PolicyKind::Rcp),
+        (&set.scps[..], PolicyKind::Scp),
+    ] {
         for level in levels {
             let mut level_allows = Vec::new();
-            collect_level(level, kind, Effect::Allow, request, &mut level_allows, &mut missing);
+            collect_level(
+                level,
+                kind,
+                Effect::Allow,
+                request,
+                &mut level_allows,
+                &mut missing,
+            );
             if level_allows.is_empty() {
                 failures.push(Blame {
                     kind,
@@ -238,7 +278,15 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     }
     let mut identity_allows = Vec::new();
     for p in &set.identity {
-        collect_policy(p, PolicyKind::Identity, None, Effect::Allow, request, &mut identity_allows, &mut missing);
+        collect_policy(
+            p,
+            PolicyKind::Identity,
+            None,
+            Effect::Allow,
+            request,
+            &mut identity_allows,
+            &mut missing,
+        );
     }
     if identity_allows.is_empty() {
         failures.push(Blame {
@@ -254,7 +302,15 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     allows.extend(identity_allows);
     if let Some(b) = &set.boundary {
         let mut boundary_allows = Vec::new();
-        collect_policy(b, PolicyKind::Boundary, None, Effect::Allow, request, &mut boundary_allows, &mut missing);
+        collect_policy(
+            b,
+            PolicyKind::Boundary,
+            None,
+            Effect::Allow,
+            request,
+            &mut boundary_allows,
+            &mut missing,
+        );
         if boundary_allows.is_empty() {
             failures.push(Blame {
                 kind: PolicyKind::Boundary,
@@ -327,7 +383,12 @@ fn collect_policy(
 
 /// Does this statement apply to the request? Missing condition keys that decided a
 /// statement which otherwise matched are recorded in `missing`.
-pub fn statement_applies(st: &Statement, kind: PolicyKind, request: &Request, missing: &mut Vec<String>) -> bool {
+pub fn statement_applies(
+    st: &Statement,
+    kind: PolicyKind,
+    request: &Request,
+    missing: &mut Vec<String>,
+) -> bool {
     let action_hit = match &st.action {
         ActionClause::Action(list) => list.iter().any(|p| action_matches(p, &request.action)),
         ActionClause::NotAction(list) => !list.iter().any(|p| action_matches(p, &request.action)),

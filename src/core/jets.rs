@@ -29,9 +29,13 @@ pub struct GeneratedPolicy {
 /// A value Jets itself would reject.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormError {
-    #[error("invalid policy hash for `{policy}`: it needs `Action`, `Statement` or `PolicyDocument`")]
+    #[error(
+        "invalid policy hash for `{policy}`: it needs `Action`, `Statement` or `PolicyDocument`"
+    )]
     InvalidHash { policy: String },
-    #[error("invalid policy value for `{policy}`: expected a string, an array or a hash, found {found}")]
+    #[error(
+        "invalid policy value for `{policy}`: expected a string, an array or a hash, found {found}"
+    )]
     InvalidValue { policy: String, found: &'static str },
 }
 
@@ -149,7 +153,9 @@ pub fn standardize(
         let mut out = Vec::new();
         for d in unique {
             match d {
-                Literal::Str(s) | Literal::Sym(s) => out.push(allow_statement(vec![action_from_string(s)])),
+                Literal::Str(s) | Literal::Sym(s) => {
+                    out.push(allow_statement(vec![action_from_string(s)]))
+                }
                 Literal::Hash(_) => {
                     if let Some(st) = d.get("Statement") {
                         match st.to_json() {
@@ -159,7 +165,10 @@ pub fn standardize(
                     } else if d.get("Action").is_some() {
                         out.push(d.to_json());
                     } else if let Some(doc) = d.get("PolicyDocument") {
-                        let name = d.get("PolicyName").and_then(Literal::as_text).unwrap_or("?");
+                        let name = d
+                            .get("PolicyName")
+                            .and_then(Literal::as_text)
+                            .unwrap_or("?");
                         warnings.push(format!(
                             "policy hash `{name}` inside an array: its statements are merged into `{policy_name}`"
                         ));
@@ -265,7 +274,13 @@ mod tests {
 
     #[test]
     fn all_strings_make_one_statement() {
-        let v = Literal::Array(vec![s("s3"), s("ec2"), s("sqs:SendMessage"), s("s3"), Literal::Nil]);
+        let v = Literal::Array(vec![
+            s("s3"),
+            s("ec2"),
+            s("sqs:SendMessage"),
+            s("s3"),
+            Literal::Nil,
+        ]);
         let (p, w) = standardize("CustomPolicy", &v).expect("valid");
         let p = p.expect("non-empty");
         assert!(w.is_empty());
@@ -280,12 +295,20 @@ mod tests {
     fn nested_arrays_are_flattened() {
         let v = Literal::Array(vec![Literal::Array(vec![s("s3")]), s("logs")]);
         let (p, _) = standardize("DefaultPolicy", &v).expect("valid");
-        assert_eq!(p.expect("policy").document["Statement"][0]["Action"], json!(["s3:*", "logs:*"]));
+        assert_eq!(
+            p.expect("policy").document["Statement"][0]["Action"],
+            json!(["s3:*", "logs:*"])
+        );
     }
 
     #[test]
     fn empty_value_drops_the_policy() {
-        assert_eq!(standardize("VpcPolicy", &Literal::Array(vec![])).expect("ok").0, None);
+        assert_eq!(
+            standardize("VpcPolicy", &Literal::Array(vec![]))
+                .expect("ok")
+                .0,
+            None
+        );
         assert_eq!(standardize("VpcPolicy", &Literal::Nil).expect("ok").0, None);
     }
 
@@ -300,40 +323,72 @@ mod tests {
             ]),
             hash(vec![(
                 "Statement",
-                Literal::Array(vec![hash(vec![("Action", s("sns:Publish")), ("Effect", s("Allow")), ("Resource", s("*"))])]),
+                Literal::Array(vec![hash(vec![
+                    ("Action", s("sns:Publish")),
+                    ("Effect", s("Allow")),
+                    ("Resource", s("*")),
+                ])]),
             )]),
         ]);
         let (p, _) = standardize("CustomPolicy", &v).expect("valid");
         let st = p.expect("policy").document["Statement"].clone();
         assert_eq!(st.as_array().map(Vec::len), Some(3));
-        assert_eq!(st[0], json!({"Action":["s3:*"],"Effect":"Allow","Resource":"*"}));
-        assert_eq!(st[1]["Resource"], json!("arn:aws:sqs:us-east-1:111122223333:q"));
+        assert_eq!(
+            st[0],
+            json!({"Action":["s3:*"],"Effect":"Allow","Resource":"*"})
+        );
+        assert_eq!(
+            st[1]["Resource"],
+            json!("arn:aws:sqs:us-east-1:111122223333:q")
+        );
         assert_eq!(st[2]["Action"], json!("sns:Publish"));
     }
 
     #[test]
     fn top_level_hash_forms() {
-        let action = hash(vec![("Action", s("s3:*")), ("Effect", s("Allow")), ("Resource", s("*"))]);
+        let action = hash(vec![
+            ("Action", s("s3:*")),
+            ("Effect", s("Allow")),
+            ("Resource", s("*")),
+        ]);
         let (p, _) = standardize("CustomPolicy", &action).expect("valid");
-        assert_eq!(p.expect("policy").document["Statement"][0]["Action"], json!("s3:*"));
+        assert_eq!(
+            p.expect("policy").document["Statement"][0]["Action"],
+            json!("s3:*")
+        );
 
-        let doc = hash(vec![("Version", s("2012-10-17")), ("Statement", Literal::Array(vec![action.clone()]))]);
+        let doc = hash(vec![
+            ("Version", s("2012-10-17")),
+            ("Statement", Literal::Array(vec![action.clone()])),
+        ]);
         let (p, _) = standardize("CustomPolicy", &doc).expect("valid");
         assert_eq!(p.expect("policy").document, doc.to_json());
 
-        let whole = hash(vec![("PolicyName", s("MyPolicy")), ("PolicyDocument", doc.clone())]);
+        let whole = hash(vec![
+            ("PolicyName", s("MyPolicy")),
+            ("PolicyDocument", doc.clone()),
+        ]);
         let (p, _) = standardize("CustomPolicy", &whole).expect("valid");
         let p = p.expect("policy");
         assert_eq!(p.name, "MyPolicy");
         assert_eq!(p.document, doc.to_json());
 
         let unnamed = hash(vec![("PolicyDocument", doc)]);
-        assert_eq!(standardize("CustomPolicy", &unnamed).expect("valid").0.expect("p").name, "CustomPolicy");
+        assert_eq!(
+            standardize("CustomPolicy", &unnamed)
+                .expect("valid")
+                .0
+                .expect("p")
+                .name,
+            "CustomPolicy"
+        );
 
         let bad = hash(vec![("Effect", s("Allow"))]);
         assert_eq!(
             standardize("CustomPolicy", &bad),
-            Err(FormError::InvalidHash { policy: "CustomPolicy".into() })
+            Err(FormError::InvalidHash {
+                policy: "CustomPolicy".into()
+            })
         );
     }
 
@@ -342,11 +397,24 @@ mod tests {
         // The seed's example: an array item that is a whole policy.
         let doc = hash(vec![
             ("Version", s("2012-10-17")),
-            ("Statement", Literal::Array(vec![hash(vec![("Action", Literal::Array(vec![s("s3:*")])), ("Effect", s("Allow")), ("Resource", s("*"))])])),
+            (
+                "Statement",
+                Literal::Array(vec![hash(vec![
+                    ("Action", Literal::Array(vec![s("s3:*")])),
+                    ("Effect", s("Allow")),
+                    ("Resource", s("*")),
+                ])]),
+            ),
         ]);
-        let v = Literal::Array(vec![hash(vec![("PolicyName", s("MyPolicy")), ("PolicyDocument", doc)])]);
+        let v = Literal::Array(vec![hash(vec![
+            ("PolicyName", s("MyPolicy")),
+            ("PolicyDocument", doc),
+        ])]);
         let (p, w) = standardize("CustomPolicy", &v).expect("valid");
-        assert_eq!(p.expect("policy").document["Statement"][0]["Action"], json!(["s3:*"]));
+        assert_eq!(
+            p.expect("policy").document["Statement"][0]["Action"],
+            json!(["s3:*"])
+        );
         assert_eq!(w.len(), 1);
         assert!(w[0].contains("MyPolicy"));
     }
@@ -354,15 +422,28 @@ mod tests {
     #[test]
     fn invalid_scalar_in_mixed_array() {
         let v = Literal::Array(vec![s("s3"), Literal::Int(3)]);
-        assert!(matches!(standardize("CustomPolicy", &v), Err(FormError::InvalidValue { found: "a number", .. })));
+        assert!(matches!(
+            standardize("CustomPolicy", &v),
+            Err(FormError::InvalidValue {
+                found: "a number",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn managed_arns() {
-        let v = Literal::Array(vec![s("AmazonS3FullAccess"), s("arn:aws:iam::111122223333:policy/Mine"), s("AmazonS3FullAccess")]);
+        let v = Literal::Array(vec![
+            s("AmazonS3FullAccess"),
+            s("arn:aws:iam::111122223333:policy/Mine"),
+            s("AmazonS3FullAccess"),
+        ]);
         assert_eq!(
             managed_policy_arns(&v),
-            vec!["arn:aws:iam::aws:policy/AmazonS3FullAccess", "arn:aws:iam::111122223333:policy/Mine"]
+            vec![
+                "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+                "arn:aws:iam::111122223333:policy/Mine"
+            ]
         );
     }
 }

@@ -2,8 +2,8 @@
 
 pub mod arn;
 pub mod catalog;
-pub mod check;
 pub mod cfn;
+pub mod check;
 pub mod condition;
 pub mod context;
 pub mod eval;

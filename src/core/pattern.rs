@@ -67,8 +67,14 @@ mod tests {
     fn literal_and_case() {
         assert!(action_matches("s3:GetObject", "s3:getobject"));
         assert!(action_matches("S3:GETOBJECT", "s3:GetObject"));
-        assert!(!resource_matches("arn:aws:s3:::Bucket", "arn:aws:s3:::bucket"));
-        assert!(resource_matches("arn:aws:s3:::bucket", "arn:aws:s3:::bucket"));
+        assert!(!resource_matches(
+            "arn:aws:s3:::Bucket",
+            "arn:aws:s3:::bucket"
+        ));
+        assert!(resource_matches(
+            "arn:aws:s3:::bucket",
+            "arn:aws:s3:::bucket"
+        ));
     }
 
     #[test]
@@ -89,7 +95,10 @@ mod tests {
     fn question_mark() {
         assert!(action_matches("s3:?etObject", "s3:GetObject"));
         assert!(!action_matches("s3:?etObject", "s3:etObject"));
-        assert!(resource_matches("arn:aws:iam::?????????????:role/x", "arn:aws:iam::1234567890123:role/x"));
+        assert!(resource_matches(
+            "arn:aws:iam::?????????????:role/x",
+            "arn:aws:iam::1234567890123:role/x"
+        ));
     }
 
     #[test]

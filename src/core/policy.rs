@@ -124,7 +124,12 @@ impl Policy {
         } else {
             decoded = percent_encoding::percent_decode_str(trimmed)
                 .decode_utf8()
-                .map_err(|_| err("$", "the document is neither JSON nor URL-encoded JSON".into()))?
+                .map_err(|_| {
+                    err(
+                        "$",
+                        "the document is neither JSON nor URL-encoded JSON".into(),
+                    )
+                })?
                 .replace('+', " ");
             decoded.trim()
         };
@@ -191,7 +196,11 @@ impl Parser<'_> {
                     match v {
                         Value::Array(items) => {
                             for (i, item) in items.iter().enumerate() {
-                                statements.push(self.statement(i, item, &format!("$.Statement[{i}]"))?);
+                                statements.push(self.statement(
+                                    i,
+                                    item,
+                                    &format!("$.Statement[{i}]"),
+                                )?);
                             }
                         }
                         Value::Object(_) => statements.push(self.statement(0, v, "$.Statement")?),
@@ -206,7 +215,9 @@ impl Parser<'_> {
                 other => {
                     return Err(self.err(
                         &format!("$.{other}"),
-                        format!("unknown top-level element `{other}` (expected Version, Id, Statement)"),
+                        format!(
+                            "unknown top-level element `{other}` (expected Version, Id, Statement)"
+                        ),
                     ));
                 }
             }
@@ -250,7 +261,10 @@ impl Parser<'_> {
                 }
                 "Action" | "NotAction" => {
                     if action.is_some() {
-                        return Err(self.err(&here, "a statement has either Action or NotAction, not both"));
+                        return Err(self.err(
+                            &here,
+                            "a statement has either Action or NotAction, not both",
+                        ));
                     }
                     let list = self.string_list(v, &here)?;
                     for (i, a) in list.iter().enumerate() {
@@ -269,7 +283,10 @@ impl Parser<'_> {
                 }
                 "Resource" | "NotResource" => {
                     if resource.is_some() {
-                        return Err(self.err(&here, "a statement has either Resource or NotResource, not both"));
+                        return Err(self.err(
+                            &here,
+                            "a statement has either Resource or NotResource, not both",
+                        ));
                     }
                     let list = self.string_list(v, &here)?;
                     resource = Some(if k == "Resource" {
@@ -280,7 +297,10 @@ impl Parser<'_> {
                 }
                 "Principal" | "NotPrincipal" => {
                     if principal.is_some() {
-                        return Err(self.err(&here, "a statement has either Principal or NotPrincipal, not both"));
+                        return Err(self.err(
+                            &here,
+                            "a statement has either Principal or NotPrincipal, not both",
+                        ));
                     }
                     let p = self.principals(v, &here)?;
                     principal = Some(if k == "Principal" {
@@ -291,15 +311,13 @@ impl Parser<'_> {
                 }
                 "Condition" => conditions = self.conditions(v, &here)?,
                 other => {
-                    return Err(self.err(
-                        &here,
-                        format!("unknown statement element `{other}`"),
-                    ));
+                    return Err(self.err(&here, format!("unknown statement element `{other}`")));
                 }
             }
         }
         let effect = effect.ok_or_else(|| self.err(path, "the statement has no `Effect`"))?;
-        let action = action.ok_or_else(|| self.err(path, "the statement has no `Action` or `NotAction`"))?;
+        let action =
+            action.ok_or_else(|| self.err(path, "the statement has no `Action` or `NotAction`"))?;
         Ok(Statement {
             index,
             sid,
@@ -357,12 +375,20 @@ impl Parser<'_> {
                     Value::Array(items) => items
                         .iter()
                         .enumerate()
-                        .map(|(i, item)| scalar(item).ok_or_else(|| {
-                            self.err(&format!("{key_path}[{i}]"), "must be a string, number or boolean")
-                        }))
+                        .map(|(i, item)| {
+                            scalar(item).ok_or_else(|| {
+                                self.err(
+                                    &format!("{key_path}[{i}]"),
+                                    "must be a string, number or boolean",
+                                )
+                            })
+                        })
                         .collect::<Result<Vec<_>, _>>()?,
                     other => vec![scalar(other).ok_or_else(|| {
-                        self.err(&key_path, "must be a string, number, boolean or an array of them")
+                        self.err(
+                            &key_path,
+                            "must be a string, number, boolean or an array of them",
+                        )
                     })?],
                 };
                 out.push(ConditionClause {
@@ -398,7 +424,10 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(p.statements.len(), 1);
-        assert_eq!(p.statements[0].action, ActionClause::Action(vec!["s3:*".into()]));
+        assert_eq!(
+            p.statements[0].action,
+            ActionClause::Action(vec!["s3:*".into()])
+        );
         assert_eq!(p.statements[0].label(), "#0");
     }
 
@@ -408,7 +437,10 @@ mod tests {
         let p = Policy::parse("enc", enc).expect("valid");
         assert_eq!(p.statements[0].effect, Effect::Deny);
         assert_eq!(p.statements[0].label(), "A");
-        assert_eq!(p.statements[0].action, ActionClause::NotAction(vec!["iam:*".into()]));
+        assert_eq!(
+            p.statements[0].action,
+            ActionClause::NotAction(vec!["iam:*".into()])
+        );
     }
 
     #[test]
@@ -420,8 +452,11 @@ mod tests {
         .expect_err("bad effect");
         assert_eq!(e.policy, "mine");
         assert_eq!(e.path, "$.Statement[1].Effect");
-        let e = Policy::parse("x", r#"{"Statement":[{"Effect":"Allow","Action":"s3GetObject"}]}"#)
-            .expect_err("bad action");
+        let e = Policy::parse(
+            "x",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3GetObject"}]}"#,
+        )
+        .expect_err("bad action");
         assert_eq!(e.path, "$.Statement[0].Action[0]");
         let e = Policy::parse("x", "not json").expect_err("garbage");
         assert_eq!(e.path, "$");

@@ -19,8 +19,14 @@ use super::jets::{self, GeneratedPolicy, Literal};
 use super::pattern::{action_matches, has_wildcard};
 
 const EMBEDDED: &[(&str, &str)] = &[
-    ("jets-remote", include_str!("../../policies/profiles/jets-remote.yaml")),
-    ("jets-ci", include_str!("../../policies/profiles/jets-ci.yaml")),
+    (
+        "jets-remote",
+        include_str!("../../policies/profiles/jets-remote.yaml"),
+    ),
+    (
+        "jets-ci",
+        include_str!("../../policies/profiles/jets-ci.yaml"),
+    ),
 ];
 
 /// Services whose API is global: requests to them are made to us-east-1, so
@@ -40,7 +46,10 @@ pub const GLOBAL_SERVICES: &[&str] = &[
 /// The region `aws:RequestedRegion` takes for an action when the deploy targets `region`.
 pub fn requested_region<'a>(action: &str, region: &'a str) -> &'a str {
     let service = action.split(':').next().unwrap_or("");
-    if GLOBAL_SERVICES.iter().any(|g| g.eq_ignore_ascii_case(service)) {
+    if GLOBAL_SERVICES
+        .iter()
+        .any(|g| g.eq_ignore_ascii_case(service))
+    {
         "us-east-1"
     } else {
         region
@@ -134,10 +143,13 @@ pub fn profile_names() -> Vec<&'static str> {
 
 /// Looks a bundled profile up by name.
 pub fn profile(name: &str) -> Result<&'static Profile, ProfileError> {
-    let idx = EMBEDDED.iter().position(|(n, _)| *n == name).ok_or_else(|| ProfileError::Unknown {
-        name: name.to_string(),
-        suggestion: fuzzy::closest(name, profile_names()).map(str::to_string),
-    })?;
+    let idx = EMBEDDED
+        .iter()
+        .position(|(n, _)| *n == name)
+        .ok_or_else(|| ProfileError::Unknown {
+            name: name.to_string(),
+            suggestion: fuzzy::closest(name, profile_names()).map(str::to_string),
+        })?;
     match PROFILES.get(idx) {
         Some(Ok(p)) => Ok(p),
         Some(Err(e)) => Err(e.clone()),
@@ -252,7 +264,11 @@ impl Profile {
         for slot in &self.managed_policies {
             let arns = match inputs.overrides.get(&slot.key) {
                 Some(v) => jets::managed_policy_arns(v),
-                None => slot.default.iter().map(|n| jets::managed_policy_arn(n)).collect(),
+                None => slot
+                    .default
+                    .iter()
+                    .map(|n| jets::managed_policy_arn(n))
+                    .collect(),
             };
             for arn in arns {
                 if !managed_policy_arns.contains(&arn) {
@@ -292,7 +308,12 @@ impl Profile {
         })
     }
 
-    fn warn_dropped_defaults(&self, slot: &PolicySlot, value: &Literal, warnings: &mut Vec<String>) {
+    fn warn_dropped_defaults(
+        &self,
+        slot: &PolicySlot,
+        value: &Literal,
+        warnings: &mut Vec<String>,
+    ) {
         let given = value.to_json().to_string().to_ascii_lowercase();
         let dropped: Vec<&str> = slot
             .default
@@ -342,7 +363,10 @@ impl Profile {
             };
             let grants: Vec<String> = match &st["Action"] {
                 Value::String(a) => vec![a.clone()],
-                Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
                 _ => Vec::new(),
             };
             for grant in grants {
@@ -369,7 +393,10 @@ impl Profile {
         let known = self.calls.get(&service);
         let reason_for = |action: &str| -> Option<String> {
             let name = action.split(':').nth(1)?;
-            known?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, r)| r.clone())
+            known?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, r)| r.clone())
         };
         let mut push = |action: String, reason: String| {
             push_unique(
@@ -385,7 +412,8 @@ impl Profile {
         };
         if !has_wildcard(grant) {
             let action = cat.canonical(grant).unwrap_or_else(|| grant.to_string());
-            let reason = reason_for(&action).unwrap_or_else(|| format!("granted explicitly in `{policy}`"));
+            let reason =
+                reason_for(&action).unwrap_or_else(|| format!("granted explicitly in `{policy}`"));
             push(action, reason);
             return;
         }
@@ -413,7 +441,8 @@ impl Profile {
             ));
         }
         for a in expanded {
-            let reason = reason_for(&a).unwrap_or_else(|| format!("covered by `{grant}` in `{policy}`"));
+            let reason =
+                reason_for(&a).unwrap_or_else(|| format!("covered by `{grant}` in `{policy}`"));
             push(a, reason);
         }
     }

@@ -46,7 +46,12 @@ impl Remediation {
 pub fn least_privilege<'a>(actions: impl IntoIterator<Item = &'a RequiredAction>) -> Value {
     let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for a in actions {
-        let service = a.action.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let service = a
+            .action
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let list = groups.entry((service, a.resource.clone())).or_default();
         if !list.iter().any(|x| x.eq_ignore_ascii_case(&a.action)) {
             list.push(a.action.clone());
@@ -212,7 +217,12 @@ mod tests {
         }
     }
 
-    fn blame(kind: PolicyKind, verdict: Verdict, policy: Option<&str>, target: Option<&str>) -> Blame {
+    fn blame(
+        kind: PolicyKind,
+        verdict: Verdict,
+        policy: Option<&str>,
+        target: Option<&str>,
+    ) -> Blame {
         Blame {
             kind,
             verdict,
@@ -231,11 +241,46 @@ mod tests {
             profile: "jets-remote".into(),
             region: "eu-west-1".into(),
             results: vec![
-                result("route53:GetChange", Decision::ExplicitDeny, blame(PolicyKind::Scp, Verdict::Denies, Some("RegionLock"), Some("ou-1"))),
-                result("route53:ListHostedZones", Decision::ExplicitDeny, blame(PolicyKind::Scp, Verdict::Denies, Some("RegionLock"), Some("ou-1"))),
-                result("kinesis:PutRecord", Decision::ImplicitDeny, blame(PolicyKind::Identity, Verdict::FailsToAllow, None, None)),
-                result("ec2:DescribeVpcs", Decision::ImplicitDeny, blame(PolicyKind::Scp, Verdict::FailsToAllow, None, Some("ou-2"))),
-                result("s3:GetObject", Decision::Allowed, blame(PolicyKind::Identity, Verdict::Allows, Some("DefaultPolicy"), None)),
+                result(
+                    "route53:GetChange",
+                    Decision::ExplicitDeny,
+                    blame(
+                        PolicyKind::Scp,
+                        Verdict::Denies,
+                        Some("RegionLock"),
+                        Some("ou-1"),
+                    ),
+                ),
+                result(
+                    "route53:ListHostedZones",
+                    Decision::ExplicitDeny,
+                    blame(
+                        PolicyKind::Scp,
+                        Verdict::Denies,
+                        Some("RegionLock"),
+                        Some("ou-1"),
+                    ),
+                ),
+                result(
+                    "kinesis:PutRecord",
+                    Decision::ImplicitDeny,
+                    blame(PolicyKind::Identity, Verdict::FailsToAllow, None, None),
+                ),
+                result(
+                    "ec2:DescribeVpcs",
+                    Decision::ImplicitDeny,
+                    blame(PolicyKind::Scp, Verdict::FailsToAllow, None, Some("ou-2")),
+                ),
+                result(
+                    "s3:GetObject",
+                    Decision::Allowed,
+                    blame(
+                        PolicyKind::Identity,
+                        Verdict::Allows,
+                        Some("DefaultPolicy"),
+                        None,
+                    ),
+                ),
             ],
             notes: vec![],
             warnings: vec![],
@@ -244,13 +289,30 @@ mod tests {
         let r = remediate(&report);
         assert_eq!(
             r.add_to_role,
-            Some(json!({"Version":"2012-10-17","Statement":[{"Sid":"Kinesis","Effect":"Allow","Action":["kinesis:PutRecord"],"Resource":"*"}]}))
+            Some(
+                json!({"Version":"2012-10-17","Statement":[{"Sid":"Kinesis","Effect":"Allow","Action":["kinesis:PutRecord"],"Resource":"*"}]})
+            )
         );
         assert_eq!(r.steps.len(), 2);
-        let deny = r.steps.iter().find(|s| s.verdict == Verdict::Denies).expect("deny step");
-        assert_eq!(deny.actions, vec!["route53:GetChange", "route53:ListHostedZones"]);
-        assert!(deny.advice.contains("`RegionLock`") && deny.advice.contains("Workloads (ou-1)") && deny.advice.contains("`route53:*`"));
-        let gap = r.steps.iter().find(|s| s.verdict == Verdict::FailsToAllow).expect("gap step");
+        let deny = r
+            .steps
+            .iter()
+            .find(|s| s.verdict == Verdict::Denies)
+            .expect("deny step");
+        assert_eq!(
+            deny.actions,
+            vec!["route53:GetChange", "route53:ListHostedZones"]
+        );
+        assert!(
+            deny.advice.contains("`RegionLock`")
+                && deny.advice.contains("Workloads (ou-1)")
+                && deny.advice.contains("`route53:*`")
+        );
+        let gap = r
+            .steps
+            .iter()
+            .find(|s| s.verdict == Verdict::FailsToAllow)
+            .expect("gap step");
         assert!(gap.advice.contains("allow `ec2:*`"));
     }
 

@@ -25,9 +25,13 @@ pub enum PrincipalSelector {
 pub enum AuthDetailsError {
     #[error("cannot read `{path}`: {detail}")]
     Read { path: String, detail: String },
-    #[error("`{path}` is not valid JSON ({detail}): save the output of `aws iam get-account-authorization-details` unchanged")]
+    #[error(
+        "`{path}` is not valid JSON ({detail}): save the output of `aws iam get-account-authorization-details` unchanged"
+    )]
     Json { path: String, detail: String },
-    #[error("`{path}` has no `{list}`: is it the output of `aws iam get-account-authorization-details`?")]
+    #[error(
+        "`{path}` has no `{list}`: is it the output of `aws iam get-account-authorization-details`?"
+    )]
     Shape { path: String, list: &'static str },
     #[error("{kind} `{name}` is not in the authorization details{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     NotFound {
@@ -35,7 +39,9 @@ pub enum AuthDetailsError {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("managed policy `{arn}` is attached to `{principal}` but its document is not in the authorization details: collect them again without `--filter` (or with `iam-doctor snapshot`)")]
+    #[error(
+        "managed policy `{arn}` is attached to `{principal}` but its document is not in the authorization details: collect them again without `--filter` (or with `iam-doctor snapshot`)"
+    )]
     MissingPolicy { arn: String, principal: String },
     #[error("managed policy `{arn}` has no default version document in the authorization details")]
     MissingDefaultVersion { arn: String },
@@ -65,7 +71,9 @@ impl AuthorizationDetails {
             path: source.to_string(),
             detail: e.to_string(),
         })?;
-        if !root.is_object() || (root.get("RoleDetailList").is_none() && root.get("UserDetailList").is_none()) {
+        if !root.is_object()
+            || (root.get("RoleDetailList").is_none() && root.get("UserDetailList").is_none())
+        {
             return Err(AuthDetailsError::Shape {
                 path: source.to_string(),
                 list: "RoleDetailList",
@@ -78,7 +86,11 @@ impl AuthorizationDetails {
     }
 
     fn list(&self, key: &str) -> &[Value] {
-        self.root.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+        self.root
+            .get(key)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The role names in the file, for suggestions and listings.
@@ -90,10 +102,17 @@ impl AuthorizationDetails {
     }
 
     /// The facts of one principal.
-    pub fn principal(&self, selector: &PrincipalSelector) -> Result<PrincipalFacts, AuthDetailsError> {
+    pub fn principal(
+        &self,
+        selector: &PrincipalSelector,
+    ) -> Result<PrincipalFacts, AuthDetailsError> {
         let (list, name_key, kind, wanted, kind_name) = match selector {
-            PrincipalSelector::Role(r) => ("RoleDetailList", "RoleName", PrincipalKind::Role, r, "role"),
-            PrincipalSelector::User(u) => ("UserDetailList", "UserName", PrincipalKind::User, u, "user"),
+            PrincipalSelector::Role(r) => {
+                ("RoleDetailList", "RoleName", PrincipalKind::Role, r, "role")
+            }
+            PrincipalSelector::User(u) => {
+                ("UserDetailList", "UserName", PrincipalKind::User, u, "user")
+            }
         };
         let entries = self.list(list);
         let found = entries.iter().find(|e| {
@@ -102,17 +121,29 @@ impl AuthorizationDetails {
         });
         let Some(entry) = found else {
             let bare = wanted.rsplit('/').next().unwrap_or(wanted);
-            let names = entries.iter().filter_map(|e| e.get(name_key).and_then(Value::as_str));
+            let names = entries
+                .iter()
+                .filter_map(|e| e.get(name_key).and_then(Value::as_str));
             return Err(AuthDetailsError::NotFound {
                 kind: kind_name,
                 name: wanted.clone(),
                 suggestion: fuzzy::closest(bare, names).map(str::to_string),
             });
         };
-        let text = |k: &str| entry.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let text = |k: &str| {
+            entry
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let arn = text("Arn");
         let name = text(name_key);
-        let path = entry.get("Path").and_then(Value::as_str).unwrap_or("/").to_string();
+        let path = entry
+            .get("Path")
+            .and_then(Value::as_str)
+            .unwrap_or("/")
+            .to_string();
         let account_id = arn.split(':').nth(4).unwrap_or("").to_string();
 
         let inline_key = match kind {
@@ -120,21 +151,42 @@ impl AuthorizationDetails {
             PrincipalKind::User => "UserPolicyList",
         };
         let mut identity_policies = Vec::new();
-        for p in entry.get(inline_key).and_then(Value::as_array).into_iter().flatten() {
+        for p in entry
+            .get(inline_key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             identity_policies.push(PolicySource {
-                name: p.get("PolicyName").and_then(Value::as_str).unwrap_or("?").to_string(),
+                name: p
+                    .get("PolicyName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string(),
                 arn: None,
                 origin: PolicyOrigin::Inline,
                 group: None,
                 document: document_text(p.get("PolicyDocument")),
             });
         }
-        for m in entry.get("AttachedManagedPolicies").and_then(Value::as_array).into_iter().flatten() {
+        for m in entry
+            .get("AttachedManagedPolicies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             identity_policies.push(self.managed(m, &arn, None)?);
         }
         if kind == PrincipalKind::User {
-            for group in entry.get("GroupList").and_then(Value::as_array).into_iter().flatten() {
-                let Some(gname) = group.as_str() else { continue };
+            for group in entry
+                .get("GroupList")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(gname) = group.as_str() else {
+                    continue;
+                };
                 let Some(g) = self
                     .list("GroupDetailList")
                     .iter()
@@ -146,16 +198,30 @@ impl AuthorizationDetails {
                         suggestion: None,
                     });
                 };
-                for p in g.get("GroupPolicyList").and_then(Value::as_array).into_iter().flatten() {
+                for p in g
+                    .get("GroupPolicyList")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     identity_policies.push(PolicySource {
-                        name: p.get("PolicyName").and_then(Value::as_str).unwrap_or("?").to_string(),
+                        name: p
+                            .get("PolicyName")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_string(),
                         arn: None,
                         origin: PolicyOrigin::GroupInline,
                         group: Some(gname.to_string()),
                         document: document_text(p.get("PolicyDocument")),
                     });
                 }
-                for m in g.get("AttachedManagedPolicies").and_then(Value::as_array).into_iter().flatten() {
+                for m in g
+                    .get("AttachedManagedPolicies")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     identity_policies.push(self.managed(m, &arn, Some(gname))?);
                 }
             }
@@ -193,8 +259,17 @@ impl AuthorizationDetails {
         })
     }
 
-    fn managed(&self, attached: &Value, principal: &str, group: Option<&str>) -> Result<PolicySource, AuthDetailsError> {
-        let arn = attached.get("PolicyArn").and_then(Value::as_str).unwrap_or("").to_string();
+    fn managed(
+        &self,
+        attached: &Value,
+        principal: &str,
+        group: Option<&str>,
+    ) -> Result<PolicySource, AuthDetailsError> {
+        let arn = attached
+            .get("PolicyArn")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let policy = self
             .list("Policies")
             .iter()
@@ -207,7 +282,8 @@ impl AuthorizationDetails {
         let versions = policy.get("PolicyVersionList").and_then(Value::as_array);
         let version = versions.into_iter().flatten().find(|v| {
             v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true)
-                || (default_id.is_some() && v.get("VersionId").and_then(Value::as_str) == default_id)
+                || (default_id.is_some()
+                    && v.get("VersionId").and_then(Value::as_str) == default_id)
         });
         let document = version
             .and_then(|v| v.get("Document"))
@@ -217,7 +293,10 @@ impl AuthorizationDetails {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(&arn).to_string());
-        let origin = match (arn.starts_with("arn:aws:iam::aws:policy/") || arn.contains(":iam::aws:policy/"), group) {
+        let origin = match (
+            arn.starts_with("arn:aws:iam::aws:policy/") || arn.contains(":iam::aws:policy/"),
+            group,
+        ) {
             (_, Some(_)) => PolicyOrigin::GroupManaged,
             (true, None) => PolicyOrigin::AwsManaged,
             (false, None) => PolicyOrigin::CustomerManaged,
@@ -280,32 +359,67 @@ mod tests {
     #[test]
     fn role_by_name_and_arn() {
         let d = details();
-        let by_name = d.principal(&PrincipalSelector::Role("demo-dev-CodebuildRole-1A2B".into())).expect("role");
+        let by_name = d
+            .principal(&PrincipalSelector::Role(
+                "demo-dev-CodebuildRole-1A2B".into(),
+            ))
+            .expect("role");
         let by_arn = d
-            .principal(&PrincipalSelector::Role("arn:aws:iam::111122223333:role/demo-dev-CodebuildRole-1A2B".into()))
+            .principal(&PrincipalSelector::Role(
+                "arn:aws:iam::111122223333:role/demo-dev-CodebuildRole-1A2B".into(),
+            ))
             .expect("role");
         assert_eq!(by_name, by_arn);
         assert_eq!(by_name.account_id, "111122223333");
         assert_eq!(by_name.identity_policies.len(), 2);
-        assert_eq!(by_name.identity_policies[1].origin, PolicyOrigin::AwsManaged);
-        assert!(by_name.identity_policies[1].document.contains("ssm:Get*"), "default version chosen");
-        assert_eq!(by_name.permissions_boundary.as_ref().map(|b| b.name.as_str()), Some("Boundary"));
-        assert_eq!(by_name.tags, vec![("team".to_string(), "platform".to_string())]);
+        assert_eq!(
+            by_name.identity_policies[1].origin,
+            PolicyOrigin::AwsManaged
+        );
+        assert!(
+            by_name.identity_policies[1].document.contains("ssm:Get*"),
+            "default version chosen"
+        );
+        assert_eq!(
+            by_name
+                .permissions_boundary
+                .as_ref()
+                .map(|b| b.name.as_str()),
+            Some("Boundary")
+        );
+        assert_eq!(
+            by_name.tags,
+            vec![("team".to_string(), "platform".to_string())]
+        );
         assert!(!by_name.service_linked);
     }
 
     #[test]
     fn user_gets_group_policies() {
-        let u = details().principal(&PrincipalSelector::User("alice".into())).expect("user");
+        let u = details()
+            .principal(&PrincipalSelector::User("alice".into()))
+            .expect("user");
         let origins: Vec<PolicyOrigin> = u.identity_policies.iter().map(|p| p.origin).collect();
-        assert_eq!(origins, vec![PolicyOrigin::Inline, PolicyOrigin::GroupInline, PolicyOrigin::GroupManaged]);
-        assert_eq!(u.identity_policies[1].document, "%7B%22Statement%22%3A%5B%5D%7D");
+        assert_eq!(
+            origins,
+            vec![
+                PolicyOrigin::Inline,
+                PolicyOrigin::GroupInline,
+                PolicyOrigin::GroupManaged
+            ]
+        );
+        assert_eq!(
+            u.identity_policies[1].document,
+            "%7B%22Statement%22%3A%5B%5D%7D"
+        );
     }
 
     #[test]
     fn missing_role_suggests() {
         let e = details()
-            .principal(&PrincipalSelector::Role("demo-dev-CodebuildRole-1A2C".into()))
+            .principal(&PrincipalSelector::Role(
+                "demo-dev-CodebuildRole-1A2C".into(),
+            ))
             .expect_err("missing");
         assert_eq!(
             e.to_string(),
@@ -315,22 +429,40 @@ mod tests {
 
     #[test]
     fn missing_managed_policy_is_an_error() {
-        let text = DETAILS.replace("\"PolicyName\":\"Boundary\",\"Arn\":\"arn:aws:iam::111122223333:policy/Boundary\"", "\"PolicyName\":\"Other\",\"Arn\":\"arn:aws:iam::111122223333:policy/Other\"");
+        let text = DETAILS.replace(
+            "\"PolicyName\":\"Boundary\",\"Arn\":\"arn:aws:iam::111122223333:policy/Boundary\"",
+            "\"PolicyName\":\"Other\",\"Arn\":\"arn:aws:iam::111122223333:policy/Other\"",
+        );
         let d = AuthorizationDetails::from_str("t.json", &text).expect("valid");
-        let e = d.principal(&PrincipalSelector::Role("demo-dev-CodebuildRole-1A2B".into())).expect_err("missing");
+        let e = d
+            .principal(&PrincipalSelector::Role(
+                "demo-dev-CodebuildRole-1A2B".into(),
+            ))
+            .expect_err("missing");
         assert!(matches!(e, AuthDetailsError::MissingPolicy { .. }));
     }
 
     #[test]
     fn service_linked_role_is_flagged() {
-        let r = details().principal(&PrincipalSelector::Role("AWSServiceRoleForX".into())).expect("role");
+        let r = details()
+            .principal(&PrincipalSelector::Role("AWSServiceRoleForX".into()))
+            .expect("role");
         assert!(r.service_linked);
     }
 
     #[test]
     fn wrong_files_are_explained() {
-        assert!(matches!(AuthorizationDetails::from_str("x", "{"), Err(AuthDetailsError::Json { .. })));
-        assert!(matches!(AuthorizationDetails::from_str("x", "{\"a\":1}"), Err(AuthDetailsError::Shape { .. })));
-        assert!(matches!(AuthorizationDetails::from_str("x", "[]"), Err(AuthDetailsError::Shape { .. })));
+        assert!(matches!(
+            AuthorizationDetails::from_str("x", "{"),
+            Err(AuthDetailsError::Json { .. })
+        ));
+        assert!(matches!(
+            AuthorizationDetails::from_str("x", "{\"a\":1}"),
+            Err(AuthDetailsError::Shape { .. })
+        ));
+        assert!(matches!(
+            AuthorizationDetails::from_str("x", "[]"),
+            Err(AuthDetailsError::Shape { .. })
+        ));
     }
 }

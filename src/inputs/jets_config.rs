@@ -7,8 +7,8 @@
 //! permissions are required). Those are kept; everything else is skipped silently. A value that
 //! is not written out literally becomes a warning naming the file and line, never a guess.
 
-use std::collections::BTreeSet;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -234,7 +234,9 @@ pub fn from_sources(files: &[(PathBuf, String)]) -> Result<JetsSettings, ConfigE
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     /// One of the layered files; `project` is true for `project.rb` and its overrides.
-    Layered { project: bool },
+    Layered {
+        project: bool,
+    },
     Other,
 }
 
@@ -495,7 +497,9 @@ impl State {
             self.warn(
                 file,
                 line,
-                format!("`config.{key} {operator}` uses a value that was skipped: it was skipped too"),
+                format!(
+                    "`config.{key} {operator}` uses a value that was skipped: it was skipped too"
+                ),
             );
             return;
         }

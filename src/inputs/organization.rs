@@ -18,7 +18,9 @@ pub enum OrganizationError {
     Read { path: String, detail: String },
     #[error("`{path}` is not a valid organization file: {detail}")]
     Invalid { path: String, detail: String },
-    #[error("`{path}`: the ancestors must go from the root (first) to the account `{account}` (last)")]
+    #[error(
+        "`{path}`: the ancestors must go from the root (first) to the account `{account}` (last)"
+    )]
     Order { path: String, account: String },
 }
 
@@ -84,7 +86,10 @@ pub fn parse(source: &str, text: &str) -> Result<OrgFacts, OrganizationError> {
         path: source.to_string(),
         detail: e.to_string(),
     })?;
-    let order_ok = file.ancestors.first().is_some_and(|a| a.target_type == TargetType::Root)
+    let order_ok = file
+        .ancestors
+        .first()
+        .is_some_and(|a| a.target_type == TargetType::Root)
         && file
             .ancestors
             .last()
@@ -149,8 +154,16 @@ pub fn to_json(org: &OrgFacts) -> Value {
                 id: l.id.clone(),
                 target_type: l.target_type,
                 name: l.name.clone(),
-                scps: l.scps.iter().map(|p| convert(p, "SERVICE_CONTROL_POLICY")).collect(),
-                rcps: l.rcps.iter().map(|p| convert(p, "RESOURCE_CONTROL_POLICY")).collect(),
+                scps: l
+                    .scps
+                    .iter()
+                    .map(|p| convert(p, "SERVICE_CONTROL_POLICY"))
+                    .collect(),
+                rcps: l
+                    .rcps
+                    .iter()
+                    .map(|p| convert(p, "RESOURCE_CONTROL_POLICY"))
+                    .collect(),
             })
             .collect(),
     };
@@ -187,7 +200,13 @@ mod tests {
     #[test]
     fn wrong_order_is_rejected() {
         let reversed = r#"{"account_id":"1","ancestors":[{"id":"1","type":"ACCOUNT"},{"id":"r-1","type":"ROOT"}]}"#;
-        assert!(matches!(parse("o", reversed), Err(OrganizationError::Order { .. })));
-        assert!(matches!(parse("o", "{}"), Err(OrganizationError::Invalid { .. })));
+        assert!(matches!(
+            parse("o", reversed),
+            Err(OrganizationError::Order { .. })
+        ));
+        assert!(matches!(
+            parse("o", "{}"),
+            Err(OrganizationError::Invalid { .. })
+        ));
     }
 }

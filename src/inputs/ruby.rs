@@ -224,7 +224,11 @@ impl Collector {
                         .arguments()
                         .map(|a| a.arguments().iter().collect())
                         .unwrap_or_default();
-                    match (inner.name().as_slice(), inner.receiver(), inner_args.as_slice()) {
+                    match (
+                        inner.name().as_slice(),
+                        inner.receiver(),
+                        inner_args.as_slice(),
+                    ) {
                         (b"<<", Some(next), [arg]) if inner.block().is_none() => {
                             items.push(literal(arg, 0));
                             base = next;
@@ -513,7 +517,9 @@ fn literal(node: &Node<'_>, depth: usize) -> Result<Literal, NotLiteral> {
         }
         // `[Action: "s3:*"]` is an array holding one hash written without braces.
         Node::KeywordHashNode { .. } => {
-            let hash = node.as_keyword_hash_node().ok_or_else(|| not_literal(node))?;
+            let hash = node
+                .as_keyword_hash_node()
+                .ok_or_else(|| not_literal(node))?;
             hash_pairs(hash.elements().iter(), next)
         }
         Node::ParenthesesNode { .. } => {
@@ -553,7 +559,10 @@ fn hash_pairs<'pr>(
         let Some(assoc) = element.as_assoc_node() else {
             return Err(not_literal(&element));
         };
-        pairs.push((literal(&assoc.key(), depth)?, literal(&assoc.value(), depth)?));
+        pairs.push((
+            literal(&assoc.key(), depth)?,
+            literal(&assoc.value(), depth)?,
+        ));
     }
     Ok(Literal::Hash(pairs))
 }
@@ -702,7 +711,10 @@ end
     #[test]
     fn scalar_literals() {
         assert_eq!(value("config.a = 'single'"), s("single"));
-        assert_eq!(value(r#"config.a = "double\tescaped""#), s("double\tescaped"));
+        assert_eq!(
+            value(r#"config.a = "double\tescaped""#),
+            s("double\tescaped")
+        );
         assert_eq!(value("config.a = :sym"), sym("sym"));
         assert_eq!(value(r#"config.a = :"quoted sym""#), sym("quoted sym"));
         assert_eq!(value("config.a = 42"), Literal::Int(42));
@@ -715,7 +727,10 @@ end
         assert_eq!(value("config.a = nil"), Literal::Nil);
         assert_eq!(value(r#"config.a = "con" "cat""#), s("concat"));
         assert_eq!(value("config.a = (\"paren\")"), s("paren"));
-        assert_eq!(value("config.a = %w[a b].freeze"), Literal::Array(vec![s("a"), s("b")]));
+        assert_eq!(
+            value("config.a = %w[a b].freeze"),
+            Literal::Array(vec![s("a"), s("b")])
+        );
         assert_eq!(
             value("config.a = <<~TEXT\n  heredoc\nTEXT\n"),
             s("heredoc\n")
@@ -787,10 +802,16 @@ end
 
         let not = not_literal(r#"config.a = acm_cert_arn(domain: "example.com")"#);
         assert_eq!(not.snippet, r#"acm_cert_arn(domain: "example.com")"#);
-        assert_eq!(not_literal(r#"config.a = ENV["SG"]"#).snippet, r#"ENV["SG"]"#);
+        assert_eq!(
+            not_literal(r#"config.a = ENV["SG"]"#).snippet,
+            r#"ENV["SG"]"#
+        );
         assert_eq!(not_literal("config.a = SUBNETS").snippet, "SUBNETS");
         assert_eq!(not_literal("x = 1\nconfig.a = x").snippet, "x");
-        assert_eq!(not_literal("config.a = prod? ? 1 : 2").snippet, "prod? ? 1 : 2");
+        assert_eq!(
+            not_literal("config.a = prod? ? 1 : 2").snippet,
+            "prod? ? 1 : 2"
+        );
         assert_eq!(not_literal("config.a = [*more]").snippet, "*more");
         assert_eq!(not_literal("config.a = {**more}").snippet, "**more");
         assert_eq!(not_literal("config.a = :\"x#{y}\"").snippet, ":\"x#{y}\"");
@@ -844,7 +865,10 @@ config.codebuild.iam.managed_policy.concat(%w[X], ["Y"])
             "config.a.b -= [\"ec2\"]\nconfig.a.c ||= []\nconfig.a.d &&= 1\nconfig.a.e += \"x\"",
         )
         .unwrap();
-        let ops: Vec<_> = found.iter().map(|a| (a.key.as_str(), a.op.clone())).collect();
+        let ops: Vec<_> = found
+            .iter()
+            .map(|a| (a.key.as_str(), a.op.clone()))
+            .collect();
         assert_eq!(
             ops,
             [
@@ -858,9 +882,10 @@ config.codebuild.iam.managed_policy.concat(%w[X], ["Y"])
 
     #[test]
     fn index_access_names_a_setting() {
-        let found =
-            assignments("config.codebuild.iam[:policy] = [\"s3\"]\nconfig.ci[\"iam\"].policy << \"x\"")
-                .unwrap();
+        let found = assignments(
+            "config.codebuild.iam[:policy] = [\"s3\"]\nconfig.ci[\"iam\"].policy << \"x\"",
+        )
+        .unwrap();
         assert_eq!(found[0].key, "codebuild.iam.policy");
         assert_eq!(found[1].key, "ci.iam.policy");
     }
@@ -914,7 +939,8 @@ end
 
     #[test]
     fn syntax_errors_give_a_line_not_a_panic() {
-        let err = assignments("Jets.bootstrap.configure do\n  config.a = [1, 2\nend\n").unwrap_err();
+        let err =
+            assignments("Jets.bootstrap.configure do\n  config.a = [1, 2\nend\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
         assert!(!err.message.is_empty());
         let err = assignments("Jets.bootstrap.configure do\n  config.a = 1\n").unwrap_err();
@@ -939,7 +965,11 @@ end
         let _ = assignments(&deep);
         let deep = format!("config.a = {}1{}", "(".repeat(5000), ")".repeat(5000));
         let _ = assignments(&deep);
-        let deep = format!("{}config.a = 1{}", "if x\n".repeat(3000), "\nend".repeat(3000));
+        let deep = format!(
+            "{}config.a = 1{}",
+            "if x\n".repeat(3000),
+            "\nend".repeat(3000)
+        );
         let _ = assignments(&deep);
     }
 
@@ -954,17 +984,35 @@ end
 #[cfg(test)]
 mod probe {
     fn run(label: &str, src: String, mb: usize) {
-        let h = std::thread::Builder::new().stack_size(mb << 20).spawn(move || {
-            let r = super::assignments(&src);
-            r.map(|v| v.len()).map_err(|e| e.to_string())
-        }).unwrap();
+        let h = std::thread::Builder::new()
+            .stack_size(mb << 20)
+            .spawn(move || {
+                let r = super::assignments(&src);
+                r.map(|v| v.len()).map_err(|e| e.to_string())
+            })
+            .unwrap();
         eprintln!("{label} {mb}MB -> {:?}", h.join().map_err(|_| "panic"));
     }
     #[test]
     fn probe_parse_only() {
         let mb: usize = std::env::var("MB").unwrap().parse().unwrap();
         let n = 9990;
-        for (o, c) in [("[", "]"), ("(", ")"), ("{a: ", "}"), ("-(", ")"), ("[!", "]"), ("foo(", ")"), ("->{", "}"), ("\"#{", "}\""), ("begin\n", "\nend"), ("if x\n", "\nend"), ("x = ", ""), ("a ? ", " : 1"), ("def f\n", "\nend"), ("class A\n", "\nend")] {
+        for (o, c) in [
+            ("[", "]"),
+            ("(", ")"),
+            ("{a: ", "}"),
+            ("-(", ")"),
+            ("[!", "]"),
+            ("foo(", ")"),
+            ("->{", "}"),
+            ("\"#{", "}\""),
+            ("begin\n", "\nend"),
+            ("if x\n", "\nend"),
+            ("x = ", ""),
+            ("a ? ", " : 1"),
+            ("def f\n", "\nend"),
+            ("class A\n", "\nend"),
+        ] {
             run(o, format!("config.a = {}1{}", o.repeat(n), c.repeat(n)), mb);
         }
         let m = 200000;
@@ -972,7 +1020,11 @@ mod probe {
         run("plus", format!("config.a = 1{}", "+1".repeat(m)), mb);
         run("and", format!("config.a = 1{}", " && 1".repeat(m)), mb);
         run("mod-if", format!("config.a = 1{}", " if 1".repeat(m)), mb);
-        run("rescue", format!("config.a = 1{}", " rescue 1".repeat(m)), mb);
+        run(
+            "rescue",
+            format!("config.a = 1{}", " rescue 1".repeat(m)),
+            mb,
+        );
         run("cpath", format!("config.a = A{}", "::A".repeat(m)), mb);
         run("index", format!("config.a = a{}", "[1]".repeat(m)), mb);
         run("str", format!("config.a = \"a\"{}", " \"a\"".repeat(m)), mb);

@@ -64,7 +64,8 @@ struct InputLevel {
 
 /// Parses the input into a policy set and a request.
 pub fn parse(text: &str) -> Result<(PolicySet, Request), SimulateInputError> {
-    let input: Input = serde_json::from_str(text).map_err(|e| SimulateInputError::Shape(e.to_string()))?;
+    let input: Input =
+        serde_json::from_str(text).map_err(|e| SimulateInputError::Shape(e.to_string()))?;
     if !input.action.contains(':') {
         return Err(SimulateInputError::Shape(format!(
             "`{}` is not an action (expected `service:Action`)",
@@ -85,7 +86,11 @@ pub fn parse(text: &str) -> Result<(PolicySet, Request), SimulateInputError> {
                     target_type: target_type_of(&l.id),
                     target_name: l.name.unwrap_or_else(|| l.id.clone()),
                     target_id: l.id,
-                    policies: l.policies.into_iter().map(named).collect::<Result<Vec<_>, _>>()?,
+                    policies: l
+                        .policies
+                        .into_iter()
+                        .map(named)
+                        .collect::<Result<Vec<_>, _>>()?,
                 })
             })
             .collect()
@@ -96,18 +101,26 @@ pub fn parse(text: &str) -> Result<(PolicySet, Request), SimulateInputError> {
             Value::Array(items) => {
                 let values = items
                     .iter()
-                    .map(|i| scalar(i).ok_or_else(|| SimulateInputError::ContextValue { key: key.clone() }))
+                    .map(|i| {
+                        scalar(i)
+                            .ok_or_else(|| SimulateInputError::ContextValue { key: key.clone() })
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 context.set_multi(key, values);
             }
             other => {
-                let value = scalar(&other).ok_or_else(|| SimulateInputError::ContextValue { key: key.clone() })?;
+                let value = scalar(&other)
+                    .ok_or_else(|| SimulateInputError::ContextValue { key: key.clone() })?;
                 context.set(key, value);
             }
         }
     }
     let set = PolicySet {
-        identity: input.identity_policies.into_iter().map(named).collect::<Result<Vec<_>, _>>()?,
+        identity: input
+            .identity_policies
+            .into_iter()
+            .map(named)
+            .collect::<Result<Vec<_>, _>>()?,
         boundary: input.permissions_boundary.map(named).transpose()?,
         scps: levels(input.scps)?,
         rcps: levels(input.rcps)?,
@@ -158,8 +171,16 @@ mod tests {
                   {"id":"ou-ab12-1","policies":[{"name":"OnlyEc2","document":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\",\"Resource\":\"*\"}]}"}]}],
           "rcps":[]}"#;
         let (set, req) = parse(input).expect("valid");
-        assert_eq!(req.context.get("aws:TagKeys").map(|e| e.values.len()), Some(2));
-        assert_eq!(req.context.get("aws:MultiFactorAuthPresent").map(|e| e.values[0].as_str()), Some("true"));
+        assert_eq!(
+            req.context.get("aws:TagKeys").map(|e| e.values.len()),
+            Some(2)
+        );
+        assert_eq!(
+            req.context
+                .get("aws:MultiFactorAuthPresent")
+                .map(|e| e.values[0].as_str()),
+            Some("true")
+        );
         let e = evaluate(&set, &req);
         assert_eq!(e.decision, Decision::ImplicitDeny);
         assert_eq!(e.decided_by[0].kind, PolicyKind::Scp);
@@ -169,13 +190,19 @@ mod tests {
     #[test]
     fn errors_are_specific() {
         assert!(matches!(parse("{}"), Err(SimulateInputError::Shape(_))));
-        assert!(matches!(parse(r#"{"principal":"p","action":"GetObject"}"#), Err(SimulateInputError::Shape(_))));
+        assert!(matches!(
+            parse(r#"{"principal":"p","action":"GetObject"}"#),
+            Err(SimulateInputError::Shape(_))
+        ));
         let bad_policy = r#"{"principal":"p","action":"s3:GetObject","identity_policies":[{"name":"broken","document":{"Statement":[{"Effect":"Allow"}]}}]}"#;
         match parse(bad_policy) {
             Err(SimulateInputError::Policy(e)) => assert_eq!(e.policy, "broken"),
             other => panic!("unexpected {other:?}"),
         }
         let bad_ctx = r#"{"principal":"p","action":"s3:GetObject","context":{"k":{"a":1}}}"#;
-        assert!(matches!(parse(bad_ctx), Err(SimulateInputError::ContextValue { .. })));
+        assert!(matches!(
+            parse(bad_ctx),
+            Err(SimulateInputError::ContextValue { .. })
+        ));
     }
 }

@@ -67,7 +67,11 @@ pub enum TemplateError {
         message: String,
     },
     #[error("unsupported YAML tag `{tag}` in template `{path}` at `{at}`")]
-    UnsupportedTag { path: String, tag: String, at: String },
+    UnsupportedTag {
+        path: String,
+        tag: String,
+        at: String,
+    },
     #[error("template `{path}` is not a mapping")]
     NotAMapping { path: String },
     #[error("template `{path}` has no `Resources`")]
@@ -97,7 +101,10 @@ impl Template {
     /// The `Resources` mapping, in document order.
     pub fn resources(&self) -> &Map<String, Value> {
         static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
-        self.body.get("Resources").and_then(Value::as_object).unwrap_or(&EMPTY)
+        self.body
+            .get("Resources")
+            .and_then(Value::as_object)
+            .unwrap_or(&EMPTY)
     }
 
     fn section(&self, key: &str) -> Option<&Map<String, Value>> {
@@ -105,7 +112,10 @@ impl Template {
     }
 
     fn file_name(&self) -> &str {
-        Path::new(&self.name).file_name().and_then(|n| n.to_str()).unwrap_or(&self.name)
+        Path::new(&self.name)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(&self.name)
     }
 }
 
@@ -114,14 +124,19 @@ pub fn load(path: &Path) -> Result<Template, TemplateError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => TemplateError::NotFound { path: name.clone() },
-        kind => TemplateError::Read { path: name.clone(), kind, source },
+        kind => TemplateError::Read {
+            path: name.clone(),
+            kind,
+            source,
+        },
     })?;
     parse_bytes(&name, &bytes)
 }
 
 /// Parse template bytes; `name` is only used in messages and nested-stack matching.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Template, TemplateError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| TemplateError::NotUtf8 { path: name.into() })?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| TemplateError::NotUtf8 { path: name.into() })?;
     parse(name, text)
 }
 
@@ -153,8 +168,13 @@ pub fn parse(name: &str, text: &str) -> Result<Template, TemplateError> {
     };
     match top.get("Resources") {
         None | Some(Value::Null) => Err(TemplateError::NoResources { path: name.into() }),
-        Some(Value::Object(r)) if r.is_empty() => Err(TemplateError::NoResources { path: name.into() }),
-        Some(Value::Object(_)) => Ok(Template { name: name.into(), body }),
+        Some(Value::Object(r)) if r.is_empty() => {
+            Err(TemplateError::NoResources { path: name.into() })
+        }
+        Some(Value::Object(_)) => Ok(Template {
+            name: name.into(),
+            body,
+        }),
         Some(_) => Err(TemplateError::ResourcesNotAMapping { path: name.into() }),
     }
 }
@@ -162,7 +182,10 @@ pub fn parse(name: &str, text: &str) -> Result<Template, TemplateError> {
 fn parse_yaml(name: &str, text: &str) -> Result<Value, TemplateError> {
     let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
         let loc = e.location();
-        let (line, column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
+        let (line, column) = (
+            loc.as_ref().map(|l| l.line()),
+            loc.as_ref().map(|l| l.column()),
+        );
         TemplateError::InvalidYaml {
             path: name.into(),
             line,
@@ -172,7 +195,11 @@ fn parse_yaml(name: &str, text: &str) -> Result<Value, TemplateError> {
     })?;
     let mut at = Vec::new();
     yaml_to_json(yaml, &mut at).map_err(|e| match e {
-        ConvertError::Tag { tag, at } => TemplateError::UnsupportedTag { path: name.into(), tag, at },
+        ConvertError::Tag { tag, at } => TemplateError::UnsupportedTag {
+            path: name.into(),
+            tag,
+            at,
+        },
         ConvertError::Key { at } => TemplateError::InvalidYaml {
             path: name.into(),
             line: None,
@@ -258,7 +285,12 @@ fn yaml_to_json(value: serde_yaml::Value, at: &mut Vec<String>) -> Result<Value,
                 "Ref" | "Condition" => (name, inner),
                 "GetAtt" => ("Fn::GetAtt".to_string(), split_get_att(inner)),
                 n if FN_TAGS.contains(&n) => (format!("Fn::{n}"), inner),
-                _ => return Err(ConvertError::Tag { tag, at: path_text(at) }),
+                _ => {
+                    return Err(ConvertError::Tag {
+                        tag,
+                        at: path_text(at),
+                    });
+                }
             };
             let mut out = Map::new();
             out.insert(key, inner);
@@ -313,7 +345,12 @@ pub struct TemplateContext {
 
 impl Default for TemplateContext {
     fn default() -> Self {
-        Self { region: None, account: None, stack_name: None, partition: "aws".into() }
+        Self {
+            region: None,
+            account: None,
+            stack_name: None,
+            partition: "aws".into(),
+        }
     }
 }
 
@@ -364,7 +401,10 @@ const STACK_ACTIONS: &[&str] = &[
 ];
 
 /// Actions that do not act on a stack resource.
-const STACKLESS_ACTIONS: &[&str] = &["cloudformation:ValidateTemplate", "cloudformation:GetTemplateSummary"];
+const STACKLESS_ACTIONS: &[&str] = &[
+    "cloudformation:ValidateTemplate",
+    "cloudformation:GetTemplateSummary",
+];
 
 const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 const ROLE_TYPE: &str = "AWS::IAM::Role";
@@ -406,12 +446,22 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
         let mut sam_warned = false;
         for (logical_id, resource) in template.resources() {
             let Some(resource_type) = resource.get("Type").and_then(Value::as_str) else {
-                out.warn(format!("resource `{logical_id}` in `{}` has no `Type`; skipped", template.name));
+                out.warn(format!(
+                    "resource `{logical_id}` in `{}` has no `Type`; skipped",
+                    template.name
+                ));
                 continue;
             };
             let props = resource.get("Properties");
-            let res = Res { index, logical_id, resource_type, props };
-            if resource_type.starts_with("Custom::") || resource_type == "AWS::CloudFormation::CustomResource" {
+            let res = Res {
+                index,
+                logical_id,
+                resource_type,
+                props,
+            };
+            if resource_type.starts_with("Custom::")
+                || resource_type == "AWS::CloudFormation::CustomResource"
+            {
                 custom_resource(&resolver, &res, &mut out);
                 continue;
             }
@@ -454,7 +504,12 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
                 ));
             }
         }
-        if sam_warned && template.section("Globals").and_then(|g| g.get("Function")).is_some_and(|f| has_vpc_config(Some(f))) {
+        if sam_warned
+            && template
+                .section("Globals")
+                .and_then(|g| g.get("Function"))
+                .is_some_and(|f| has_vpc_config(Some(f)))
+        {
             out.req.vpc = true;
         }
     }
@@ -481,7 +536,14 @@ impl Collector {
         self.push_raw(action, resource, reason, res.resource_type, res.logical_id);
     }
 
-    fn push_raw(&mut self, action: &str, resource: &str, reason: String, resource_type: &str, logical_id: &str) {
+    fn push_raw(
+        &mut self,
+        action: &str,
+        resource: &str,
+        reason: String,
+        resource_type: &str,
+        logical_id: &str,
+    ) {
         if self.seen.insert((action.to_string(), resource.to_string())) {
             self.req.permissions.push(TemplatePermission {
                 action: action.into(),
@@ -514,7 +576,11 @@ fn stack_operations(ctx: &TemplateContext, out: &mut Collector) {
         None => ("*".to_string(), "deploy the stack".to_string()),
     };
     for action in STACK_ACTIONS {
-        let resource = if STACKLESS_ACTIONS.contains(action) { "*" } else { arn.as_str() };
+        let resource = if STACKLESS_ACTIONS.contains(action) {
+            "*"
+        } else {
+            arn.as_str()
+        };
         out.push_raw(action, resource, reason.clone(), STACK_TYPE, "");
     }
 }
@@ -530,7 +596,10 @@ fn transforms(template: &Template, ctx: &TemplateContext, out: &mut Collector) {
     for name in names {
         let region = ctx.region.as_deref().unwrap_or("*");
         if let Some(short) = name.strip_prefix("AWS::") {
-            let arn = format!("arn:{}:cloudformation:{region}:aws:transform/{short}", ctx.partition);
+            let arn = format!(
+                "arn:{}:cloudformation:{region}:aws:transform/{short}",
+                ctx.partition
+            );
             out.push_raw(
                 "cloudformation:CreateChangeSet",
                 &arn,
@@ -554,7 +623,13 @@ fn transforms(template: &Template, ctx: &TemplateContext, out: &mut Collector) {
     }
 }
 
-fn handler_actions(res: &Res<'_>, lookup: &str, roles_known: bool, templates: &[Template], out: &mut Collector) {
+fn handler_actions(
+    res: &Res<'_>,
+    lookup: &str,
+    roles_known: bool,
+    templates: &[Template],
+    out: &mut Collector,
+) {
     let (resource_type, logical_id) = (res.resource_type, res.logical_id);
     let Some(handlers) = cfn::handler_permissions(lookup) else {
         if !out.req.unknown_types.iter().any(|t| t == resource_type) {
@@ -576,13 +651,26 @@ fn handler_actions(res: &Res<'_>, lookup: &str, roles_known: bool, templates: &[
         ));
         return;
     }
-    let via = if lookup == resource_type { String::new() } else { format!(" (as {lookup})") };
-    for (verb, actions) in [("create", &handlers.create), ("update", &handlers.update), ("delete", &handlers.delete)] {
+    let via = if lookup == resource_type {
+        String::new()
+    } else {
+        format!(" (as {lookup})")
+    };
+    for (verb, actions) in [
+        ("create", &handlers.create),
+        ("update", &handlers.update),
+        ("delete", &handlers.delete),
+    ] {
         for action in actions {
             if roles_known && action.eq_ignore_ascii_case("iam:PassRole") {
                 continue;
             }
-            out.push(action, "*", format!("{verb} {resource_type} `{logical_id}`{via}"), res);
+            out.push(
+                action,
+                "*",
+                format!("{verb} {resource_type} `{logical_id}`{via}"),
+                res,
+            );
         }
     }
 }
@@ -596,7 +684,10 @@ fn has_vpc_config(props: Option<&Value>) -> bool {
         Value::Null => false,
         Value::Object(_) if is_no_value(vpc) => false,
         Value::Object(m) => {
-            let empty = |k: &str| m.get(k).is_none_or(|v| v.as_array().is_some_and(Vec::is_empty));
+            let empty = |k: &str| {
+                m.get(k)
+                    .is_none_or(|v| v.as_array().is_some_and(Vec::is_empty))
+            };
             !(empty("SubnetIds") && empty("SecurityGroupIds"))
         }
         _ => true,
@@ -608,7 +699,14 @@ fn is_no_value(v: &Value) -> bool {
 }
 
 /// Property keys never holding a passed role, skipped to avoid reading policy documents.
-const SKIP_KEYS: &[&str] = &["AssumeRolePolicyDocument", "PolicyDocument", "Policies", "Tags", "Definition", "DefinitionString"];
+const SKIP_KEYS: &[&str] = &[
+    "AssumeRolePolicyDocument",
+    "PolicyDocument",
+    "Policies",
+    "Tags",
+    "Definition",
+    "DefinitionString",
+];
 
 fn is_role_key(resource_type: &str, key: &str) -> bool {
     matches!(key, "Role" | "ServiceRole" | "ExecutionRole" | "TaskRole")
@@ -619,7 +717,11 @@ fn is_role_key(resource_type: &str, key: &str) -> bool {
 }
 
 /// The roles a resource is given, as (ARN or `*`, property key).
-fn passed_roles(resolver: &Resolver<'_>, res: &Res<'_>, out: &mut Collector) -> Vec<(String, String)> {
+fn passed_roles(
+    resolver: &Resolver<'_>,
+    res: &Res<'_>,
+    out: &mut Collector,
+) -> Vec<(String, String)> {
     let mut found = Vec::new();
     if let Some(props) = res.props {
         collect_role_values(res.resource_type, props, &mut found, 0);
@@ -653,7 +755,12 @@ fn passed_roles(resolver: &Resolver<'_>, res: &Res<'_>, out: &mut Collector) -> 
     roles
 }
 
-fn collect_role_values<'a>(resource_type: &str, value: &'a Value, found: &mut Vec<(&'a str, &'a Value)>, depth: usize) {
+fn collect_role_values<'a>(
+    resource_type: &str,
+    value: &'a Value,
+    found: &mut Vec<(&'a str, &'a Value)>,
+    depth: usize,
+) {
     if depth > MAX_DEPTH * 4 {
         return;
     }
@@ -681,12 +788,20 @@ fn collect_role_values<'a>(resource_type: &str, value: &'a Value, found: &mut Ve
 
 fn custom_resource(resolver: &Resolver<'_>, res: &Res<'_>, out: &mut Collector) {
     let Some(token) = res.props.and_then(|p| p.get("ServiceToken")) else {
-        out.warn(format!("custom resource `{}` has no `ServiceToken`", res.logical_id));
+        out.warn(format!(
+            "custom resource `{}` has no `ServiceToken`",
+            res.logical_id
+        ));
         return;
     };
     for target in resolver.resolve(res.index, token, 0) {
-        let action = if target.contains(":sns:") { "sns:Publish" } else { "lambda:InvokeFunction" };
-        let known = target.starts_with("arn:") && target.split(':').nth(6).is_none_or(|name| name != "*");
+        let action = if target.contains(":sns:") {
+            "sns:Publish"
+        } else {
+            "lambda:InvokeFunction"
+        };
+        let known =
+            target.starts_with("arn:") && target.split(':').nth(6).is_none_or(|name| name != "*");
         let resource = if known { target } else { "*".to_string() };
         if !known {
             out.warn(format!(
@@ -694,7 +809,10 @@ fn custom_resource(resolver: &Resolver<'_>, res: &Res<'_>, out: &mut Collector) 
                 res.logical_id
             ));
         }
-        let reason = format!("call {} `{}` (ServiceToken)", res.resource_type, res.logical_id);
+        let reason = format!(
+            "call {} `{}` (ServiceToken)",
+            res.resource_type, res.logical_id
+        );
         out.push(action, &resource, reason, res);
     }
 }
@@ -712,17 +830,31 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn new(templates: &'a [Template], ctx: &'a TemplateContext) -> Self {
-        let mut resolver = Resolver { templates, ctx, parents: vec![None; templates.len()], stacks: vec![None; templates.len()] };
+        let mut resolver = Resolver {
+            templates,
+            ctx,
+            parents: vec![None; templates.len()],
+            stacks: vec![None; templates.len()],
+        };
         for (i, template) in templates.iter().enumerate() {
             for (logical_id, resource) in template.resources() {
                 if resource.get("Type").and_then(Value::as_str) != Some(STACK_TYPE) {
                     continue;
                 }
-                let Some(url) = resource.get("Properties").and_then(|p| p.get("TemplateURL")) else {
+                let Some(url) = resource
+                    .get("Properties")
+                    .and_then(|p| p.get("TemplateURL"))
+                else {
                     continue;
                 };
                 for url in resolver.resolve(i, url, 0) {
-                    let base = url.rsplit('/').next().unwrap_or("").split('?').next().unwrap_or("");
+                    let base = url
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .split('?')
+                        .next()
+                        .unwrap_or("");
                     if base.is_empty() || base.contains('*') {
                         continue;
                     }
@@ -733,7 +865,9 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let stacks = (0..templates.len()).map(|i| resolver.stack_name_of(i, 0)).collect();
+        let stacks = (0..templates.len())
+            .map(|i| resolver.stack_name_of(i, 0))
+            .collect();
         resolver.stacks = stacks;
         resolver
     }
@@ -742,14 +876,16 @@ impl<'a> Resolver<'a> {
         match self.parents.get(index).copied().flatten() {
             None => self.ctx.stack_name.clone(),
             Some(_) if depth > self.templates.len() => None,
-            Some((parent, logical_id)) => {
-                self.stack_name_of(parent, depth + 1).map(|s| format!("{s}-{logical_id}-*"))
-            }
+            Some((parent, logical_id)) => self
+                .stack_name_of(parent, depth + 1)
+                .map(|s| format!("{s}-{logical_id}-*")),
         }
     }
 
     fn nested_child(&self, parent: usize, logical_id: &str) -> Option<usize> {
-        self.parents.iter().position(|p| *p == Some((parent, logical_id)))
+        self.parents
+            .iter()
+            .position(|p| *p == Some((parent, logical_id)))
     }
 
     fn account(&self) -> &str {
@@ -785,7 +921,9 @@ impl<'a> Resolver<'a> {
                     return unknown();
                 };
                 match key.as_str() {
-                    "Ref" => arg.as_str().map_or_else(unknown, |name| self.resolve_ref(index, name, depth)),
+                    "Ref" => arg
+                        .as_str()
+                        .map_or_else(unknown, |name| self.resolve_ref(index, name, depth)),
                     "Fn::GetAtt" => self.resolve_get_att(index, arg, depth),
                     "Fn::Sub" => self.resolve_sub(index, arg, depth),
                     "Fn::Join" => self.resolve_join(index, arg, depth),
@@ -799,7 +937,9 @@ impl<'a> Resolver<'a> {
                     },
                     "Fn::Select" => match arg.as_array().map(Vec::as_slice) {
                         Some([i, Value::Array(items)]) => {
-                            let i = i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok()));
+                            let i = i
+                                .as_u64()
+                                .or_else(|| i.as_str().and_then(|s| s.parse().ok()));
                             match i.and_then(|i| items.get(usize::try_from(i).ok()?)) {
                                 Some(item) => self.resolve(index, item, depth + 1),
                                 None => unknown(),
@@ -831,10 +971,20 @@ impl<'a> Resolver<'a> {
             "AWS::Region" => return one(self.region()),
             "AWS::Partition" => return one(&self.ctx.partition),
             "AWS::StackName" => {
-                return one(self.stacks.get(index).cloned().flatten().as_deref().unwrap_or("*"));
+                return one(self
+                    .stacks
+                    .get(index)
+                    .cloned()
+                    .flatten()
+                    .as_deref()
+                    .unwrap_or("*"));
             }
             "AWS::URLSuffix" => {
-                return one(if self.ctx.partition == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" });
+                return one(if self.ctx.partition == "aws-cn" {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                });
             }
             _ => {}
         }
@@ -857,7 +1007,11 @@ impl<'a> Resolver<'a> {
                 None => one("*"),
             };
         }
-        match self.resource(index, name).and_then(|r| r.get("Type")).and_then(Value::as_str) {
+        match self
+            .resource(index, name)
+            .and_then(|r| r.get("Type"))
+            .and_then(Value::as_str)
+        {
             Some(ROLE_TYPE) => one(&self.physical_name(index, name, "RoleName", depth)),
             Some(FUNCTION_TYPE) => one(&self.physical_name(index, name, "FunctionName", depth)),
             _ => one("*"),
@@ -869,7 +1023,10 @@ impl<'a> Resolver<'a> {
             Some([Value::String(r), Value::String(a)]) => (r.as_str(), a.as_str()),
             _ => return vec!["*".into()],
         };
-        let resource_type = self.resource(index, logical_id).and_then(|r| r.get("Type")).and_then(Value::as_str);
+        let resource_type = self
+            .resource(index, logical_id)
+            .and_then(|r| r.get("Type"))
+            .and_then(Value::as_str);
         vec![match (resource_type, attr) {
             (Some(ROLE_TYPE), "Arn") => self.role_arn(index, logical_id, depth),
             (Some(FUNCTION_TYPE), "Arn") => {
@@ -877,7 +1034,12 @@ impl<'a> Resolver<'a> {
                 if name == "*" {
                     "*".into()
                 } else {
-                    format!("arn:{}:lambda:{}:{}:function:{name}", self.ctx.partition, self.region(), self.account())
+                    format!(
+                        "arn:{}:lambda:{}:{}:function:{name}",
+                        self.ctx.partition,
+                        self.region(),
+                        self.account()
+                    )
                 }
             }
             _ => "*".into(),
@@ -924,7 +1086,8 @@ impl<'a> Resolver<'a> {
     fn resolve_join(&self, index: usize, arg: &Value, depth: usize) -> Vec<String> {
         match arg.as_array().map(Vec::as_slice) {
             Some([Value::String(sep), Value::Array(parts)]) => {
-                let parts: Vec<String> = parts.iter().map(|p| self.single(index, p, depth)).collect();
+                let parts: Vec<String> =
+                    parts.iter().map(|p| self.single(index, p, depth)).collect();
                 vec![parts.join(sep)]
             }
             _ => vec!["*".into()],
@@ -933,8 +1096,16 @@ impl<'a> Resolver<'a> {
 
     /// The physical name of a resource created by the template: its explicit name property, or
     /// the `<stack>-<LogicalId>-<suffix>` pattern CloudFormation generates, or `*`.
-    fn physical_name(&self, index: usize, logical_id: &str, name_key: &str, depth: usize) -> String {
-        let props = self.resource(index, logical_id).and_then(|r| r.get("Properties"));
+    fn physical_name(
+        &self,
+        index: usize,
+        logical_id: &str,
+        name_key: &str,
+        depth: usize,
+    ) -> String {
+        let props = self
+            .resource(index, logical_id)
+            .and_then(|r| r.get("Properties"));
         if let Some(name) = props.and_then(|p| p.get(name_key)) {
             let name = self.single(index, name, depth);
             return if name.is_empty() { "*".into() } else { name };
@@ -943,7 +1114,8 @@ impl<'a> Resolver<'a> {
             return "*".into();
         };
         let stars = stack.matches('*').count();
-        let estimate = stack.len() - stars + stars * SUFFIX_LEN + 1 + logical_id.len() + 1 + SUFFIX_LEN;
+        let estimate =
+            stack.len() - stars + stars * SUFFIX_LEN + 1 + logical_id.len() + 1 + SUFFIX_LEN;
         if estimate > MAX_NAME {
             return "*".into();
         }
@@ -965,7 +1137,11 @@ impl<'a> Resolver<'a> {
             p if p.starts_with('/') && p.ends_with('/') => p.to_string(),
             _ => "/*".to_string(),
         };
-        format!("arn:{}:iam::{}:role{path}{name}", self.ctx.partition, self.account())
+        format!(
+            "arn:{}:iam::{}:role{path}{name}",
+            self.ctx.partition,
+            self.account()
+        )
     }
 
     /// A resolved role value as an ARN pattern: names become ARNs; a role whose name is not
@@ -977,7 +1153,11 @@ impl<'a> Resolver<'a> {
             value.to_string()
         } else {
             let name = value.trim_start_matches('/');
-            format!("arn:{}:iam::{}:role/{name}", self.ctx.partition, self.account())
+            format!(
+                "arn:{}:iam::{}:role/{name}",
+                self.ctx.partition,
+                self.account()
+            )
         };
         match arn.split_once(":role/") {
             Some((_, name)) if name.trim_matches(['*', '/']).is_empty() => "*".into(),
@@ -1022,7 +1202,9 @@ mod tests {
     }
 
     fn has(req: &TemplateRequirements, action: &str, resource: &str) -> bool {
-        req.permissions.iter().any(|p| p.action == action && p.resource == resource)
+        req.permissions
+            .iter()
+            .any(|p| p.action == action && p.resource == resource)
     }
 
     #[test]
@@ -1083,7 +1265,10 @@ Resources:
     fn unsupported_tag_is_an_error_naming_where() {
         let err = parse("t.yml", "Resources:\n  R:\n    Type: !Foo x\n").expect_err("unknown tag");
         let msg = err.to_string();
-        assert!(msg.contains("`!Foo`") && msg.contains("`t.yml`") && msg.contains("Resources.R.Type"), "{msg}");
+        assert!(
+            msg.contains("`!Foo`") && msg.contains("`t.yml`") && msg.contains("Resources.R.Type"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -1094,7 +1279,10 @@ Resources:
             yaml.body["Resources"]["JetsPreheatJob"]["Properties"]["Role"],
             json!({"Fn::GetAtt": ["IamRole", "Arn"]})
         );
-        assert_eq!(json.body["Resources"]["PostsControllerIndex"]["Properties"]["Role"], json!({"Ref": "IamRole"}));
+        assert_eq!(
+            json.body["Resources"]["PostsControllerIndex"]["Properties"]["Role"],
+            json!({"Ref": "IamRole"})
+        );
     }
 
     #[test]
@@ -1124,16 +1312,25 @@ Resources:
     fn broken_templates_give_specific_errors() {
         let dir = fixtures().join("broken");
         let err = load(&dir.join("bad-indent.yml")).expect_err("bad yaml");
-        assert!(matches!(err, TemplateError::InvalidYaml { line: Some(_), .. }), "{err}");
+        assert!(
+            matches!(err, TemplateError::InvalidYaml { line: Some(_), .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("at line"), "{err}");
         let err = load(&dir.join("trailing-comma.json")).expect_err("bad json");
-        assert!(matches!(err, TemplateError::InvalidJson { line: Some(_), .. }), "{err}");
+        assert!(
+            matches!(err, TemplateError::InvalidJson { line: Some(_), .. }),
+            "{err}"
+        );
         let err = load(&dir.join("no-resources.yml")).expect_err("no resources");
         assert!(matches!(err, TemplateError::NoResources { .. }), "{err}");
         let err = load(&dir.join("list.yml")).expect_err("not a mapping");
         assert!(matches!(err, TemplateError::NotAMapping { .. }), "{err}");
         let err = load(&dir.join("resources-list.json")).expect_err("resources list");
-        assert!(matches!(err, TemplateError::ResourcesNotAMapping { .. }), "{err}");
+        assert!(
+            matches!(err, TemplateError::ResourcesNotAMapping { .. }),
+            "{err}"
+        );
         let err = load(&fixtures().join("does-not-exist.yml")).expect_err("missing");
         assert!(matches!(err, TemplateError::NotFound { .. }), "{err}");
         assert!(err.to_string().contains("does-not-exist.yml"), "{err}");
@@ -1155,25 +1352,46 @@ Resources:
         assert!(has(&req, "s3:CreateBucket", "*"));
         let role = "arn:aws:iam::111122223333:role/demo-dev-IamRole-*";
         assert!(has(&req, "iam:PassRole", role), "{:#?}", req.permissions);
-        assert!(!has(&req, "iam:PassRole", "*"), "handler PassRole on * replaced by the known role");
+        assert!(
+            !has(&req, "iam:PassRole", "*"),
+            "handler PassRole on * replaced by the known role"
+        );
         assert_eq!(req.passed_roles, vec![role.to_string()]);
         let create = req
             .permissions
             .iter()
             .find(|p| p.action == "lambda:CreateFunction")
             .expect("create function");
-        assert_eq!(create.reason, "create AWS::Lambda::Function `JetsPreheatJob`");
+        assert_eq!(
+            create.reason,
+            "create AWS::Lambda::Function `JetsPreheatJob`"
+        );
         assert_eq!(create.logical_id, "JetsPreheatJob");
-        let pass = req.permissions.iter().find(|p| p.action == "iam:PassRole").expect("pass role");
-        assert_eq!(pass.reason, "pass role to AWS::Lambda::Function `JetsPreheatJob` (`Role`)");
+        let pass = req
+            .permissions
+            .iter()
+            .find(|p| p.action == "iam:PassRole")
+            .expect("pass role");
+        assert_eq!(
+            pass.reason,
+            "pass role to AWS::Lambda::Function `JetsPreheatJob` (`Role`)"
+        );
         assert!(req.vpc);
         assert!(req.unknown_types.is_empty(), "{:?}", req.unknown_types);
         assert!(
-            !req.warnings.iter().any(|w| w.contains("`ControllersStack`")),
+            !req.warnings
+                .iter()
+                .any(|w| w.contains("`ControllersStack`")),
             "nested stack given as a file is followed: {:?}",
             req.warnings
         );
-        assert!(req.warnings.iter().any(|w| w.contains("nested stack `JetsPreheatStack`")), "{:?}", req.warnings);
+        assert!(
+            req.warnings
+                .iter()
+                .any(|w| w.contains("nested stack `JetsPreheatStack`")),
+            "{:?}",
+            req.warnings
+        );
     }
 
     #[test]
@@ -1182,10 +1400,22 @@ Resources:
         let req = requirements(&templates, &ctx());
         let mut seen = HashSet::new();
         for p in &req.permissions {
-            assert!(seen.insert((&p.action, &p.resource)), "duplicate {} {}", p.action, p.resource);
+            assert!(
+                seen.insert((&p.action, &p.resource)),
+                "duplicate {} {}",
+                p.action,
+                p.resource
+            );
         }
-        let get_function = req.permissions.iter().find(|p| p.action == "lambda:GetFunction").expect("get");
-        assert_eq!(get_function.reason, "create AWS::Lambda::Function `JetsPreheatJob`");
+        let get_function = req
+            .permissions
+            .iter()
+            .find(|p| p.action == "lambda:GetFunction")
+            .expect("get");
+        assert_eq!(
+            get_function.reason,
+            "create AWS::Lambda::Function `JetsPreheatJob`"
+        );
     }
 
     #[test]
@@ -1193,15 +1423,27 @@ Resources:
         let t = [fixture("jets-controllers.json")];
         let req = requirements(&t, &ctx());
         let arn = "arn:aws:cloudformation:us-east-1:111122223333:stack/demo-dev/*";
-        for action in ["cloudformation:CreateStack", "cloudformation:ExecuteChangeSet", "cloudformation:DescribeStackEvents"] {
+        for action in [
+            "cloudformation:CreateStack",
+            "cloudformation:ExecuteChangeSet",
+            "cloudformation:DescribeStackEvents",
+        ] {
             assert!(has(&req, action, arn), "{action}");
         }
         assert!(has(&req, "cloudformation:ValidateTemplate", "*"));
         let req = requirements(&t, &TemplateContext::default());
         assert!(has(&req, "cloudformation:CreateStack", "*"));
-        let partial = TemplateContext { stack_name: Some("s".into()), partition: "aws-cn".into(), ..TemplateContext::default() };
+        let partial = TemplateContext {
+            stack_name: Some("s".into()),
+            partition: "aws-cn".into(),
+            ..TemplateContext::default()
+        };
         let req = requirements(&t, &partial);
-        assert!(has(&req, "cloudformation:UpdateStack", "arn:aws-cn:cloudformation:*:*:stack/s/*"));
+        assert!(has(
+            &req,
+            "cloudformation:UpdateStack",
+            "arn:aws-cn:cloudformation:*:*:stack/s/*"
+        ));
     }
 
     #[test]
@@ -1223,27 +1465,66 @@ Resources:
         .expect("parses");
         let req = requirements(&[sam], &ctx());
         assert!(req.vpc);
-        assert!(has(&req, "cloudformation:CreateChangeSet", "arn:aws:cloudformation:us-east-1:aws:transform/Serverless-2016-10-31"));
+        assert!(has(
+            &req,
+            "cloudformation:CreateChangeSet",
+            "arn:aws:cloudformation:us-east-1:aws:transform/Serverless-2016-10-31"
+        ));
         assert!(has(&req, "lambda:CreateFunction", "*"));
     }
 
     #[test]
     fn pass_role_resources_follow_how_the_role_is_named() {
         let req = requirements(&[fixture("misc.yml")], &ctx());
-        assert!(has(&req, "iam:PassRole", "arn:aws:iam::111122223333:role/ci/demo-dev-codebuild"), "{:#?}", req.passed_roles);
-        assert!(has(&req, "iam:PassRole", "arn:aws:iam::111122223333:role/external-scheduler"));
-        assert!(has(&req, "iam:PassRole", "arn:aws:iam::111122223333:role/demo-dev-states"));
-        assert!(has(&req, "iam:PassRole", "*"), "imported role is unknowable");
-        assert!(req.warnings.iter().any(|w| w.contains("`Imported`")), "{:?}", req.warnings);
+        assert!(
+            has(
+                &req,
+                "iam:PassRole",
+                "arn:aws:iam::111122223333:role/ci/demo-dev-codebuild"
+            ),
+            "{:#?}",
+            req.passed_roles
+        );
+        assert!(has(
+            &req,
+            "iam:PassRole",
+            "arn:aws:iam::111122223333:role/external-scheduler"
+        ));
+        assert!(has(
+            &req,
+            "iam:PassRole",
+            "arn:aws:iam::111122223333:role/demo-dev-states"
+        ));
+        assert!(
+            has(&req, "iam:PassRole", "*"),
+            "imported role is unknowable"
+        );
+        assert!(
+            req.warnings.iter().any(|w| w.contains("`Imported`")),
+            "{:?}",
+            req.warnings
+        );
 
-        let no_stack = TemplateContext { account: Some("111122223333".into()), ..TemplateContext::default() };
+        let no_stack = TemplateContext {
+            account: Some("111122223333".into()),
+            ..TemplateContext::default()
+        };
         let req = requirements(&[fixture("jets-app.yml")], &no_stack);
-        assert!(has(&req, "iam:PassRole", "*"), "CloudFormation-named role without a stack name");
+        assert!(
+            has(&req, "iam:PassRole", "*"),
+            "CloudFormation-named role without a stack name"
+        );
         assert!(req.passed_roles.is_empty());
 
-        let long = TemplateContext { stack_name: Some("x".repeat(50)), ..ctx() };
+        let long = TemplateContext {
+            stack_name: Some("x".repeat(50)),
+            ..ctx()
+        };
         let req = requirements(&[fixture("jets-app.yml")], &long);
-        assert!(has(&req, "iam:PassRole", "*"), "generated name may be truncated");
+        assert!(
+            has(&req, "iam:PassRole", "*"),
+            "generated name may be truncated"
+        );
     }
 
     #[test]
@@ -1257,7 +1538,10 @@ Resources:
             .count();
         assert_eq!(pass, 0, "same role as the parent's, deduplicated");
         let alone = requirements(&[fixture("jets-controllers.json")], &ctx());
-        assert!(has(&alone, "iam:PassRole", "*"), "parameter without parent or default");
+        assert!(
+            has(&alone, "iam:PassRole", "*"),
+            "parameter without parent or default"
+        );
     }
 
     #[test]
@@ -1265,13 +1549,29 @@ Resources:
         let req = requirements(&[fixture("misc.yml")], &ctx());
         assert_eq!(req.unknown_types, vec!["AWS::Lamda::Function".to_string()]);
         assert!(
-            req.warnings.iter().any(|w| w.contains("did you mean `AWS::Lambda::Function`")),
+            req.warnings
+                .iter()
+                .any(|w| w.contains("did you mean `AWS::Lambda::Function`")),
             "{:?}",
             req.warnings
         );
-        assert!(has(&req, "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:111122223333:function:demo-dev-seed"));
-        assert!(has(&req, "sns:Publish", "arn:aws:sns:us-east-1:111122223333:provisioner"));
-        assert!(req.warnings.iter().any(|w| w.contains("AWS::CodeBuild::Project")), "{:?}", req.warnings);
+        assert!(has(
+            &req,
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:us-east-1:111122223333:function:demo-dev-seed"
+        ));
+        assert!(has(
+            &req,
+            "sns:Publish",
+            "arn:aws:sns:us-east-1:111122223333:provisioner"
+        ));
+        assert!(
+            req.warnings
+                .iter()
+                .any(|w| w.contains("AWS::CodeBuild::Project")),
+            "{:?}",
+            req.warnings
+        );
         assert!(!req.vpc);
     }
 
@@ -1289,7 +1589,11 @@ Resources:
         let json = std::fs::read(fixtures().join("jets-controllers.json")).expect("fixture");
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         for round in 0..400 {
-            let mut bytes = if round % 2 == 0 { base.clone() } else { json.clone() };
+            let mut bytes = if round % 2 == 0 {
+                base.clone()
+            } else {
+                json.clone()
+            };
             if round % 5 == 4 {
                 let len = usize::try_from(noise(&mut seed) % 200).unwrap_or(0);
                 bytes = (0..len).map(|_| (noise(&mut seed) & 0xff) as u8).collect();
@@ -1322,7 +1626,10 @@ Resources:
             "Parameters:\n  P: {Type: String, Default: !Ref P}\nResources:\n  S:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: https://x/a.yml\n      Parameters: {P: !Ref P}\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !Sub '${P}'\n",
         )
         .expect("parses");
-        let b = Template { name: "dir/a.yml".into(), body: t.body.clone() };
+        let b = Template {
+            name: "dir/a.yml".into(),
+            body: t.body.clone(),
+        };
         let req = requirements(&[t, b], &ctx());
         assert!(has(&req, "iam:PassRole", "*"));
     }

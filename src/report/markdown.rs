@@ -25,7 +25,11 @@ pub fn check(report: &CheckReport) -> String {
         report.profile,
         report.region
     ));
-    let denied: Vec<_> = report.results.iter().filter(|r| !r.decision.is_allowed()).collect();
+    let denied: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| !r.decision.is_allowed())
+        .collect();
     if !denied.is_empty() {
         out.push_str("| Action | Decision | Why | Needed for |\n|---|---|---|---|\n");
         for r in &denied {

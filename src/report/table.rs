@@ -33,7 +33,11 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
         "{t}\nprofile {}: {} actions, policies {}{}, managed {}, VPC {}\n",
         r.profile,
         r.actions.len(),
-        if policies.is_empty() { "none".to_string() } else { policies.join(", ") },
+        if policies.is_empty() {
+            "none".to_string()
+        } else {
+            policies.join(", ")
+        },
         "",
         if r.managed_policy_arns.is_empty() {
             "none".to_string()
@@ -50,12 +54,20 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
 
 pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> String {
     let mut out = String::new();
-    let denied: Vec<_> = report.results.iter().filter(|r| !r.decision.is_allowed()).collect();
+    let denied: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| !r.decision.is_allowed())
+        .collect();
     if !denied.is_empty() {
         let mut t = table(&["Action", "Decision", "Why", "Needed for"], width);
         for r in &denied {
             t.add_row(vec![
-                if r.resource == "*" { r.action.clone() } else { format!("{}\non {}", r.action, r.resource) },
+                if r.resource == "*" {
+                    r.action.clone()
+                } else {
+                    format!("{}\non {}", r.action, r.resource)
+                },
                 r.decision.as_str().replace('_', " "),
                 super::explanation(r),
                 r.reason.clone(),
@@ -66,7 +78,11 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
     if show_allowed {
         let mut t = table(&["Action", "Decision", "Allowed by"], width);
         for r in report.results.iter().filter(|r| r.decision.is_allowed()) {
-            t.add_row(vec![r.action.clone(), "allowed".to_string(), super::explanation(r)]);
+            t.add_row(vec![
+                r.action.clone(),
+                "allowed".to_string(),
+                super::explanation(r),
+            ]);
         }
         out.push_str(&format!("{t}\n"));
     }
@@ -78,7 +94,10 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         }
         if let Some(doc) = &fix.add_to_role {
             out.push_str("  - add this policy to the role, or re-run `jets bootstrap` if your config already grants it (least privilege, only what is denied):\n");
-            for line in serde_json::to_string_pretty(doc).unwrap_or_default().lines() {
+            for line in serde_json::to_string_pretty(doc)
+                .unwrap_or_default()
+                .lines()
+            {
                 out.push_str(&format!("      {line}\n"));
             }
         }
@@ -92,18 +111,28 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         s.denied,
         report.profile,
         report.region,
-        if report.incomplete { " — INCOMPLETE, see notes" } else { "" },
+        if report.incomplete {
+            " — INCOMPLETE, see notes"
+        } else {
+            ""
+        },
     ));
     out
 }
 
 pub fn evaluation(action: &str, resource: &str, e: &Evaluation) -> String {
-    let mut out = format!("{action} on {resource}: {}\n", e.decision.as_str().replace('_', " "));
+    let mut out = format!(
+        "{action} on {resource}: {}\n",
+        e.decision.as_str().replace('_', " ")
+    );
     for b in &e.decided_by {
         out.push_str(&format!("  - {}\n", b.describe()));
     }
     if !e.missing_context.is_empty() {
-        out.push_str(&format!("  missing context: {}\n", e.missing_context.join(", ")));
+        out.push_str(&format!(
+            "  missing context: {}\n",
+            e.missing_context.join(", ")
+        ));
     }
     out
 }

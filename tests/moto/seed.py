@@ -23,10 +23,10 @@ Scenarios:
   account: the role ``OrgAdmin`` allowing ``ec2:*`` (SCPs do not apply there).
 * ``no-org``: the same IAM entities in moto's default account, and no organization.
 
-IAM resources of the member account are created with moto's ``x-moto-account-id`` header. A
-test that wants the CLI to act as a member-account principal sets the caller on the server
-(``POST /_iamdoctor/caller``) to one of the ``caller_arns`` in the summary: every later AWS call
-then runs in that account.
+Every call names its account with moto's ``x-moto-account-id`` header, so seeding works
+whatever caller the server is set to. A test that wants the CLI to act as a member-account
+principal sets the caller on the server (``POST /_iamdoctor/caller``) to one of the
+``caller_arns`` in the summary: every later AWS call then runs in that account.
 
 Random ids are seeded (``/moto-api/seed``), so a fresh server gives the same ids every time.
 """
@@ -145,7 +145,8 @@ class Seeder:
     def __init__(self, endpoint: str):
         self.endpoint = endpoint.rstrip("/")
 
-    def client(self, service: str, account: str | None = None):
+    def client(self, service: str, account: str = MANAGEMENT_ACCOUNT):
+        """A boto3 client acting in ``account`` whatever caller the server is set to."""
         c = boto3.client(
             service,
             endpoint_url=self.endpoint,
@@ -153,12 +154,11 @@ class Seeder:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        if account is not None:
 
-            def add_header(request, **_):
-                request.headers["x-moto-account-id"] = account
+        def add_header(request, **_):
+            request.headers["x-moto-account-id"] = account
 
-            c.meta.events.register("before-send.*.*", add_header)
+        c.meta.events.register("before-send.*.*", add_header)
         return c
 
     def seed_random(self, value: int) -> None:
@@ -175,7 +175,9 @@ class Seeder:
             Description="Jets remote runner (demo-dev)",
         )["Role"]
         iam.put_role_policy(
-            RoleName=CODEBUILD_ROLE, PolicyName="DefaultPolicy", PolicyDocument=jets_default_policy()
+            RoleName=CODEBUILD_ROLE,
+            PolicyName="DefaultPolicy",
+            PolicyDocument=jets_default_policy(),
         )
         iam.put_role_policy(
             RoleName=CODEBUILD_ROLE,
@@ -191,8 +193,18 @@ class Seeder:
             PolicyName="DeveloperBoundary",
             PolicyDocument=doc(
                 [
-                    {"Sid": "Storage", "Effect": "Allow", "Action": ["s3:*", "logs:*"], "Resource": "*"},
-                    {"Sid": "KeepBuckets", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+                    {
+                        "Sid": "Storage",
+                        "Effect": "Allow",
+                        "Action": ["s3:*", "logs:*"],
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "KeepBuckets",
+                        "Effect": "Deny",
+                        "Action": "s3:DeleteBucket",
+                        "Resource": "*",
+                    },
                 ]
             ),
         )["Policy"]
@@ -278,7 +290,9 @@ class Seeder:
         prod = org.create_organizational_unit(ParentId=workloads, Name="Prod")[
             "OrganizationalUnit"
         ]["Id"]
-        status = org.create_account(Email="workloads-prod@example.com", AccountName="workloads-prod")
+        status = org.create_account(
+            Email="workloads-prod@example.com", AccountName="workloads-prod"
+        )
         member = status["CreateAccountStatus"]["AccountId"]
         org.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=prod)
 

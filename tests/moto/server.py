@@ -43,27 +43,30 @@ wrapper in front of moto adds:
   ``AccessDeniedException`` instead, as AWS does for a member without delegation.
 
 Control endpoints (all JSON):
-  POST   /_iamdoctor/faults     {"rules": [{"target": "SimulatePrincipalPolicy", "error": "Throttling",
-                                 "count": 1, "status": 400, "message": "...", "params": {"ChildId": "..."}}]}
-                                target is an operation name, "service:Operation" or "*"; count omitted
-                                means every matching call fails; params (optional) must all equal the
-                                request's parameters. Appends to the current rules.
-  DELETE /_iamdoctor/faults     clears all rules
-  POST   /_iamdoctor/latency    {"ms": 30}: added to every AWS call
-  GET    /_iamdoctor/stats      {"calls": {"iam:SimulatePrincipalPolicy": n, ...}, "max_in_flight": n,
-                                 "in_flight": n, "faults_fired": n}
-  DELETE /_iamdoctor/stats      resets the counters
-  POST   /_iamdoctor/caller     {"arn": "arn:aws:sts::111122223333:assumed-role/Role/session"}: STS
-                                GetCallerIdentity answers with this ARN, and every AWS call without an
-                                explicit x-moto-account-id header runs in that ARN's account.
-                                {"arn": null} or DELETE returns to moto's default caller.
-  POST   /_iamdoctor/quirks     {"simulate_result_shape": "per-resource" | "per-action",
-                                 "simulate_short_pages": bool, "org_empty_pages": bool,
-                                 "member_org_access": "read" | "denied"}
-  POST   /_iamdoctor/reset      resets moto's state and every setting above
-  GET    /_iamdoctor/health     {"ok": true}
+  POST   /_iamdoctor/faults   {"rules": [{"target": "SimulatePrincipalPolicy",
+                               "error": "Throttling", "count": 1, "status": 400,
+                               "message": "...", "params": {"ChildId": "..."}}]}
+                              target: an operation name, "service:Operation", "service:*" or
+                              "*"; count omitted: every matching call fails; params (optional):
+                              all must equal the request's parameters. Adds to current rules.
+  DELETE /_iamdoctor/faults   clears all rules
+  POST   /_iamdoctor/latency  {"ms": 30}: added to every AWS call
+  GET    /_iamdoctor/stats    {"calls": {"iam:SimulatePrincipalPolicy": n, ...},
+                               "max_in_flight": n, "in_flight": n, "faults_fired": n}
+  DELETE /_iamdoctor/stats    resets the counters
+  POST   /_iamdoctor/caller   {"arn": "arn:aws:sts::111122223333:assumed-role/Role/session"}:
+                              STS GetCallerIdentity answers this ARN, and every AWS call without
+                              an explicit x-moto-account-id header runs in the ARN's account.
+                              {"arn": null} or DELETE: back to moto's default caller.
+  POST   /_iamdoctor/quirks   {"simulate_result_shape": "per-resource" | "per-action",
+                               "simulate_short_pages": bool, "org_empty_pages": bool,
+                               "member_org_access": "read" | "denied"}
+  POST   /_iamdoctor/reset    resets moto's state and every setting above
+  GET    /_iamdoctor/health   {"ok": true}
 
-Usage: python server.py PORT   (0 picks a free port). Prints "READY <port>" once listening.
+Usage: python server.py PORT [--exit-on-stdin-eof]
+PORT 0 picks a free port. Prints "READY <port>" once listening. With --exit-on-stdin-eof the
+server stops when its stdin closes, so it never outlives a test process that crashed.
 """
 
 from __future__ import annotations
@@ -340,7 +343,7 @@ def request_account(environ: dict) -> str:
 # --------------------------------------------------------------------------------------------
 
 _AWS_POLICY_DATA: dict[str, Any] | None = None
-_AWS_POLICY_LOCK = threading.Lock()
+_AWS_POLICY_LOCK = threading.RLock()
 
 
 def aws_policy_data() -> dict[str, Any]:
@@ -357,20 +360,21 @@ def ensure_aws_managed(account: str, arn: str) -> Any | None:
     """The AWS managed policy ``arn`` in ``account``'s IAM backend, copied in on first use."""
     from moto.iam.models import AWSManagedPolicy, iam_backends
 
-    backend = iam_backends[account]["aws"]
-    existing = backend.managed_policies.get(arn)
-    if existing is not None:
-        return existing
-    name = arn.rsplit("/", 1)[-1]
-    data = aws_policy_data().get(name)
-    if data is None:
-        return None
-    policy = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
-    if policy.arn != arn:
-        return None
-    backend.aws_managed_policies.append(policy)
-    backend.managed_policies[policy.arn] = policy
-    return policy
+    with _AWS_POLICY_LOCK:
+        backend = iam_backends[account]["aws"]
+        existing = backend.managed_policies.get(arn)
+        if existing is not None:
+            return existing
+        name = arn.rsplit("/", 1)[-1]
+        data = aws_policy_data().get(name)
+        if data is None:
+            return None
+        policy = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+        if policy.arn != arn:
+            return None
+        backend.aws_managed_policies.append(policy)
+        backend.managed_policies[policy.arn] = policy
+        return policy
 
 
 def materialise_named_aws_policies(account: str, params: dict[str, str]) -> None:
@@ -394,9 +398,7 @@ def as_list(value: Any) -> list:
 
 
 def wildcard(pattern: str, value: str, case_insensitive: bool) -> bool:
-    regex = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
-    )
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     flags = re.IGNORECASE | re.DOTALL if case_insensitive else re.DOTALL
     return re.fullmatch(regex, value, flags) is not None
 
@@ -588,15 +590,15 @@ def evaluate(p: Principal, action: str, resource: str, context: dict[str, list[s
     boundary_denied = False
     missing: list[str] = []
     if p.boundary is not None:
-        allows = False
+        boundary_grants = False
         for st in p.boundary.statements:
             applies, miss = statement_applies(st.body, action, resource, context)
             missing.extend(miss)
             if applies and st.body.get("Effect") == "Deny":
                 boundary_denied = True
             elif applies and st.body.get("Effect") == "Allow":
-                allows = True
-        boundary_allowed = allows and not boundary_denied
+                boundary_grants = True
+        boundary_allowed = boundary_grants and not boundary_denied
 
     if scp_denied:
         return Outcome("explicitDeny", [], [], False, boundary_allowed)
@@ -604,7 +606,7 @@ def evaluate(p: Principal, action: str, resource: str, context: dict[str, list[s
         return Outcome("implicitDeny", [], [], False, boundary_allowed)
 
     denies: list[tuple[Source, Stmt]] = []
-    allows_: list[tuple[Source, Stmt]] = []
+    allows: list[tuple[Source, Stmt]] = []
     for src in p.identity:
         for st in src.statements:
             applies, miss = statement_applies(st.body, action, resource, context)
@@ -614,14 +616,14 @@ def evaluate(p: Principal, action: str, resource: str, context: dict[str, list[s
             if st.body.get("Effect") == "Deny":
                 denies.append((src, st))
             elif st.body.get("Effect") == "Allow":
-                allows_.append((src, st))
+                allows.append((src, st))
     missing = list(dict.fromkeys(missing))
     if denies:
         return Outcome("explicitDeny", denies, missing, orgs_allowed, boundary_allowed)
     if boundary_denied:
         return Outcome("explicitDeny", [], missing, orgs_allowed, boundary_allowed)
-    if allows_ and (p.boundary is None or boundary_allowed):
-        return Outcome("allowed", allows_, missing, orgs_allowed, boundary_allowed)
+    if allows and (p.boundary is None or boundary_allowed):
+        return Outcome("allowed", allows, missing, orgs_allowed, boundary_allowed)
     return Outcome("implicitDeny", [], missing, orgs_allowed, boundary_allowed)
 
 
@@ -830,8 +832,10 @@ def decode_marker(marker: str, total: int) -> int:
         if data["total"] != total or not 0 <= offset <= total:
             raise ValueError
         return offset
-    except (ValueError, KeyError, TypeError):
-        raise SimError(400, "InvalidInput", "The marker is invalid or does not match this request.")
+    except (ValueError, KeyError, TypeError) as err:
+        raise SimError(
+            400, "InvalidInput", "The marker is invalid or does not match this request."
+        ) from err
 
 
 def statement_xml(src: Source, st: Stmt) -> str:
@@ -954,7 +958,7 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
             exclusions,
         )
     except (ValueError, KeyError) as err:
-        raise SimError(500, "PolicyEvaluation", f"A policy could not be evaluated: {err}")
+        raise SimError(500, "PolicyEvaluation", f"A policy could not be evaluated: {err}") from err
 
     per_action = STATE.quirks.get("simulate_result_shape") == "per-action"
     if per_action:
@@ -980,9 +984,7 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
             outcomes = [(r, evaluate(principal, action, r, context)) for r in resources]
             agg = aggregate([o for _, o in outcomes])
             name = resources[0] if len(resources) == 1 else "*"
-            members_xml.append(
-                result_xml(action, name, agg, outcomes if given_resources else None)
-            )
+            members_xml.append(result_xml(action, name, agg, outcomes if given_resources else None))
     truncated = next_offset < total
     marker_xml = f"<Marker>{encode_marker(next_offset, total)}</Marker>" if truncated else ""
     return (
@@ -1012,11 +1014,19 @@ def caller_identity_xml(arn: str) -> str:
         role_name = parts[1] if len(parts) > 1 else ""
         session = parts[-1]
         role = next((r for r in backend.roles.values() if r.name == role_name), None)
-        role_id = role.id if role is not None else "AROA" + uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:17].upper()
+        role_id = (
+            role.id
+            if role is not None
+            else "AROA" + uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:17].upper()
+        )
         user_id = f"{role_id}:{session}"
     elif resource.startswith("user/"):
         user = backend.users.get(resource.rsplit("/", 1)[-1])
-        user_id = user.id if user is not None else "AIDA" + uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:17].upper()
+        user_id = (
+            user.id
+            if user is not None
+            else "AIDA" + uuid.uuid5(uuid.NAMESPACE_URL, arn).hex[:17].upper()
+        )
     return (
         f'<GetCallerIdentityResponse xmlns="{STS_NS}"><GetCallerIdentityResult>'
         f"<Arn>{escape(arn)}</Arn><UserId>{escape(user_id)}</UserId>"
@@ -1224,10 +1234,9 @@ class Wrapper:
                 STATE.caller_arn = arn
             return {"arn": arn}
         if name == "quirks" and method == "POST":
-            known = default_quirks()
-            for k, v in payload.items():
-                if k not in known:
-                    raise KeyError(k)
+            unknown = set(payload) - set(default_quirks())
+            if unknown:
+                raise KeyError(sorted(unknown))
             with STATE.lock:
                 STATE.quirks.update(payload)
                 return dict(STATE.quirks)
@@ -1249,13 +1258,29 @@ class QuietHandler(MotoRequestHandler):
         pass
 
 
+def exit_when_stdin_closes() -> None:
+    """Ends the server once its parent closes our stdin, even if the parent died abruptly."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        os._exit(0)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: server.py PORT   (0 picks a free port)", file=sys.stderr)
+    args = argv[1:]
+    watch_stdin = "--exit-on-stdin-eof" in args
+    args = [a for a in args if a != "--exit-on-stdin-eof"]
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: server.py PORT [--exit-on-stdin-eof]   (PORT 0 picks one)", file=sys.stderr)
         return 2
     app = Wrapper(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", int(argv[1]), app, threaded=True, request_handler=QuietHandler)
+    server = make_server(
+        "127.0.0.1", int(args[0]), app, threaded=True, request_handler=QuietHandler
+    )
     server.daemon_threads = True
+    if watch_stdin:
+        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
     print(f"READY {server.server_port}", flush=True)
     try:
         server.serve_forever()

@@ -20,7 +20,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -52,6 +52,8 @@ const AWS_VARS_TO_CLEAR: &[&str] = &[
 /// A running local AWS endpoint.
 pub struct Moto {
     child: Child,
+    /// Held open: the server exits when it closes, even if this process dies without `Drop`.
+    _stdin: ChildStdin,
     port: u16,
     python: PathBuf,
     log: tempfile::NamedTempFile,
@@ -116,10 +118,10 @@ impl Moto {
         let stderr = log.reopen().expect("open the moto log file");
         let mut child = Command::new(&python)
             .arg(&script)
-            .arg("0")
+            .args(["0", "--exit-on-stdin-eof"])
             .env_remove("MOTO_ACCOUNT_ID")
             .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .spawn()
@@ -130,12 +132,12 @@ impl Moto {
                     hint()
                 )
             });
+        let stdin = child.stdin.take().expect("server stdin is piped");
         let stdout = child.stdout.take().expect("server stdout is piped");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
             let mut ready = false;
-            for line in lines.by_ref() {
+            for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if !ready && let Some(port) = line.strip_prefix("READY ") {
                     ready = true;
@@ -163,6 +165,7 @@ impl Moto {
         };
         Moto {
             child,
+            _stdin: stdin,
             port,
             python,
             log,

@@ -74,7 +74,10 @@ fn explicit_deny_beats_allow() {
     assert_eq!(e.decision, Decision::ExplicitDeny);
     assert_eq!(e.decided_by.len(), 1);
     assert_eq!(e.decided_by[0].statement.as_deref(), Some("#1"));
-    assert_eq!(evaluate(&set, &req("s3:GetObject", "*")).decision, Decision::Allowed);
+    assert_eq!(
+        evaluate(&set, &req("s3:GetObject", "*")).decision,
+        Decision::Allowed
+    );
 }
 
 #[test]
@@ -86,10 +89,22 @@ fn action_matching_is_case_insensitive_resource_is_not() {
         )],
         ..PolicySet::default()
     };
-    assert!(evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::Bucket/k")).decision.is_allowed());
-    assert!(!evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::bucket/k")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::Bucket/k"))
+            .decision
+            .is_allowed()
+    );
+    assert!(
+        !evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::bucket/k"))
+            .decision
+            .is_allowed()
+    );
     // An unknown resource (`*`) does not match a scoped statement, as in IAM's simulator.
-    assert!(!evaluate(&set, &req("s3:GetObject", "*")).decision.is_allowed());
+    assert!(
+        !evaluate(&set, &req("s3:GetObject", "*"))
+            .decision
+            .is_allowed()
+    );
 }
 
 #[test]
@@ -101,9 +116,21 @@ fn not_action_and_not_resource() {
         )],
         ..PolicySet::default()
     };
-    assert!(evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::public/k")).decision.is_allowed());
-    assert!(!evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::secret/k")).decision.is_allowed());
-    assert!(!evaluate(&set, &req("iam:CreateRole", "*")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::public/k"))
+            .decision
+            .is_allowed()
+    );
+    assert!(
+        !evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::secret/k"))
+            .decision
+            .is_allowed()
+    );
+    assert!(
+        !evaluate(&set, &req("iam:CreateRole", "*"))
+            .decision
+            .is_allowed()
+    );
 }
 
 #[test]
@@ -120,14 +147,26 @@ fn scp_needs_allow_at_every_level() {
                 r#"{"Statement":[{"Sid":"Allowed","Effect":"Allow","Action":["s3:*","lambda:*"],"Resource":"*"}]}"#,
             )],
         ),
-        level("111122223333", "dev", TargetType::Account, vec![full_access()]),
+        level(
+            "111122223333",
+            "dev",
+            TargetType::Account,
+            vec![full_access()],
+        ),
     ];
-    assert!(evaluate(&set, &req("lambda:CreateFunction", "*")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("lambda:CreateFunction", "*"))
+            .decision
+            .is_allowed()
+    );
     let e = evaluate(&set, &req("ec2:CreateNetworkInterface", "*"));
     assert_eq!(e.decision, Decision::ImplicitDeny);
     assert_eq!(e.decided_by.len(), 1);
     let b = &e.decided_by[0];
-    assert_eq!((b.kind, b.verdict), (PolicyKind::Scp, Verdict::FailsToAllow));
+    assert_eq!(
+        (b.kind, b.verdict),
+        (PolicyKind::Scp, Verdict::FailsToAllow)
+    );
     assert_eq!(b.target.as_deref(), Some("ou-ab12-11111111"));
     assert!(b.describe().contains("Workloads"));
 }
@@ -173,22 +212,31 @@ fn scp_region_deny_with_not_action() {
             ],
         ),
     ];
-    assert!(evaluate(&set, &req("lambda:CreateFunction", "*")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("lambda:CreateFunction", "*"))
+            .decision
+            .is_allowed()
+    );
     let mut r = req("lambda:CreateFunction", "*");
     r.context = Context::new().with("aws:RequestedRegion", "eu-west-1");
     let e = evaluate(&set, &r);
     assert_eq!(e.decision, Decision::ExplicitDeny);
     assert_eq!(e.decided_by[0].policy.as_deref(), Some("RegionLock"));
-    assert_eq!(e.decided_by[0].statement.as_deref(), Some("DenyOutsideRegions"));
+    assert_eq!(
+        e.decided_by[0].statement.as_deref(),
+        Some("DenyOutsideRegions")
+    );
     assert_eq!(e.decided_by[0].target.as_deref(), Some("ou-1"));
     // Global services are exempted by NotAction.
-    assert!(evaluate(&set, &{
-        let mut r = req("iam:CreateRole", "*");
-        r.context = Context::new().with("aws:RequestedRegion", "eu-west-1");
-        r
-    })
-    .decision
-    .is_allowed());
+    assert!(
+        evaluate(&set, &{
+            let mut r = req("iam:CreateRole", "*");
+            r.context = Context::new().with("aws:RequestedRegion", "eu-west-1");
+            r
+        })
+        .decision
+        .is_allowed()
+    );
 }
 
 #[test]
@@ -201,7 +249,11 @@ fn missing_context_on_negated_condition_denies_and_is_reported() {
     ));
     let e = evaluate(&set, &req("s3:GetObject", "*"));
     assert_eq!(e.decision, Decision::ExplicitDeny);
-    assert!(e.missing_context.iter().any(|k| k.eq_ignore_ascii_case("aws:PrincipalTag/team")));
+    assert!(
+        e.missing_context
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case("aws:PrincipalTag/team"))
+    );
 }
 
 #[test]
@@ -211,7 +263,11 @@ fn boundary_must_allow() {
         "Boundary",
         r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"}]}"#,
     ));
-    assert!(evaluate(&set, &req("s3:GetObject", "*")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("s3:GetObject", "*"))
+            .decision
+            .is_allowed()
+    );
     let e = evaluate(&set, &req("ec2:RunInstances", "*"));
     assert_eq!(e.decision, Decision::ImplicitDeny);
     assert_eq!(e.decided_by[0].kind, PolicyKind::Boundary);
@@ -232,13 +288,19 @@ fn boundary_allow_alone_grants_nothing() {
 #[test]
 fn every_failing_gate_is_reported() {
     let set = PolicySet {
-        boundary: Some(pol("B", r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)),
+        boundary: Some(pol(
+            "B",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )),
         scps: vec![level("r-1", "Root", TargetType::Root, vec![])],
         ..PolicySet::default()
     };
     let e = evaluate(&set, &req("ec2:RunInstances", "*"));
     let kinds: Vec<PolicyKind> = e.decided_by.iter().map(|b| b.kind).collect();
-    assert_eq!(kinds, vec![PolicyKind::Scp, PolicyKind::Identity, PolicyKind::Boundary]);
+    assert_eq!(
+        kinds,
+        vec![PolicyKind::Scp, PolicyKind::Identity, PolicyKind::Boundary]
+    );
 }
 
 #[test]
@@ -249,7 +311,10 @@ fn rcp_applies_only_to_covered_services() {
         "Root",
         TargetType::Root,
         vec![
-            pol("RCPFullAWSAccess", r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#),
+            pol(
+                "RCPFullAWSAccess",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            ),
             pol(
                 "NoExternal",
                 r#"{"Statement":[{"Sid":"DenyOutside","Effect":"Deny","Principal":"*","Action":["s3:*","lambda:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"999999999999"}}}]}"#,
@@ -275,14 +340,21 @@ fn rcp_principal_element_is_matched() {
         "Root",
         TargetType::Root,
         vec![
-            pol("RCPFullAWSAccess", r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#),
+            pol(
+                "RCPFullAWSAccess",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            ),
             pol(
                 "DenyOther",
                 r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/other"},"Action":"s3:*","Resource":"*"}]}"#,
             ),
         ],
     )];
-    assert!(evaluate(&set, &req("s3:GetObject", "*")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("s3:GetObject", "*"))
+            .decision
+            .is_allowed()
+    );
 }
 
 #[test]
@@ -292,9 +364,16 @@ fn scp_without_resource_element_matches_all_resources() {
         "r-1",
         "Root",
         TargetType::Root,
-        vec![pol("NoRes", r#"{"Statement":[{"Effect":"Allow","Action":"*"}]}"#)],
+        vec![pol(
+            "NoRes",
+            r#"{"Statement":[{"Effect":"Allow","Action":"*"}]}"#,
+        )],
     )];
-    assert!(evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::b/k")).decision.is_allowed());
+    assert!(
+        evaluate(&set, &req("s3:GetObject", "arn:aws:s3:::b/k"))
+            .decision
+            .is_allowed()
+    );
 }
 
 #[test]
@@ -307,7 +386,10 @@ fn resource_variables_resolve_from_context() {
         ..PolicySet::default()
     };
     let mut r = req("s3:GetObject", "arn:aws:s3:::home/alice/notes");
-    assert!(!evaluate(&set, &r).decision.is_allowed(), "unresolved variable never matches");
+    assert!(
+        !evaluate(&set, &r).decision.is_allowed(),
+        "unresolved variable never matches"
+    );
     r.context.set("aws:username", "alice");
     assert!(evaluate(&set, &r).decision.is_allowed());
     r.context.set("aws:username", "bob");
