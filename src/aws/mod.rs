@@ -1,1 +1,116 @@
-//! TODO
+//! The adapter to the live AWS APIs.
+//!
+//! The checker in [`crate::core`] must give the same answer for a live account and for files
+//! exported from it, and it must be testable without AWS. So the SDK stops here: this module
+//! turns IAM, STS, Organizations and CloudFormation responses into the fact types of
+//! [`crate::core::facts`], and the command layer depends on the small traits [`IamApi`],
+//! [`OrgApi`] and [`CfnApi`] rather than on SDK clients. Tests and offline modes implement the
+//! traits with fixtures; [`AwsSession`] implements them with the SDK.
+//!
+//! Everything that talks to AWS goes through one [`CallGate`], which bounds the requests in
+//! flight, retries throttling, counts calls, and turns SDK errors into [`AwsError`] lines a
+//! person can act on. Results are never guessed: a lookup that cannot be completed is an error,
+//! so an action IAM did not evaluate is never reported as allowed.
+
+mod auth_details;
+mod cloudformation;
+mod error;
+mod iam;
+mod organizations;
+mod session;
+mod simulate;
+
+#[cfg(test)]
+mod tests;
+
+pub use auth_details::decode_policy_document;
+pub use cloudformation::{CfnApi, SdkCloudFormation};
+pub use error::AwsError;
+pub use iam::{
+    CallerIdentity, IamApi, PrincipalRef, SdkIam, assumed_role_to_role_name, role_name_from_arn,
+};
+pub use organizations::{OrgApi, SdkOrganizations};
+pub use session::{
+    Api, AwsOptions, AwsSession, CallGate, MAX_ATTEMPTS, MAX_IN_FLIGHT, retry_config,
+};
+pub use simulate::{
+    ACTIONS_PER_CALL, AttachedTo, CustomSimulation, ExcludedPolicyType, PolicyExclusion,
+    RESOURCES_PER_CALL,
+};
+
+use std::collections::HashMap;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
+
+use tokio::sync::OnceCell;
+
+/// Runs futures concurrently in the current task and returns their outputs in input order.
+///
+/// Concurrency is bounded by the [`CallGate`], not here; the futures only wait on I/O, so
+/// polling them from one task is enough and keeps borrowed data usable.
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut waiting = false;
+        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => {
+                        *output = Some(value);
+                        *slot = None;
+                    }
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// Like [`join_all`], failing with the first error in input order once all have finished.
+pub(crate) async fn try_join_all<T, F>(futures: Vec<F>) -> Result<Vec<T>, AwsError>
+where
+    F: Future<Output = Result<T, AwsError>>,
+{
+    join_all(futures).await.into_iter().collect()
+}
+
+/// A fetch-once cache keyed by string: concurrent requests for one key wait for a single
+/// fetch, so a policy shared by many principals or organization levels is read once per run.
+/// A failed fetch is not cached, and the next caller tries again.
+#[derive(Debug)]
+pub(crate) struct OnceMap<V> {
+    cells: Mutex<HashMap<String, Arc<OnceCell<V>>>>,
+}
+
+impl<V> Default for OnceMap<V> {
+    fn default() -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V: Clone> OnceMap<V> {
+    pub(crate) async fn get_or_fetch<F, Fut>(&self, key: &str, fetch: F) -> Result<V, AwsError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, AwsError>>,
+    {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(cells.entry(key.to_string()).or_default())
+        };
+        cell.get_or_try_init(fetch).await.cloned()
+    }
+}

@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use iam_doctor::core::jets::Literal;
-use iam_doctor::core::profile::{self, Expansion, ProfileInputs, RequiredPermissions};
+use iam_doctor::core::profile::{
+    self, Expansion, ProfileInputs, RequiredAction, RequiredPermissions,
+};
 use iam_doctor::inputs::jets_config;
+use iam_doctor::inputs::template::{self, TemplateContext};
 
 use super::Failure;
 
@@ -31,6 +34,14 @@ pub struct ProfileArgs {
     /// instead of the deploy's known calls.
     #[arg(long)]
     pub exhaustive: bool,
+    /// CloudFormation templates (JSON or YAML) whose resources the deploy creates: adds the
+    /// actions CloudFormation needs for each resource type, and turns the VPC part on when a
+    /// function has a `VpcConfig`.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub template: Vec<PathBuf>,
+    /// Stack name for ARNs derived from templates (stack and role ARNs).
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
 }
 
 /// Output controls.
@@ -58,7 +69,11 @@ pub enum CheckFormat {
 impl ProfileArgs {
     /// Reads the project's config and builds the profile's required permissions, with notes
     /// on what the config switched on.
-    pub fn required(&self) -> Result<(RequiredPermissions, Vec<String>), Failure> {
+    pub fn required(
+        &self,
+        region: Option<&str>,
+        account: Option<&str>,
+    ) -> Result<(RequiredPermissions, Vec<String>), Failure> {
         let profile = profile::profile(&self.profile).map_err(|e| {
             Failure::input(e).help(format!("profiles: {}", profile::profile_names().join(", ")))
         })?;
@@ -78,6 +93,31 @@ impl ProfileArgs {
         };
         let mut warnings = Vec::new();
         let mut notes = Vec::new();
+        let templates = self
+            .template
+            .iter()
+            .map(|t| template::load(t).map_err(Failure::input))
+            .collect::<Result<Vec<_>, _>>()?;
+        let from_templates = if templates.is_empty() {
+            None
+        } else {
+            let ctx = TemplateContext {
+                region: region.map(str::to_string),
+                account: account.map(str::to_string),
+                stack_name: self.stack_name.clone(),
+                ..TemplateContext::default()
+            };
+            let reqs = template::requirements(&templates, &ctx);
+            if reqs.vpc {
+                inputs.vpc = true;
+                notes.push("a template has a Lambda function with `VpcConfig`, so the EC2 permissions are required".to_string());
+            }
+            for t in &reqs.unknown_types {
+                warnings.push(format!("resource type `{t}` has no known handler permissions: its actions are not checked"));
+            }
+            warnings.extend(reqs.warnings.iter().cloned());
+            Some(reqs)
+        };
         if let Some(dir) = dir {
             let settings = jets_config::load(&dir, &self.jets_env).map_err(|e| {
                 let help = e.help();
@@ -123,6 +163,23 @@ impl ProfileArgs {
         }
         let mut req = profile.build(&inputs).map_err(Failure::input)?;
         warnings.append(&mut req.warnings);
+        if let Some(reqs) = from_templates {
+            for p in reqs.permissions {
+                let duplicate = req
+                    .actions
+                    .iter()
+                    .any(|a| a.action.eq_ignore_ascii_case(&p.action) && a.resource == p.resource);
+                if !duplicate {
+                    req.actions.push(RequiredAction {
+                        grant: format!("template resource `{}`", p.logical_id),
+                        policy: p.resource_type.clone(),
+                        action: p.action,
+                        resource: p.resource,
+                        reason: p.reason,
+                    });
+                }
+            }
+        }
         req.warnings = warnings;
         Ok((req, notes))
     }

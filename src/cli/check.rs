@@ -3,9 +3,12 @@
 
 use std::path::PathBuf;
 
-use iam_doctor::core::check::{CheckReport, check_local, policy_set};
+use iam_doctor::core::check::{
+    CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
+};
 use iam_doctor::core::profile::RequiredPermissions;
 
+use super::live::{AwsArgs, Live};
 use super::source::{Facts, Offline, Who};
 use iam_doctor::report;
 
@@ -20,8 +23,11 @@ pub struct Args {
     #[arg(long, value_name = "NAME|ARN", conflicts_with = "user")]
     pub role: Option<String>,
     /// The user to check, by name or ARN.
-    #[arg(long, value_name = "NAME|ARN")]
+    #[arg(long, value_name = "NAME|ARN", conflicts_with = "stack")]
     pub user: Option<String>,
+    /// The Jets bootstrap stack whose `CodebuildRole` to check (e.g. `demo-dev`).
+    #[arg(long, value_name = "NAME", conflicts_with = "role")]
+    pub stack: Option<String>,
     #[command(flatten)]
     pub profile: ProfileArgs,
     /// Region the deploy targets (sets `aws:RequestedRegion`; global services use us-east-1).
@@ -35,24 +41,76 @@ pub struct Args {
     /// List allowed actions too, not only denials.
     #[arg(long)]
     pub all: bool,
+    /// Ask AWS's own engine to confirm each blamed SCP (`SimulateCustomPolicy` with the
+    /// organization's policies, minus the blamed one).
+    #[arg(long)]
+    pub confirm: bool,
+    /// Print the number of AWS API calls made, per API, on stderr.
+    #[arg(long)]
+    pub stats: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
+    let who = match (&args.role, &args.user, &args.stack) {
+        (Some(r), _, _) => Who::Role(r.clone()),
+        (None, Some(u), _) => Who::User(u.clone()),
+        (None, None, Some(s)) => Who::Stack(s.clone()),
+        (None, None, None) => Who::Caller,
+    };
     let Some(dir) = &args.offline else {
+        return run_live(args, &who);
+    };
+    if args.confirm {
         return Err(Failure::input(
-            "live checks need the AWS adapter; pass `--offline DIR` with a snapshot",
+            "`--confirm` asks AWS's own engine and cannot be used with `--offline`",
         ));
-    };
-    let (required, config_notes) = args.profile.required()?;
-    let who = match (&args.role, &args.user) {
-        (Some(r), _) => Who::Role(r.clone()),
-        (None, Some(u)) => Who::User(u.clone()),
-        (None, None) => Who::Caller,
-    };
+    }
     let facts = Offline::open(dir)?.facts(&who)?;
+    let (required, config_notes) = args
+        .profile
+        .required(Some(&args.region), Some(&facts.principal.account_id))?;
     let report = check_facts(&facts, &required, config_notes, &args.region)?;
+    render(args, &report)
+}
+
+fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
+    let live = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
+    let (facts, visibility) = live.facts(who)?;
+    let (required, config_notes) = args
+        .profile
+        .required(Some(&args.region), Some(&facts.principal.account_id))?;
+    let mut report = check_facts(&facts, &required, config_notes, &args.region)?;
+    let outcomes = live.simulate(&facts.principal, &required.actions, &args.region)?;
+    let (mut results, missing) =
+        merge_simulation(std::mem::take(&mut report.results), &outcomes, visibility);
+    if !missing.is_empty() {
+        report.incomplete = true;
+        report.notes.push(format!(
+            "IAM returned no result for {} action(s) ({}): they were not checked by AWS",
+            missing.len(),
+            missing.join(", ")
+        ));
+    }
+    if args.confirm {
+        match (&facts.org, visibility) {
+            (Some(org), OrgVisibility::Evaluated) => {
+                live.confirm(&facts.principal, org, &mut results, &args.region)?
+            }
+            _ => report
+                .notes
+                .push("`--confirm`: there is no SCP to confirm for this account".to_string()),
+        }
+    }
+    report.results = results;
+    if args.stats {
+        for (api, n) in live.calls() {
+            note(args.output.quiet, &format!("{api}: {n} call(s)"));
+        }
+    }
     render(args, &report)
 }
 

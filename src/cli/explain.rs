@@ -17,6 +17,7 @@ use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
 use iam_doctor::report;
 
+use super::live::{AwsArgs, Live};
 use super::source::{Facts, Offline, Who};
 use super::{CheckFormat, Exit, Failure, OutputArgs, emit, required::pretty};
 
@@ -36,6 +37,8 @@ pub struct Args {
     /// Use a snapshot folder instead of AWS (see `check --offline`).
     #[arg(long, value_name = "DIR")]
     pub offline: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
     #[command(flatten)]
@@ -100,6 +103,21 @@ fn who_for(d: &Denial, args: &Args) -> Result<Who, Failure> {
     }
 }
 
+/// Where the facts come from.
+enum Source {
+    Offline(Offline),
+    Live(Live),
+}
+
+impl Source {
+    fn facts(&self, who: &Who) -> Result<Facts, Failure> {
+        match self {
+            Source::Offline(o) => o.facts(who),
+            Source::Live(l) => l.facts(who).map(|(f, _)| f),
+        }
+    }
+}
+
 /// One explained denial.
 struct Explained {
     denial: Denial,
@@ -123,12 +141,14 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         return Err(Failure::input("no AccessDenied message found in the input")
             .help("paste the whole error, e.g. `User: arn:aws:sts::123456789012:assumed-role/... is not authorized to perform: ...`"));
     }
-    let Some(dir) = &args.offline else {
-        return Err(Failure::input(
-            "live explanations need the AWS adapter; pass `--offline DIR` with a snapshot",
-        ));
+    let source = match &args.offline {
+        Some(dir) => Source::Offline(Offline::open(dir)?),
+        None => Source::Live(Live::connect(
+            &args.aws,
+            Some(&args.region),
+            args.output.quiet,
+        )?),
     };
-    let source = Offline::open(dir)?;
     let mut cache: HashMap<Who, Facts> = HashMap::new();
     let mut explained = Vec::new();
     for d in denials {
@@ -140,7 +160,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
 fn explain_one(
     d: Denial,
     args: &Args,
-    source: &Offline,
+    source: &Source,
     cache: &mut HashMap<Who, Facts>,
 ) -> Result<Explained, Failure> {
     if d.service().is_none() {
@@ -197,6 +217,7 @@ fn explain_one(
         policy: String::new(),
         aws: None,
         disagreement: None,
+        confirmation: None,
     };
     let report = CheckReport {
         principal: facts.principal.arn.clone(),

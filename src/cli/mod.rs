@@ -7,6 +7,7 @@ mod args;
 mod check;
 mod explain;
 mod generate;
+mod live;
 mod required;
 mod simulate;
 mod source;
@@ -51,6 +52,14 @@ impl Failure {
             message: message.to_string(),
             help: None,
             exit: Exit::Input,
+        }
+    }
+
+    pub fn incomplete(message: impl ToString) -> Self {
+        Failure {
+            message: message.to_string(),
+            help: None,
+            exit: Exit::Incomplete,
         }
     }
 

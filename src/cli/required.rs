@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
-    let (req, notes) = args.profile.required()?;
+    let (req, notes) = args.profile.required(None, None)?;
     if args.format != Format::Json {
         for w in &req.warnings {
             warn(args.output.quiet, w);

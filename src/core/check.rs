@@ -8,9 +8,13 @@
 use serde::Serialize;
 
 use super::context::Context;
-use super::eval::{Blame, Decision, NamedPolicy, OrgLevelPolicies, PolicySet, Request, evaluate};
+use super::eval::{
+    Blame, Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, Verdict,
+    evaluate,
+};
 use super::facts::{
-    OrgFacts, OrgPolicy, PolicySource, PrincipalFacts, PrincipalKind, SimulationOutcome,
+    OrgFacts, OrgPolicy, PolicySource, PrincipalFacts, PrincipalKind, SimulatedDecision,
+    SimulationOutcome,
 };
 use super::policy::{Policy, PolicyError};
 use super::profile::{RequiredAction, requested_region};
@@ -45,6 +49,9 @@ pub struct ActionResult {
     /// Set when the local evaluator and IAM disagree.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disagreement: Option<String>,
+    /// What IAM's own engine said when asked to confirm the blamed SCP (`--confirm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<String>,
 }
 
 /// Everything a report needs.
@@ -237,15 +244,105 @@ pub fn check_local(
                 policy: r.policy.clone(),
                 aws: None,
                 disagreement: None,
+                confirmation: None,
             }
         })
         .collect()
 }
 
+/// IAM's verdict as a decision.
+pub fn simulated_decision(d: SimulatedDecision) -> Decision {
+    match d {
+        SimulatedDecision::Allowed => Decision::Allowed,
+        SimulatedDecision::ImplicitDeny => Decision::ImplicitDeny,
+        SimulatedDecision::ExplicitDeny => Decision::ExplicitDeny,
+    }
+}
+
+/// What the local side could see of the organization, for merging with IAM's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgVisibility {
+    /// The SCP/RCP chain was read and evaluated locally.
+    Evaluated,
+    /// SCPs do not apply (no organization, management account, service-linked role).
+    NotApplicable,
+    /// The chain could not be read (no access to Organizations).
+    Unreadable,
+}
+
+/// Puts IAM's simulator verdicts on the local results. IAM decides, except where it cannot:
+/// it does not evaluate RCPs, so a local RCP denial stands. Every disagreement is written into
+/// the result instead of being resolved silently, and a result IAM returned nothing for stays
+/// as an error for the caller (`missing`), never as "allowed".
+pub fn merge_simulation(
+    local: Vec<ActionResult>,
+    outcomes: &[SimulationOutcome],
+    org: OrgVisibility,
+) -> (Vec<ActionResult>, Vec<String>) {
+    let mut missing = Vec::new();
+    let merged = local
+        .into_iter()
+        .map(|mut r| {
+            let found = outcomes.iter().find(|o| {
+                o.action.eq_ignore_ascii_case(&r.action) && (o.resource == r.resource || outcomes_cover_all(o))
+            });
+            let Some(o) = found else {
+                missing.push(r.action.clone());
+                return r;
+            };
+            let aws = simulated_decision(o.decision);
+            r.engine = Engine::Aws;
+            for k in &o.missing_context_values {
+                if !r.missing_context.iter().any(|m| m.eq_ignore_ascii_case(k)) {
+                    r.missing_context.push(k.clone());
+                }
+            }
+            let rcp_denies = r.decided_by.iter().any(|b| b.kind == PolicyKind::Rcp && b.verdict != Verdict::Allows);
+            let local = r.decision;
+            if aws == local {
+                // Agreement; nothing to add.
+            } else if rcp_denies && aws.is_allowed() {
+                r.disagreement = Some(
+                    "decided locally: IAM's simulator does not evaluate resource control policies".to_string(),
+                );
+            } else if o.allowed_by_organizations == Some(false) && org == OrgVisibility::Unreadable {
+                r.decision = aws;
+                r.decided_by = vec![Blame {
+                    kind: PolicyKind::Scp,
+                    verdict: Verdict::Denies,
+                    policy: None,
+                    policy_id: None,
+                    target: None,
+                    target_name: None,
+                    statement: None,
+                }];
+                r.disagreement = Some(
+                    "IAM says an organization policy denies it; the SCPs could not be read to say which".to_string(),
+                );
+            } else {
+                r.decision = aws;
+                r.disagreement = Some(format!(
+                    "IAM's simulator says {} but the local evaluation says {}: IAM's verdict is used; the explanation above is the local one",
+                    aws.as_str().replace('_', " "),
+                    local.as_str().replace('_', " ")
+                ));
+            }
+            r.aws = Some(o.clone());
+            r
+        })
+        .collect();
+    (merged, missing)
+}
+
+/// A per-action result IAM reports for several resources at once.
+fn outcomes_cover_all(o: &SimulationOutcome) -> bool {
+    o.resource == "*"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::facts::{OrgLevel, PolicyOrigin, TargetType};
+    use crate::core::facts::{OrgLevel, PolicyOrigin, SimulatedDecision, TargetType};
 
     fn principal() -> PrincipalFacts {
         PrincipalFacts {
@@ -385,5 +482,148 @@ mod tests {
                 .map(|e| e.values[0].as_str()),
             Some("o-abc/r-1/")
         );
+    }
+
+    fn outcome(
+        action: &str,
+        decision: SimulatedDecision,
+        by_org: Option<bool>,
+    ) -> SimulationOutcome {
+        SimulationOutcome {
+            action: action.into(),
+            resource: "*".into(),
+            decision,
+            matched_statements: vec![],
+            missing_context_values: vec!["aws:SourceVpc".into()],
+            allowed_by_organizations: by_org,
+            allowed_by_boundary: None,
+        }
+    }
+
+    fn local(action: &str, decision: Decision, kind: PolicyKind, verdict: Verdict) -> ActionResult {
+        ActionResult {
+            action: action.into(),
+            resource: "*".into(),
+            decision,
+            engine: Engine::Local,
+            decided_by: vec![Blame {
+                kind,
+                verdict,
+                policy: Some("P".into()),
+                policy_id: None,
+                target: None,
+                target_name: None,
+                statement: None,
+            }],
+            missing_context: vec![],
+            reason: String::new(),
+            grant: String::new(),
+            policy: String::new(),
+            aws: None,
+            disagreement: None,
+            confirmation: None,
+        }
+    }
+
+    #[test]
+    fn agreement_keeps_local_explanation_and_adds_aws() {
+        let (m, missing) = merge_simulation(
+            vec![local(
+                "s3:GetObject",
+                Decision::Allowed,
+                PolicyKind::Identity,
+                Verdict::Allows,
+            )],
+            &[outcome(
+                "s3:GetObject",
+                SimulatedDecision::Allowed,
+                Some(true),
+            )],
+            OrgVisibility::Evaluated,
+        );
+        assert!(missing.is_empty());
+        assert_eq!(m[0].engine, Engine::Aws);
+        assert_eq!(m[0].disagreement, None);
+        assert_eq!(m[0].missing_context, vec!["aws:SourceVpc"]);
+    }
+
+    #[test]
+    fn disagreement_uses_iam_and_says_so() {
+        let (m, _) = merge_simulation(
+            vec![local(
+                "s3:GetObject",
+                Decision::Allowed,
+                PolicyKind::Identity,
+                Verdict::Allows,
+            )],
+            &[outcome(
+                "s3:GetObject",
+                SimulatedDecision::ImplicitDeny,
+                Some(true),
+            )],
+            OrgVisibility::Evaluated,
+        );
+        assert_eq!(m[0].decision, Decision::ImplicitDeny);
+        assert!(
+            m[0].disagreement
+                .as_deref()
+                .is_some_and(|d| d.contains("IAM's simulator says implicit deny"))
+        );
+    }
+
+    #[test]
+    fn unreadable_scps_still_deny_with_a_note() {
+        let (m, _) = merge_simulation(
+            vec![local(
+                "ec2:RunInstances",
+                Decision::Allowed,
+                PolicyKind::Identity,
+                Verdict::Allows,
+            )],
+            &[outcome(
+                "ec2:RunInstances",
+                SimulatedDecision::ImplicitDeny,
+                Some(false),
+            )],
+            OrgVisibility::Unreadable,
+        );
+        assert_eq!(m[0].decision, Decision::ImplicitDeny);
+        assert_eq!(m[0].decided_by[0].kind, PolicyKind::Scp);
+    }
+
+    #[test]
+    fn local_rcp_denial_stands_over_simulator_allow() {
+        let (m, _) = merge_simulation(
+            vec![local(
+                "s3:GetObject",
+                Decision::ExplicitDeny,
+                PolicyKind::Rcp,
+                Verdict::Denies,
+            )],
+            &[outcome("s3:GetObject", SimulatedDecision::Allowed, None)],
+            OrgVisibility::Evaluated,
+        );
+        assert_eq!(m[0].decision, Decision::ExplicitDeny);
+        assert!(
+            m[0].disagreement
+                .as_deref()
+                .is_some_and(|d| d.contains("resource control policies"))
+        );
+    }
+
+    #[test]
+    fn unanswered_action_is_reported_missing_not_allowed() {
+        let (m, missing) = merge_simulation(
+            vec![local(
+                "s3:GetObject",
+                Decision::Allowed,
+                PolicyKind::Identity,
+                Verdict::Allows,
+            )],
+            &[],
+            OrgVisibility::Evaluated,
+        );
+        assert_eq!(missing, vec!["s3:GetObject"]);
+        assert_eq!(m[0].engine, Engine::Local);
     }
 }

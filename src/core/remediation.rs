@@ -214,6 +214,7 @@ mod tests {
             policy: "DefaultPolicy".into(),
             aws: None,
             disagreement: None,
+            confirmation: None,
         }
     }
 

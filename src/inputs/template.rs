@@ -20,9 +20,11 @@
 //!   when it has a `RoleName`, else `…:role<path><stack>-<LogicalId>-*`, the name CloudFormation
 //!   generates. When the stack name is unknown, or the generated name could exceed IAM's 64
 //!   characters (CloudFormation then truncates it in ways we do not model), the resource is `*`.
-//!   An unknown account becomes `*` in the account segment. Once a resource's roles are known,
-//!   the handler's own `iam:PassRole` on `*` is dropped for it, so a policy scoped to those
-//!   roles is not reported as missing something.
+//!   An unknown account becomes `*` in the account segment. Handlers list `iam:PassRole` for
+//!   every type that *can* take a role (an S3 bucket's replication role, say), and call it only
+//!   when one is given; so the handler's own `iam:PassRole` on `*` is replaced by the roles found
+//!   in the properties, and a resource given no role needs none. Otherwise a policy that scopes
+//!   `iam:PassRole` to the app's roles would be reported as missing a grant on `*`.
 //! - Parameters resolve to the value the parent stack passes (when the parent template is given
 //!   and names this file in its `TemplateURL`), else to their `Default`.
 //! - Custom resources have no handler data: the deployer needs `lambda:InvokeFunction` (or
@@ -140,26 +142,24 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Template, TemplateError> 
     parse(name, text)
 }
 
-/// Parse template text. JSON is tried first when the text starts with `{` (better messages for
-/// JSON files); otherwise, or when that fails but YAML succeeds, the YAML reading is used.
+/// Parse template text. A `.json` name, or text starting with `{` without a YAML extension, is
+/// read strictly as JSON: YAML would accept a JSON file's trailing commas and hide the error
+/// CloudFormation will report.
 pub fn parse(name: &str, text: &str) -> Result<Template, TemplateError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let body = if text.trim_start().starts_with('{') {
-        match serde_json::from_str::<Value>(text) {
-            Ok(v) => v,
-            Err(e) => match parse_yaml(name, text) {
-                Ok(v) => v,
-                Err(_) => {
-                    let (line, column) = (e.line(), e.column());
-                    return Err(TemplateError::InvalidJson {
-                        path: name.into(),
-                        line: (line > 0).then_some(line),
-                        column: (line > 0).then_some(column),
-                        message: strip_location(&e.to_string(), line, column),
-                    });
-                }
-            },
-        }
+    let lower = name.to_ascii_lowercase();
+    let yaml_name = lower.ends_with(".yml") || lower.ends_with(".yaml");
+    let is_json = lower.ends_with(".json") || (!yaml_name && text.trim_start().starts_with('{'));
+    let body = if is_json {
+        serde_json::from_str::<Value>(text).map_err(|e| {
+            let (line, column) = (e.line(), e.column());
+            TemplateError::InvalidJson {
+                path: name.into(),
+                line: (line > 0).then_some(line),
+                column: (line > 0).then_some(column),
+                message: strip_location(&e.to_string(), line, column),
+            }
+        })?
     } else {
         parse_yaml(name, text)?
     };
@@ -420,6 +420,9 @@ const SUFFIX_LEN: usize = 13;
 const MAX_DEPTH: usize = 16;
 /// Bounds the alternatives `Fn::If` can multiply into.
 const MAX_ALTERNATIVES: usize = 8;
+/// Bounds the work one value may cause, so references fanning out to references (`Fn::Join`
+/// of parameters defaulting to joins of themselves) end quickly as `*` instead of hanging.
+const RESOLVE_BUDGET: usize = 10_000;
 
 /// The resource each SAM type mainly expands to.
 fn sam_primary(resource_type: &str) -> Option<&'static str> {
@@ -444,6 +447,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
     for (index, template) in templates.iter().enumerate() {
         transforms(template, ctx, &mut out);
         let mut sam_warned = false;
+        let mut sam_function = false;
         for (logical_id, resource) in template.resources() {
             let Some(resource_type) = resource.get("Type").and_then(Value::as_str) else {
                 out.warn(format!(
@@ -465,6 +469,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
                 custom_resource(&resolver, &res, &mut out);
                 continue;
             }
+            sam_function |= resource_type == SAM_FUNCTION_TYPE;
             if matches!(resource_type, FUNCTION_TYPE | SAM_FUNCTION_TYPE) && has_vpc_config(props) {
                 out.req.vpc = true;
             }
@@ -483,7 +488,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
                 }
                 None => resource_type,
             };
-            handler_actions(&res, lookup, !roles.is_empty(), templates, &mut out);
+            handler_actions(&res, lookup, templates, &mut out);
             for (role, key) in roles {
                 out.push(
                     "iam:PassRole",
@@ -504,7 +509,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
                 ));
             }
         }
-        if sam_warned
+        if sam_function
             && template
                 .section("Globals")
                 .and_then(|g| g.get("Function"))
@@ -623,13 +628,7 @@ fn transforms(template: &Template, ctx: &TemplateContext, out: &mut Collector) {
     }
 }
 
-fn handler_actions(
-    res: &Res<'_>,
-    lookup: &str,
-    roles_known: bool,
-    templates: &[Template],
-    out: &mut Collector,
-) {
+fn handler_actions(res: &Res<'_>, lookup: &str, templates: &[Template], out: &mut Collector) {
     let (resource_type, logical_id) = (res.resource_type, res.logical_id);
     let Some(handlers) = cfn::handler_permissions(lookup) else {
         if !out.req.unknown_types.iter().any(|t| t == resource_type) {
@@ -662,7 +661,7 @@ fn handler_actions(
         ("delete", &handlers.delete),
     ] {
         for action in actions {
-            if roles_known && action.eq_ignore_ascii_case("iam:PassRole") {
+            if action.eq_ignore_ascii_case("iam:PassRole") {
                 continue;
             }
             out.push(
@@ -826,6 +825,8 @@ struct Resolver<'a> {
     parents: Vec<Option<(usize, &'a str)>>,
     /// For each template, its stack name or name pattern.
     stacks: Vec<Option<String>>,
+    /// Steps left for the value being resolved; reset for each top-level value.
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'a> Resolver<'a> {
@@ -835,6 +836,7 @@ impl<'a> Resolver<'a> {
             ctx,
             parents: vec![None; templates.len()],
             stacks: vec![None; templates.len()],
+            budget: std::cell::Cell::new(RESOLVE_BUDGET),
         };
         for (i, template) in templates.iter().enumerate() {
             for (logical_id, resource) in template.resources() {
@@ -901,17 +903,25 @@ impl<'a> Resolver<'a> {
     }
 
     fn resolve(&self, index: usize, value: &Value, depth: usize) -> Vec<String> {
-        let mut out = self.resolve_inner(index, value, depth);
-        out.dedup();
-        out.truncate(MAX_ALTERNATIVES);
+        if depth == 0 {
+            self.budget.set(RESOLVE_BUDGET);
+        }
+        let mut out: Vec<String> = Vec::new();
+        for s in self.resolve_inner(index, value, depth) {
+            if !out.contains(&s) && out.len() < MAX_ALTERNATIVES {
+                out.push(s);
+            }
+        }
         out
     }
 
     fn resolve_inner(&self, index: usize, value: &Value, depth: usize) -> Vec<String> {
         let unknown = || vec!["*".to_string()];
-        if depth > MAX_DEPTH {
+        let left = self.budget.get();
+        if depth > MAX_DEPTH || left == 0 {
             return unknown();
         }
+        self.budget.set(left - 1);
         match value {
             Value::String(s) => vec![s.clone()],
             Value::Number(n) => vec![n.to_string()],
@@ -1632,5 +1642,18 @@ Resources:
         };
         let req = requirements(&[t, b], &ctx());
         assert!(has(&req, "iam:PassRole", "*"));
+    }
+
+    #[test]
+    fn fan_out_references_end_quickly() {
+        let parts = vec!["!Ref P"; 12].join(", ");
+        let yaml = format!(
+            "Parameters:\n  P: {{Type: String, Default: !Join ['', [{parts}]]}}\nResources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !Ref P\n"
+        );
+        let t = parse("fan.yml", &yaml).expect("parses");
+        let start = std::time::Instant::now();
+        let req = requirements(&[t], &ctx());
+        assert!(has(&req, "iam:PassRole", "*"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }

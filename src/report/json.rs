@@ -57,6 +57,9 @@ pub fn check(report: &CheckReport) -> Value {
             if let Some(d) = &r.disagreement {
                 v["disagreement"] = json!(d);
             }
+            if let Some(c) = &r.confirmation {
+                v["confirmation"] = json!(c);
+            }
             v
         }).collect::<Vec<_>>(),
         "summary": {"allowed": s.allowed, "denied": s.denied},

@@ -21,5 +21,8 @@ pub fn explanation(r: &ActionResult) -> String {
     if let Some(d) = &r.disagreement {
         parts.push(d.clone());
     }
+    if let Some(c) = &r.confirmation {
+        parts.push(c.clone());
+    }
     parts.join("; ")
 }

@@ -1,0 +1,1154 @@
+//! IAM and STS: who is asking, what policies a principal carries, and what IAM's simulator
+//! says about them.
+//!
+//! Policy documents are kept exactly as IAM returns them (URL-encoded JSON); the core decodes
+//! them where it parses them, so a document that fails to parse is reported with its name.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_sdk_iam::types::{AttachedPermissionsBoundary, EvaluationResult, Tag};
+
+use super::auth_details::{decoded_text, render};
+use super::error::AwsError;
+use super::session::{Api, CallGate};
+use super::simulate::{
+    Batch, CustomSimulation, MAX_ITEMS, PolicyExclusion, context_entries, order_outcomes,
+    outcomes_from, plan_batches,
+};
+use super::{OnceMap, try_join_all};
+use crate::core::facts::{
+    PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind, SimulationContextEntry,
+    SimulationOutcome, SimulationRequest,
+};
+use crate::core::fuzzy;
+
+/// Who the credentials belong to (`sts:GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    /// An IAM user ARN, an STS assumed-role ARN, or the root user's ARN.
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// The principal to inspect, as a person names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalRef {
+    /// A role name, a role ARN, or an STS assumed-role ARN.
+    Role(String),
+    /// A user name or a user ARN.
+    User(String),
+    /// Whoever the credentials belong to.
+    Caller,
+}
+
+impl PrincipalRef {
+    /// Reads any principal ARN: role, user, or assumed-role session.
+    pub fn from_arn(arn: &str) -> Result<Self, AwsError> {
+        if assumed_role_to_role_name(arn).is_some() || role_name_from_arn(arn).is_some() {
+            return Ok(Self::Role(arn.to_string()));
+        }
+        if parse_iam_arn(arn, "user").is_some() {
+            return Ok(Self::User(arn.to_string()));
+        }
+        Err(AwsError::InvalidArn {
+            arn: arn.to_string(),
+            expected: "role or user".to_string(),
+        })
+    }
+}
+
+/// The IAM calls the checker needs. [`SdkIam`] implements it against AWS; tests and offline
+/// modes implement it with fixtures.
+pub trait IamApi {
+    fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, AwsError>> + Send;
+
+    /// The principal with every identity policy that applies to it, its boundary and tags.
+    fn principal(
+        &self,
+        principal: &PrincipalRef,
+    ) -> impl Future<Output = Result<PrincipalFacts, AwsError>> + Send;
+
+    /// IAM's verdict on each request for the principal (`SimulatePrincipalPolicy`), in request
+    /// order. Fails as a whole if any batch fails. Outcomes are only what IAM answered: a
+    /// request without an outcome was not checked and must not be read as allowed.
+    fn simulate(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send {
+        self.simulate_excluding(principal_arn, requests, context, &[])
+    }
+
+    /// [`IamApi::simulate`] with policies left out (`PolicyExclusionList`): "would this be
+    /// allowed without that SCP / boundary / policy?".
+    fn simulate_excluding(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+        exclusions: &[PolicyExclusion],
+    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send;
+
+    /// AWS's engine on supplied documents (`SimulateCustomPolicy`), including an SCP hierarchy.
+    fn simulate_custom(
+        &self,
+        input: &CustomSimulation,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send;
+
+    /// The whole account's IAM configuration, as `aws iam get-account-authorization-details`
+    /// prints it.
+    fn authorization_details(
+        &self,
+    ) -> impl Future<Output = Result<serde_json::Value, AwsError>> + Send;
+}
+
+/// The parts of an IAM ARN this adapter needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IamArn {
+    account: String,
+    name: String,
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME` → account and name.
+fn parse_iam_arn(arn: &str, kind: &str) -> Option<IamArn> {
+    let mut parts = arn.splitn(6, ':');
+    let (prefix, partition, service, region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if prefix != "arn" || !partition.starts_with("aws") || service != "iam" || !region.is_empty() {
+        return None;
+    }
+    let rest = resource.strip_prefix(kind)?.strip_prefix('/')?;
+    let name = rest.rsplit('/').next()?;
+    if account.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some(IamArn {
+        account: account.to_string(),
+        name: name.to_string(),
+    })
+}
+
+/// The role name of an IAM role ARN (`arn:aws:iam::ACCT:role/path/NAME`).
+pub fn role_name_from_arn(arn: &str) -> Option<String> {
+    parse_iam_arn(arn, "role").map(|a| a.name)
+}
+
+/// `arn:aws:sts::ACCT:assumed-role/NAME/SESSION` → `(ACCT, NAME)`, in any partition
+/// (`aws`, `aws-us-gov`, `aws-cn`, …).
+///
+/// The simulator rejects session ARNs, and the role's path is not in them, so the role ARN
+/// must come from `GetRole` on the returned name.
+pub fn assumed_role_to_role_name(arn: &str) -> Option<(String, String)> {
+    let mut parts = arn.splitn(6, ':');
+    let (prefix, partition, service, region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if prefix != "arn" || !partition.starts_with("aws") || service != "sts" || !region.is_empty() {
+        return None;
+    }
+    let mut segments = resource.splitn(3, '/');
+    if segments.next()? != "assumed-role" {
+        return None;
+    }
+    let name = segments.next()?;
+    let session = segments.next()?;
+    if account.is_empty() || name.is_empty() || session.is_empty() {
+        return None;
+    }
+    Some((account.to_string(), name.to_string()))
+}
+
+/// The account part of any ARN.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+fn is_aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
+}
+
+fn tags(list: &[Tag]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// Follows `IsTruncated`/`Marker` and refuses to loop or to stop early on a malformed page.
+struct Marker {
+    api: Api,
+    seen: HashSet<String>,
+}
+
+impl Marker {
+    fn new(api: Api) -> Self {
+        Self {
+            api,
+            seen: HashSet::new(),
+        }
+    }
+
+    fn next(
+        &mut self,
+        truncated: bool,
+        marker: Option<String>,
+    ) -> Result<Option<String>, AwsError> {
+        if !truncated {
+            return Ok(None);
+        }
+        let Some(marker) = marker.filter(|m| !m.is_empty()) else {
+            return Err(AwsError::incomplete(
+                self.api,
+                "a page was truncated but carried no marker",
+            ));
+        };
+        if !self.seen.insert(marker.clone()) {
+            return Err(AwsError::incomplete(
+                self.api,
+                "the same page marker came back twice",
+            ));
+        }
+        Ok(Some(marker))
+    }
+}
+
+/// A managed policy's default version, fetched once per run.
+#[derive(Debug, Clone)]
+struct ManagedPolicy {
+    name: String,
+    document: String,
+}
+
+/// One page of simulator results.
+struct SimPage {
+    results: Vec<EvaluationResult>,
+    truncated: bool,
+    marker: Option<String>,
+}
+
+/// [`IamApi`] over the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct SdkIam {
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    gate: Arc<CallGate>,
+    managed: Arc<OnceMap<ManagedPolicy>>,
+}
+
+impl SdkIam {
+    pub fn new(iam: aws_sdk_iam::Client, sts: aws_sdk_sts::Client, gate: Arc<CallGate>) -> Self {
+        Self {
+            iam,
+            sts,
+            gate,
+            managed: Arc::default(),
+        }
+    }
+
+    async fn get_caller(&self) -> Result<CallerIdentity, AwsError> {
+        let out = self
+            .gate
+            .call(
+                Api::GetCallerIdentity,
+                self.sts.get_caller_identity().send(),
+            )
+            .await?;
+        let (Some(account), Some(arn)) = (out.account, out.arn) else {
+            return Err(AwsError::incomplete(
+                Api::GetCallerIdentity,
+                "no account or ARN",
+            ));
+        };
+        self.gate.remember_caller(&arn);
+        Ok(CallerIdentity {
+            account,
+            arn,
+            user_id: out.user_id.unwrap_or_default(),
+        })
+    }
+
+    async fn get_principal(&self, principal: &PrincipalRef) -> Result<PrincipalFacts, AwsError> {
+        match principal {
+            PrincipalRef::Role(input) => {
+                let (name, expected_account) = role_input(input)?;
+                let facts = self.role_facts(&name).await?;
+                check_account(input, expected_account, &facts)?;
+                Ok(facts)
+            }
+            PrincipalRef::User(input) => {
+                let (name, expected_account) = user_input(input)?;
+                let facts = self.user_facts(&name).await?;
+                check_account(input, expected_account, &facts)?;
+                Ok(facts)
+            }
+            PrincipalRef::Caller => {
+                let caller = self.get_caller().await?;
+                if let Some((_, name)) = assumed_role_to_role_name(&caller.arn) {
+                    return self.role_facts(&name).await;
+                }
+                if let Some(user) = parse_iam_arn(&caller.arn, "user") {
+                    return self.user_facts(&user.name).await;
+                }
+                Err(AwsError::UnsupportedCaller { arn: caller.arn })
+            }
+        }
+    }
+
+    async fn role_facts(&self, name: &str) -> Result<PrincipalFacts, AwsError> {
+        let out = match self
+            .gate
+            .call(Api::GetRole, self.iam.get_role().role_name(name).send())
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                return Err(AwsError::RoleNotFound {
+                    name: name.to_string(),
+                    suggestion: self.suggest_role(name).await,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let role = out
+            .role
+            .ok_or_else(|| AwsError::incomplete(Api::GetRole, "no role in the response"))?;
+        let (inline, attached, boundary) = tokio::join!(
+            self.role_inline(&role.role_name),
+            self.role_attached(&role.role_name),
+            self.boundary(role.permissions_boundary.as_ref()),
+        );
+        let mut identity_policies = inline?;
+        identity_policies.extend(attached?);
+        Ok(PrincipalFacts {
+            kind: PrincipalKind::Role,
+            account_id: arn_account(&role.arn).unwrap_or_default().to_string(),
+            service_linked: role.path.starts_with("/aws-service-role/"),
+            tags: tags(role.tags()),
+            name: role.role_name,
+            arn: role.arn,
+            path: role.path,
+            identity_policies,
+            permissions_boundary: boundary?,
+        })
+    }
+
+    async fn user_facts(&self, name: &str) -> Result<PrincipalFacts, AwsError> {
+        let out = match self
+            .gate
+            .call(Api::GetUser, self.iam.get_user().user_name(name).send())
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                return Err(AwsError::UserNotFound {
+                    name: name.to_string(),
+                    suggestion: self.suggest_user(name).await,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let user = out
+            .user
+            .ok_or_else(|| AwsError::incomplete(Api::GetUser, "no user in the response"))?;
+        let (inline, attached, groups, boundary) = tokio::join!(
+            self.user_inline(&user.user_name),
+            self.user_attached(&user.user_name),
+            self.user_group_policies(&user.user_name),
+            self.boundary(user.permissions_boundary.as_ref()),
+        );
+        let mut identity_policies = inline?;
+        identity_policies.extend(attached?);
+        identity_policies.extend(groups?);
+        Ok(PrincipalFacts {
+            kind: PrincipalKind::User,
+            account_id: arn_account(&user.arn).unwrap_or_default().to_string(),
+            service_linked: false,
+            tags: tags(user.tags()),
+            name: user.user_name,
+            arn: user.arn,
+            path: user.path,
+            identity_policies,
+            permissions_boundary: boundary?,
+        })
+    }
+
+    async fn suggest_role(&self, name: &str) -> Option<String> {
+        let mut names = Vec::new();
+        let mut pages = Marker::new(Api::ListRoles);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListRoles,
+                    self.iam
+                        .list_roles()
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await
+                .ok()?;
+            names.extend(out.roles.into_iter().map(|r| r.role_name));
+            marker = pages.next(out.is_truncated, out.marker).ok()?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        fuzzy::closest(name, names.iter().map(String::as_str)).map(str::to_string)
+    }
+
+    async fn suggest_user(&self, name: &str) -> Option<String> {
+        let mut names = Vec::new();
+        let mut pages = Marker::new(Api::ListUsers);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListUsers,
+                    self.iam
+                        .list_users()
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await
+                .ok()?;
+            names.extend(out.users.into_iter().map(|u| u.user_name));
+            marker = pages.next(out.is_truncated, out.marker).ok()?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        fuzzy::closest(name, names.iter().map(String::as_str)).map(str::to_string)
+    }
+
+    async fn role_inline(&self, role: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut names = Vec::new();
+        let mut pages = Marker::new(Api::ListRolePolicies);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListRolePolicies,
+                    self.iam
+                        .list_role_policies()
+                        .role_name(role)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            names.extend(out.policy_names);
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        let fetches = names.into_iter().map(|policy| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::GetRolePolicy,
+                    self.iam
+                        .get_role_policy()
+                        .role_name(role)
+                        .policy_name(&policy)
+                        .send(),
+                )
+                .await?;
+            Ok(PolicySource {
+                name: policy,
+                arn: None,
+                origin: PolicyOrigin::Inline,
+                group: None,
+                document: out.policy_document,
+            })
+        });
+        try_join_all(fetches.collect()).await
+    }
+
+    async fn role_attached(&self, role: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = Marker::new(Api::ListAttachedRolePolicies);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListAttachedRolePolicies,
+                    self.iam
+                        .list_attached_role_policies()
+                        .role_name(role)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            arns.extend(
+                out.attached_policies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|p| p.policy_arn),
+            );
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        self.managed_sources(arns, None).await
+    }
+
+    async fn user_inline(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut names = Vec::new();
+        let mut pages = Marker::new(Api::ListUserPolicies);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListUserPolicies,
+                    self.iam
+                        .list_user_policies()
+                        .user_name(user)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            names.extend(out.policy_names);
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        let fetches = names.into_iter().map(|policy| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::GetUserPolicy,
+                    self.iam
+                        .get_user_policy()
+                        .user_name(user)
+                        .policy_name(&policy)
+                        .send(),
+                )
+                .await?;
+            Ok(PolicySource {
+                name: policy,
+                arn: None,
+                origin: PolicyOrigin::Inline,
+                group: None,
+                document: out.policy_document,
+            })
+        });
+        try_join_all(fetches.collect()).await
+    }
+
+    async fn user_attached(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = Marker::new(Api::ListAttachedUserPolicies);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListAttachedUserPolicies,
+                    self.iam
+                        .list_attached_user_policies()
+                        .user_name(user)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            arns.extend(
+                out.attached_policies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|p| p.policy_arn),
+            );
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        self.managed_sources(arns, None).await
+    }
+
+    async fn user_group_policies(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut groups = Vec::new();
+        let mut pages = Marker::new(Api::ListGroupsForUser);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListGroupsForUser,
+                    self.iam
+                        .list_groups_for_user()
+                        .user_name(user)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            groups.extend(out.groups.into_iter().map(|g| g.group_name));
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        let per_group = groups.iter().map(|group| self.group_policies(group));
+        Ok(try_join_all(per_group.collect())
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    async fn group_policies(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let (inline, attached) = tokio::join!(self.group_inline(group), self.group_attached(group));
+        let mut all = inline?;
+        all.extend(attached?);
+        Ok(all)
+    }
+
+    async fn group_inline(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut names = Vec::new();
+        let mut pages = Marker::new(Api::ListGroupPolicies);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListGroupPolicies,
+                    self.iam
+                        .list_group_policies()
+                        .group_name(group)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            names.extend(out.policy_names);
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        let fetches = names.into_iter().map(|policy| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::GetGroupPolicy,
+                    self.iam
+                        .get_group_policy()
+                        .group_name(group)
+                        .policy_name(&policy)
+                        .send(),
+                )
+                .await?;
+            Ok(PolicySource {
+                name: policy,
+                arn: None,
+                origin: PolicyOrigin::GroupInline,
+                group: Some(group.to_string()),
+                document: out.policy_document,
+            })
+        });
+        try_join_all(fetches.collect()).await
+    }
+
+    async fn group_attached(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = Marker::new(Api::ListAttachedGroupPolicies);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListAttachedGroupPolicies,
+                    self.iam
+                        .list_attached_group_policies()
+                        .group_name(group)
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            arns.extend(
+                out.attached_policies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|p| p.policy_arn),
+            );
+            marker = pages.next(out.is_truncated, out.marker)?;
+            if marker.is_none() {
+                break;
+            }
+        }
+        self.managed_sources(arns, Some(group)).await
+    }
+
+    /// Managed policies by ARN, as they apply directly (`group` = `None`) or through a group.
+    async fn managed_sources(
+        &self,
+        arns: Vec<String>,
+        group: Option<&str>,
+    ) -> Result<Vec<PolicySource>, AwsError> {
+        let fetches = arns.into_iter().map(|arn| async move {
+            let policy = self.managed_policy(&arn).await?;
+            let origin = match (group.is_some(), is_aws_managed(&arn)) {
+                (true, _) => PolicyOrigin::GroupManaged,
+                (false, true) => PolicyOrigin::AwsManaged,
+                (false, false) => PolicyOrigin::CustomerManaged,
+            };
+            Ok(PolicySource {
+                name: policy.name,
+                arn: Some(arn),
+                origin,
+                group: group.map(str::to_string),
+                document: policy.document,
+            })
+        });
+        try_join_all(fetches.collect()).await
+    }
+
+    async fn boundary(
+        &self,
+        boundary: Option<&AttachedPermissionsBoundary>,
+    ) -> Result<Option<PolicySource>, AwsError> {
+        let Some(arn) = boundary.and_then(|b| b.permissions_boundary_arn()) else {
+            return Ok(None);
+        };
+        let policy = self.managed_policy(arn).await?;
+        Ok(Some(PolicySource {
+            name: policy.name,
+            arn: Some(arn.to_string()),
+            origin: if is_aws_managed(arn) {
+                PolicyOrigin::AwsManaged
+            } else {
+                PolicyOrigin::CustomerManaged
+            },
+            group: None,
+            document: policy.document,
+        }))
+    }
+
+    /// `GetPolicy` for the default version, then `GetPolicyVersion`; once per ARN per run.
+    async fn managed_policy(&self, arn: &str) -> Result<ManagedPolicy, AwsError> {
+        self.managed
+            .get_or_fetch(arn, || async {
+                let out = self
+                    .gate
+                    .call(Api::GetPolicy, self.iam.get_policy().policy_arn(arn).send())
+                    .await?;
+                let policy = out.policy.ok_or_else(|| {
+                    AwsError::incomplete(Api::GetPolicy, "no policy in the response")
+                })?;
+                let version = policy.default_version_id.ok_or_else(|| {
+                    AwsError::incomplete(Api::GetPolicy, format!("`{arn}` has no default version"))
+                })?;
+                let out = self
+                    .gate
+                    .call(
+                        Api::GetPolicyVersion,
+                        self.iam
+                            .get_policy_version()
+                            .policy_arn(arn)
+                            .version_id(version)
+                            .send(),
+                    )
+                    .await?;
+                let document = out.policy_version.and_then(|v| v.document).ok_or_else(|| {
+                    AwsError::incomplete(Api::GetPolicyVersion, format!("`{arn}` has no document"))
+                })?;
+                Ok(ManagedPolicy {
+                    name: policy
+                        .policy_name
+                        .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn).to_string()),
+                    document,
+                })
+            })
+            .await
+    }
+
+    /// The simulator rejects session ARNs: resolve them to the role's ARN, path included.
+    async fn source_arn(&self, arn: &str) -> Result<String, AwsError> {
+        let Some((_, name)) = assumed_role_to_role_name(arn) else {
+            return Ok(arn.to_string());
+        };
+        let out = match self
+            .gate
+            .call(Api::GetRole, self.iam.get_role().role_name(&name).send())
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                return Err(AwsError::RoleNotFound {
+                    name,
+                    suggestion: None,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        out.role
+            .map(|r| r.arn)
+            .ok_or_else(|| AwsError::incomplete(Api::GetRole, "no role in the response"))
+    }
+
+    /// Runs every batch to its last page, concurrently under the gate.
+    async fn run_batches<F, Fut>(
+        &self,
+        api: Api,
+        requests: &[SimulationRequest],
+        page: F,
+    ) -> Result<Vec<SimulationOutcome>, AwsError>
+    where
+        F: Fn(Batch, Option<String>) -> Fut,
+        Fut: Future<Output = Result<SimPage, AwsError>>,
+    {
+        let batches = plan_batches(requests);
+        let runs = batches.into_iter().map(|batch| {
+            let page = &page;
+            async move {
+                let mut outcomes = Vec::new();
+                let mut pages = Marker::new(api);
+                let mut marker = None;
+                loop {
+                    let out = page(batch.clone(), marker).await?;
+                    outcomes.extend(out.results.iter().flat_map(outcomes_from));
+                    marker = pages.next(out.truncated, out.marker)?;
+                    if marker.is_none() {
+                        break;
+                    }
+                }
+                Ok(outcomes)
+            }
+        });
+        let outcomes = try_join_all(runs.collect()).await?;
+        Ok(order_outcomes(
+            requests,
+            outcomes.into_iter().flatten().collect(),
+        ))
+    }
+
+    async fn simulate_principal(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+        exclusions: &[PolicyExclusion],
+    ) -> Result<Vec<SimulationOutcome>, AwsError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let source = self.source_arn(principal_arn).await?;
+        let entries = context_entries(context);
+        let excluded = exclusions
+            .iter()
+            .map(PolicyExclusion::to_sdk)
+            .collect::<Result<Vec<_>, _>>()?;
+        let excluded = (!excluded.is_empty()).then_some(excluded);
+        let source = source.as_str();
+        let entries = &entries;
+        let excluded = &excluded;
+        self.run_batches(
+            Api::SimulatePrincipalPolicy,
+            requests,
+            |batch, marker| async move {
+                let out = self
+                    .gate
+                    .call(
+                        Api::SimulatePrincipalPolicy,
+                        self.iam
+                            .simulate_principal_policy()
+                            .policy_source_arn(source)
+                            .set_action_names(Some(batch.actions))
+                            .set_resource_arns(Some(batch.resources))
+                            .set_context_entries((!entries.is_empty()).then(|| entries.clone()))
+                            .set_policy_exclusion_list(excluded.clone())
+                            .max_items(MAX_ITEMS)
+                            .set_marker(marker)
+                            .send(),
+                    )
+                    .await?;
+                Ok(SimPage {
+                    results: out.evaluation_results.unwrap_or_default(),
+                    truncated: out.is_truncated,
+                    marker: out.marker,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn simulate_custom_policy(
+        &self,
+        input: &CustomSimulation,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+    ) -> Result<Vec<SimulationOutcome>, AwsError> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = context_entries(context);
+        let policies: Vec<String> = input.policies.iter().map(|d| decoded_text(d)).collect();
+        let boundaries: Vec<String> = input
+            .permissions_boundaries
+            .iter()
+            .map(|d| decoded_text(d))
+            .collect();
+        let levels: Vec<aws_sdk_iam::types::OrderedOrganizationPolicyType> = input
+            .organization_policies
+            .iter()
+            .map(|level| {
+                aws_sdk_iam::types::OrderedOrganizationPolicyType::builder()
+                    .set_service_control_policy_input_list(Some(
+                        level.iter().map(|d| decoded_text(d)).collect(),
+                    ))
+                    .build()
+            })
+            .collect();
+        let (entries, policies, boundaries, levels) = (&entries, &policies, &boundaries, &levels);
+        let caller = input.caller_arn.as_deref();
+        self.run_batches(
+            Api::SimulateCustomPolicy,
+            requests,
+            |batch, marker| async move {
+                let out = self
+                    .gate
+                    .call(
+                        Api::SimulateCustomPolicy,
+                        self.iam
+                            .simulate_custom_policy()
+                            .set_policy_input_list(Some(policies.clone()))
+                            .set_permissions_boundary_policy_input_list(
+                                (!boundaries.is_empty()).then(|| boundaries.clone()),
+                            )
+                            .set_ordered_organization_policy_input_list(
+                                (!levels.is_empty()).then(|| levels.clone()),
+                            )
+                            .set_caller_arn(caller.map(str::to_string))
+                            .set_action_names(Some(batch.actions))
+                            .set_resource_arns(Some(batch.resources))
+                            .set_context_entries((!entries.is_empty()).then(|| entries.clone()))
+                            .max_items(MAX_ITEMS)
+                            .set_marker(marker)
+                            .send(),
+                    )
+                    .await?;
+                Ok(SimPage {
+                    results: out.evaluation_results.unwrap_or_default(),
+                    truncated: out.is_truncated,
+                    marker: out.marker,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn get_authorization_details(&self) -> Result<serde_json::Value, AwsError> {
+        let mut pages = Vec::new();
+        let mut guard = Marker::new(Api::GetAccountAuthorizationDetails);
+        let mut marker = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::GetAccountAuthorizationDetails,
+                    self.iam
+                        .get_account_authorization_details()
+                        .max_items(MAX_ITEMS)
+                        .set_marker(marker)
+                        .send(),
+                )
+                .await?;
+            marker = guard.next(out.is_truncated, out.marker.clone())?;
+            pages.push(out);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(render(&pages))
+    }
+}
+
+/// A role given by name, role ARN or session ARN → its name and the account the ARN names.
+fn role_input(input: &str) -> Result<(String, Option<String>), AwsError> {
+    if !input.starts_with("arn:") {
+        return Ok((input.to_string(), None));
+    }
+    if let Some((account, name)) = assumed_role_to_role_name(input) {
+        return Ok((name, Some(account)));
+    }
+    parse_iam_arn(input, "role")
+        .map(|a| (a.name, Some(a.account)))
+        .ok_or_else(|| AwsError::InvalidArn {
+            arn: input.to_string(),
+            expected: "role".to_string(),
+        })
+}
+
+fn user_input(input: &str) -> Result<(String, Option<String>), AwsError> {
+    if !input.starts_with("arn:") {
+        return Ok((input.to_string(), None));
+    }
+    parse_iam_arn(input, "user")
+        .map(|a| (a.name, Some(a.account)))
+        .ok_or_else(|| AwsError::InvalidArn {
+            arn: input.to_string(),
+            expected: "user".to_string(),
+        })
+}
+
+/// Names are looked up in the credentials' account; an ARN from another account would
+/// otherwise silently describe a same-named principal here.
+fn check_account(
+    input: &str,
+    expected: Option<String>,
+    facts: &PrincipalFacts,
+) -> Result<(), AwsError> {
+    match expected {
+        Some(account) if account != facts.account_id => Err(AwsError::WrongAccount {
+            arn: input.to_string(),
+            account,
+            caller_account: facts.account_id.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl IamApi for SdkIam {
+    fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, AwsError>> + Send {
+        self.get_caller()
+    }
+
+    fn principal(
+        &self,
+        principal: &PrincipalRef,
+    ) -> impl Future<Output = Result<PrincipalFacts, AwsError>> + Send {
+        self.get_principal(principal)
+    }
+
+    fn simulate_excluding(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+        exclusions: &[PolicyExclusion],
+    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send {
+        self.simulate_principal(principal_arn, requests, context, exclusions)
+    }
+
+    fn simulate_custom(
+        &self,
+        input: &CustomSimulation,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send {
+        self.simulate_custom_policy(input, requests, context)
+    }
+
+    fn authorization_details(
+        &self,
+    ) -> impl Future<Output = Result<serde_json::Value, AwsError>> + Send {
+        self.get_authorization_details()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assumed_role_arns_convert_in_every_partition() {
+        assert_eq!(
+            assumed_role_to_role_name("arn:aws:sts::123456789012:assumed-role/Deploy/ci-42"),
+            Some(("123456789012".into(), "Deploy".into()))
+        );
+        assert_eq!(
+            assumed_role_to_role_name(
+                "arn:aws-us-gov:sts::123456789012:assumed-role/AWSReservedSSO_Admin_1a2b/jane@example.com"
+            ),
+            Some(("123456789012".into(), "AWSReservedSSO_Admin_1a2b".into()))
+        );
+        assert_eq!(
+            assumed_role_to_role_name("arn:aws-cn:sts::123456789012:assumed-role/R/s"),
+            Some(("123456789012".into(), "R".into()))
+        );
+        assert_eq!(
+            assumed_role_to_role_name("arn:aws:iam::123456789012:role/R"),
+            None
+        );
+        assert_eq!(
+            assumed_role_to_role_name("arn:aws:sts::123456789012:assumed-role/R"),
+            None
+        );
+        assert_eq!(
+            assumed_role_to_role_name("arn:aws:sts::123456789012:federated-user/u"),
+            None
+        );
+    }
+
+    #[test]
+    fn role_and_user_inputs() {
+        assert_eq!(
+            role_name_from_arn("arn:aws:iam::123456789012:role/service/deploy/Deploy"),
+            Some("Deploy".into())
+        );
+        assert_eq!(role_input("Deploy").ok(), Some(("Deploy".into(), None)));
+        assert_eq!(
+            role_input("arn:aws:sts::111122223333:assumed-role/Deploy/s").ok(),
+            Some(("Deploy".into(), Some("111122223333".into())))
+        );
+        assert!(matches!(
+            role_input("arn:aws:iam::1:user/bob"),
+            Err(AwsError::InvalidArn { .. })
+        ));
+        assert!(matches!(
+            PrincipalRef::from_arn("arn:aws:iam::1:user/ops/bob"),
+            Ok(PrincipalRef::User(_))
+        ));
+        assert!(PrincipalRef::from_arn("arn:aws:iam::1:root").is_err());
+    }
+
+    #[test]
+    fn aws_managed_policies_are_recognised_by_account() {
+        assert!(is_aws_managed("arn:aws:iam::aws:policy/ReadOnlyAccess"));
+        assert!(is_aws_managed(
+            "arn:aws-us-gov:iam::aws:policy/job-function/ViewOnlyAccess"
+        ));
+        assert!(!is_aws_managed("arn:aws:iam::123456789012:policy/Deploy"));
+    }
+
+    #[tokio::test]
+    async fn join_all_keeps_input_order() {
+        let futures: Vec<_> = (0..5u64)
+            .map(|i| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(5 * (5 - i))).await;
+                i
+            })
+            .collect();
+        assert_eq!(crate::aws::join_all(futures).await, vec![0, 1, 2, 3, 4]);
+    }
+}

@@ -1,0 +1,423 @@
+//! AWS Organizations: the path from an account up to the root, and the SCPs and RCPs attached
+//! at each level.
+//!
+//! IAM's simulator says *that* Organizations denied an action but never *which* policy did, so
+//! the checker evaluates SCPs itself and needs every level's policies. `ListPoliciesForTarget`
+//! only returns what is attached directly, hence the walk up `ListParents`. Policy contents are
+//! shared across levels and accounts (`FullAWSAccess` is everywhere), so each is described once.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_sdk_organizations::types::{ParentType, PolicySummary, PolicyType, PolicyTypeStatus, Root};
+
+use super::error::AwsError;
+use super::session::{Api, CallGate};
+use super::{OnceMap, try_join_all};
+use crate::core::facts::{OrgFacts, OrgLevel, OrgPolicy, TargetType};
+
+/// Organizations allow five OU levels under the root; anything deeper is a loop.
+const MAX_DEPTH: usize = 8;
+
+/// The Organizations calls the checker needs. [`SdkOrganizations`] implements it against AWS.
+pub trait OrgApi {
+    /// The account's organization path, root first and the account last, with the SCPs and
+    /// RCPs attached at each level.
+    fn org_facts(
+        &self,
+        account_id: &str,
+    ) -> impl Future<Output = Result<OrgFacts, AwsError>> + Send;
+
+    /// Every account of the organization as `(id, name)`, for `--all-accounts`.
+    fn list_accounts(&self)
+    -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
+}
+
+/// A level before its policy contents are fetched.
+struct LevelPlan {
+    id: String,
+    target_type: TargetType,
+    name: String,
+    scps: Vec<PolicySummary>,
+    rcps: Vec<PolicySummary>,
+}
+
+/// [`OrgApi`] over the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct SdkOrganizations {
+    client: aws_sdk_organizations::Client,
+    gate: Arc<CallGate>,
+    policies: Arc<OnceMap<OrgPolicy>>,
+}
+
+fn enabled(root: &Root, kind: &PolicyType) -> bool {
+    root.policy_types()
+        .iter()
+        .any(|t| t.r#type() == Some(kind) && t.status() == Some(&PolicyTypeStatus::Enabled))
+}
+
+/// Rejects a listing that would loop on a repeated token.
+fn next_token(
+    api: Api,
+    seen: &mut HashSet<String>,
+    token: Option<String>,
+) -> Result<Option<String>, AwsError> {
+    match token.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(token) if seen.insert(token.clone()) => Ok(Some(token)),
+        Some(_) => Err(AwsError::incomplete(
+            api,
+            "the same page token came back twice",
+        )),
+    }
+}
+
+impl SdkOrganizations {
+    pub fn new(client: aws_sdk_organizations::Client, gate: Arc<CallGate>) -> Self {
+        Self {
+            client,
+            gate,
+            policies: Arc::default(),
+        }
+    }
+
+    async fn facts(&self, account_id: &str) -> Result<OrgFacts, AwsError> {
+        let org = self
+            .gate
+            .call(
+                Api::DescribeOrganization,
+                self.client.describe_organization().send(),
+            )
+            .await?
+            .organization;
+        let root = self.root().await?;
+        let scps_enabled = enabled(&root, &PolicyType::ServiceControlPolicy);
+        let rcps_enabled = enabled(&root, &PolicyType::ResourceControlPolicy);
+        let path = self.path_to_root(account_id).await?;
+        let root_name = root.name().unwrap_or("Root").to_string();
+        let plans = path.into_iter().map(|(id, target_type)| {
+            let root_name = root_name.clone();
+            async move { self.plan_level(id, target_type, root_name).await }
+        });
+        let plans = try_join_all(plans.collect()).await?;
+
+        let mut unique = Vec::new();
+        let mut seen = HashSet::new();
+        for plan in &plans {
+            for summary in plan.scps.iter().chain(&plan.rcps) {
+                if let Some(id) = summary.id()
+                    && seen.insert(id.to_string())
+                {
+                    unique.push(id.to_string());
+                }
+            }
+        }
+        let fetched = try_join_all(unique.iter().map(|id| self.policy(id)).collect()).await?;
+        let by_id: std::collections::HashMap<&str, &OrgPolicy> = unique
+            .iter()
+            .map(String::as_str)
+            .zip(fetched.iter())
+            .collect();
+        let pick = |summaries: &[PolicySummary]| -> Vec<OrgPolicy> {
+            summaries
+                .iter()
+                .filter_map(|s| s.id().and_then(|id| by_id.get(id)).map(|p| (*p).clone()))
+                .collect()
+        };
+        let levels = plans
+            .iter()
+            .map(|plan| OrgLevel {
+                id: plan.id.clone(),
+                target_type: plan.target_type,
+                name: plan.name.clone(),
+                scps: pick(&plan.scps),
+                rcps: pick(&plan.rcps),
+            })
+            .collect();
+        Ok(OrgFacts {
+            account_id: account_id.to_string(),
+            organization_id: org.as_ref().and_then(|o| o.id.clone()),
+            management_account_id: org.as_ref().and_then(|o| o.master_account_id.clone()),
+            scps_enabled: Some(scps_enabled),
+            rcps_enabled: Some(rcps_enabled),
+            levels,
+        })
+    }
+
+    async fn root(&self) -> Result<Root, AwsError> {
+        let mut seen = HashSet::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListRoots,
+                    self.client.list_roots().set_next_token(token).send(),
+                )
+                .await?;
+            if let Some(root) = out.roots.unwrap_or_default().into_iter().next() {
+                return Ok(root);
+            }
+            token = next_token(Api::ListRoots, &mut seen, out.next_token)?;
+            if token.is_none() {
+                return Err(AwsError::incomplete(
+                    Api::ListRoots,
+                    "the organization has no root",
+                ));
+            }
+        }
+    }
+
+    /// `ListParents` from the account up; root first in the result.
+    async fn path_to_root(&self, account_id: &str) -> Result<Vec<(String, TargetType)>, AwsError> {
+        let mut path = vec![(account_id.to_string(), TargetType::Account)];
+        let mut child = account_id.to_string();
+        for _ in 0..MAX_DEPTH {
+            let (id, kind) = self.parent(&child).await?;
+            match kind {
+                ParentType::Root => {
+                    path.push((id, TargetType::Root));
+                    path.reverse();
+                    return Ok(path);
+                }
+                ParentType::OrganizationalUnit => {
+                    path.push((id.clone(), TargetType::OrganizationalUnit));
+                    child = id;
+                }
+                other => {
+                    return Err(AwsError::incomplete(
+                        Api::ListParents,
+                        format!("unknown parent type `{}`", other.as_str()),
+                    ));
+                }
+            }
+        }
+        Err(AwsError::incomplete(
+            Api::ListParents,
+            format!("no root within {MAX_DEPTH} levels above `{account_id}`"),
+        ))
+    }
+
+    async fn parent(&self, child: &str) -> Result<(String, ParentType), AwsError> {
+        let mut seen = HashSet::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListParents,
+                    self.client
+                        .list_parents()
+                        .child_id(child)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            let found = out
+                .parents
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|p| Some((p.id?, p.r#type?)));
+            if let Some(found) = found {
+                return Ok(found);
+            }
+            token = next_token(Api::ListParents, &mut seen, out.next_token)?;
+            if token.is_none() {
+                return Err(AwsError::incomplete(
+                    Api::ListParents,
+                    format!("`{child}` has no parent"),
+                ));
+            }
+        }
+    }
+
+    async fn plan_level(
+        &self,
+        id: String,
+        target_type: TargetType,
+        root_name: String,
+    ) -> Result<LevelPlan, AwsError> {
+        let (name, scps, rcps) = tokio::join!(
+            self.level_name(&id, target_type, root_name),
+            self.attached(&id, PolicyType::ServiceControlPolicy),
+            self.attached_rcps(&id),
+        );
+        Ok(LevelPlan {
+            name: name?,
+            scps: scps?,
+            rcps: rcps?,
+            id,
+            target_type,
+        })
+    }
+
+    /// A level's display name; its id when the caller may not read names.
+    async fn level_name(
+        &self,
+        id: &str,
+        target_type: TargetType,
+        root_name: String,
+    ) -> Result<String, AwsError> {
+        let name = match target_type {
+            TargetType::Root => return Ok(root_name),
+            TargetType::OrganizationalUnit => self
+                .gate
+                .call(
+                    Api::DescribeOrganizationalUnit,
+                    self.client
+                        .describe_organizational_unit()
+                        .organizational_unit_id(id)
+                        .send(),
+                )
+                .await
+                .map(|out| out.organizational_unit.and_then(|ou| ou.name)),
+            TargetType::Account => self
+                .gate
+                .call(
+                    Api::DescribeAccount,
+                    self.client.describe_account().account_id(id).send(),
+                )
+                .await
+                .map(|out| out.account.and_then(|a| a.name)),
+        };
+        match name {
+            Ok(name) => Ok(name.unwrap_or_else(|| id.to_string())),
+            Err(AwsError::OrganizationsAccessDenied { .. }) => Ok(id.to_string()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Policies of one type attached directly to a target, through every page: Organizations
+    /// may return an empty page with a token, so only a missing token ends the listing.
+    async fn attached(
+        &self,
+        target: &str,
+        kind: PolicyType,
+    ) -> Result<Vec<PolicySummary>, AwsError> {
+        let mut all = Vec::new();
+        let mut seen = HashSet::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListPoliciesForTarget,
+                    self.client
+                        .list_policies_for_target()
+                        .target_id(target)
+                        .filter(kind.clone())
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            all.extend(out.policies.unwrap_or_default());
+            token = next_token(Api::ListPoliciesForTarget, &mut seen, out.next_token)?;
+            if token.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// RCPs are recent: an endpoint or organization that rejects the filter has none.
+    async fn attached_rcps(&self, target: &str) -> Result<Vec<PolicySummary>, AwsError> {
+        match self
+            .attached(target, PolicyType::ResourceControlPolicy)
+            .await
+        {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some(
+                        "InvalidInputException"
+                            | "ValidationException"
+                            | "PolicyTypeNotEnabledException"
+                            | "PolicyTypeNotAvailableForOrganizationException"
+                    )
+                ) =>
+            {
+                Ok(Vec::new())
+            }
+            other => other,
+        }
+    }
+
+    /// `DescribePolicy`, once per policy id for the life of the session.
+    async fn policy(&self, id: &str) -> Result<OrgPolicy, AwsError> {
+        self.policies
+            .get_or_fetch(id, || async {
+                let out = self
+                    .gate
+                    .call(
+                        Api::DescribePolicy,
+                        self.client.describe_policy().policy_id(id).send(),
+                    )
+                    .await?;
+                let policy = out.policy.ok_or_else(|| {
+                    AwsError::incomplete(Api::DescribePolicy, format!("no policy `{id}`"))
+                })?;
+                let content = policy.content.ok_or_else(|| {
+                    AwsError::incomplete(
+                        Api::DescribePolicy,
+                        format!("policy `{id}` has no content"),
+                    )
+                })?;
+                let summary = policy.policy_summary;
+                Ok(OrgPolicy {
+                    id: id.to_string(),
+                    name: summary
+                        .as_ref()
+                        .and_then(|s| s.name.clone())
+                        .unwrap_or_else(|| id.to_string()),
+                    arn: summary.as_ref().and_then(|s| s.arn.clone()),
+                    aws_managed: summary.as_ref().is_some_and(|s| s.aws_managed),
+                    content,
+                })
+            })
+            .await
+    }
+
+    async fn accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut all = Vec::new();
+        let mut seen = HashSet::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .gate
+                .call(
+                    Api::ListAccounts,
+                    self.client.list_accounts().set_next_token(token).send(),
+                )
+                .await?;
+            all.extend(
+                out.accounts
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|a| {
+                        let id = a.id?;
+                        let name = a.name.unwrap_or_else(|| id.clone());
+                        Some((id, name))
+                    }),
+            );
+            token = next_token(Api::ListAccounts, &mut seen, out.next_token)?;
+            if token.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+impl OrgApi for SdkOrganizations {
+    fn org_facts(
+        &self,
+        account_id: &str,
+    ) -> impl Future<Output = Result<OrgFacts, AwsError>> + Send {
+        self.facts(account_id)
+    }
+
+    fn list_accounts(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send {
+        self.accounts()
+    }
+}

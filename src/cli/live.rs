@@ -1,0 +1,329 @@
+//! The live path: AWS as the source of truth, through the adapter's small traits.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use iam_doctor::aws::{
+    AwsError, AwsOptions, AwsSession, CfnApi, CustomSimulation, IamApi, OrgApi, PrincipalRef,
+};
+use iam_doctor::core::check::{ActionResult, OrgVisibility};
+use iam_doctor::core::eval::{PolicyKind, Verdict};
+use iam_doctor::core::facts::{
+    OrgFacts, PrincipalFacts, SimulatedDecision, SimulationContextEntry, SimulationOutcome,
+    SimulationRequest,
+};
+use iam_doctor::core::profile::{RequiredAction, requested_region};
+
+use super::source::{Facts, Who};
+use super::{Exit, Failure};
+
+/// How to reach AWS.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// Named profile from the shared AWS config (default: the standard credential chain).
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+    /// Endpoint for every AWS service (also `AWS_ENDPOINT_URL`), e.g. a local emulator.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// Turns an adapter error into what the user sees. Bad names are input errors (2); anything
+/// that stopped the check from finishing leaves it incomplete (3).
+pub fn aws_failure(e: AwsError) -> Failure {
+    let exit = match &e {
+        AwsError::NoCredentials { .. }
+        | AwsError::InvalidCredentials { .. }
+        | AwsError::RoleNotFound { .. }
+        | AwsError::UserNotFound { .. }
+        | AwsError::StackNotFound { .. }
+        | AwsError::StackResourceNotFound { .. }
+        | AwsError::InvalidArn { .. }
+        | AwsError::WrongAccount { .. }
+        | AwsError::UnsupportedCaller { .. } => Exit::Input,
+        _ => Exit::Incomplete,
+    };
+    let help = e.help().map(str::to_string);
+    Failure {
+        message: e.to_string(),
+        help,
+        exit,
+    }
+}
+
+/// A connected session and the runtime that drives it.
+pub struct Live {
+    pub session: AwsSession,
+    rt: tokio::runtime::Runtime,
+    quiet: bool,
+}
+
+impl Live {
+    pub fn connect(args: &AwsArgs, region: Option<&str>, quiet: bool) -> Result<Live, Failure> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::incomplete(format!("cannot start the async runtime: {e}")))?;
+        let options = AwsOptions {
+            profile: args.aws_profile.clone(),
+            region: region.map(str::to_string),
+            endpoint_url: args.endpoint_url.clone(),
+        };
+        let session = rt
+            .block_on(AwsSession::connect(&options))
+            .map_err(aws_failure)?;
+        Ok(Live { session, rt, quiet })
+    }
+
+    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The principal's facts and its organization path, degrading honestly where AWS
+    /// does not let us see.
+    pub fn facts(&self, who: &Who) -> Result<(Facts, OrgVisibility), Failure> {
+        let principal_ref = match who {
+            Who::Role(r) => PrincipalRef::Role(r.clone()),
+            Who::User(u) => PrincipalRef::User(u.clone()),
+            Who::Caller => PrincipalRef::Caller,
+            Who::Stack(stack) => {
+                let role = self
+                    .block_on(
+                        self.session
+                            .cloudformation()
+                            .stack_role(stack, "CodebuildRole"),
+                    )
+                    .map_err(aws_failure)?;
+                PrincipalRef::Role(role)
+            }
+        };
+        let principal = self
+            .block_on(self.session.iam().principal(&principal_ref))
+            .map_err(aws_failure)?;
+        let mut notes = Vec::new();
+        let mut incomplete = false;
+        let (org, visibility) = if principal.service_linked {
+            notes.push(format!(
+                "`{}` is a service-linked role: SCPs do not apply to it",
+                principal.name
+            ));
+            (None, OrgVisibility::NotApplicable)
+        } else {
+            match self.block_on(
+                self.session
+                    .organizations()
+                    .org_facts(&principal.account_id),
+            ) {
+                Ok(org) if org.is_management_account() => (Some(org), OrgVisibility::NotApplicable),
+                Ok(org) => (Some(org), OrgVisibility::Evaluated),
+                Err(AwsError::NotInOrganization) => {
+                    notes.push(format!(
+                        "account {} is not in an organization: no SCPs or RCPs apply",
+                        principal.account_id
+                    ));
+                    (None, OrgVisibility::NotApplicable)
+                }
+                Err(e @ AwsError::OrganizationsAccessDenied { .. }) => {
+                    notes.push(format!(
+                        "the organization's SCPs and RCPs could not be read ({e}): IAM's simulator still applies SCPs, but iam-doctor cannot say which one denies, and RCPs were not evaluated; run from the management account or a delegated administrator"
+                    ));
+                    incomplete = true;
+                    (None, OrgVisibility::Unreadable)
+                }
+                Err(e) => return Err(aws_failure(e)),
+            }
+        };
+        Ok((
+            Facts {
+                principal,
+                org,
+                notes,
+                incomplete,
+            },
+            visibility,
+        ))
+    }
+
+    /// IAM's verdict for every required action. Global services are simulated with
+    /// `aws:RequestedRegion = us-east-1`, the rest with the deploy's region.
+    pub fn simulate(
+        &self,
+        principal: &PrincipalFacts,
+        required: &[RequiredAction],
+        region: &str,
+    ) -> Result<Vec<SimulationOutcome>, Failure> {
+        let progress = self.spinner(format!("simulating {} actions with IAM", required.len()));
+        let mut groups: Vec<(String, Vec<SimulationRequest>)> = Vec::new();
+        for r in required {
+            let rr = requested_region(&r.action, region).to_string();
+            let req = SimulationRequest {
+                action: r.action.clone(),
+                resource: r.resource.clone(),
+            };
+            match groups.iter_mut().find(|(g, _)| *g == rr) {
+                Some((_, list)) => list.push(req),
+                None => groups.push((rr, vec![req])),
+            }
+        }
+        let iam = self.session.iam();
+        let result = self.block_on(async {
+            let mut all = Vec::new();
+            let calls: Vec<_> = groups
+                .iter()
+                .map(|(rr, reqs)| {
+                    let context = vec![SimulationContextEntry {
+                        key: "aws:RequestedRegion".into(),
+                        values: vec![rr.clone()],
+                        value_type: "string".into(),
+                    }];
+                    async move { iam.simulate(&principal.arn, reqs, &context).await }
+                })
+                .collect();
+            for r in iam_doctor::aws::join_all(calls).await {
+                all.extend(r?);
+            }
+            Ok::<_, AwsError>(all)
+        });
+        if let Some(p) = progress {
+            p.finish_and_clear();
+        }
+        result.map_err(aws_failure)
+    }
+
+    /// Asks IAM's own engine whether each blamed SCP is really the cause: the same request
+    /// with that SCP removed (a Deny) or with an allow-all added at the level (a missing
+    /// Allow) through `SimulateCustomPolicy`. Writes the outcome into each result.
+    pub fn confirm(
+        &self,
+        principal: &PrincipalFacts,
+        org: &OrgFacts,
+        results: &mut [ActionResult],
+        region: &str,
+    ) -> Result<(), Failure> {
+        let mut identity: Vec<String> = principal
+            .identity_policies
+            .iter()
+            .map(|p| p.document.clone())
+            .collect();
+        identity.retain(|d| !d.is_empty());
+        let boundaries: Vec<String> = principal
+            .permissions_boundary
+            .iter()
+            .map(|b| b.document.clone())
+            .collect();
+        let blamed: BTreeSet<(Option<String>, Option<String>, Verdict)> = results
+            .iter()
+            .filter(|r| !r.decision.is_allowed())
+            .flat_map(|r| r.decided_by.iter())
+            .filter(|b| b.kind == PolicyKind::Scp && b.verdict != Verdict::Allows)
+            .map(|b| (b.policy_id.clone(), b.target.clone(), b.verdict))
+            .collect();
+        for (policy_id, target, verdict) in blamed {
+            let levels: Vec<Vec<String>> = org
+                .levels
+                .iter()
+                .map(|l| {
+                    let mut docs: Vec<String> = l
+                        .scps
+                        .iter()
+                        .filter(|p| !(verdict == Verdict::Denies && Some(&p.id) == policy_id.as_ref() && Some(&l.id) == target.as_ref()))
+                        .map(|p| p.content.clone())
+                        .collect();
+                    if verdict == Verdict::FailsToAllow && Some(&l.id) == target.as_ref() {
+                        docs.push(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.to_string());
+                    }
+                    docs
+                })
+                .collect();
+            let affected: Vec<usize> = results
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    !r.decision.is_allowed()
+                        && r.decided_by.iter().any(|b| {
+                            b.kind == PolicyKind::Scp
+                                && b.policy_id == policy_id
+                                && b.target == target
+                                && b.verdict == verdict
+                        })
+                })
+                .map(|(i, _)| i)
+                .collect();
+            let mut by_region: Vec<(String, Vec<usize>)> = Vec::new();
+            for i in affected {
+                let rr = requested_region(&results[i].action, region).to_string();
+                match by_region.iter_mut().find(|(g, _)| *g == rr) {
+                    Some((_, v)) => v.push(i),
+                    None => by_region.push((rr, vec![i])),
+                }
+            }
+            for (rr, idx) in by_region {
+                let requests: Vec<SimulationRequest> = idx
+                    .iter()
+                    .map(|&i| SimulationRequest {
+                        action: results[i].action.clone(),
+                        resource: results[i].resource.clone(),
+                    })
+                    .collect();
+                let input = CustomSimulation {
+                    policies: identity.clone(),
+                    permissions_boundaries: boundaries.clone(),
+                    organization_policies: levels.clone(),
+                    caller_arn: Some(principal.arn.clone()),
+                };
+                let context = vec![SimulationContextEntry {
+                    key: "aws:RequestedRegion".into(),
+                    values: vec![rr],
+                    value_type: "string".into(),
+                }];
+                let outcomes = self
+                    .block_on(
+                        self.session
+                            .iam()
+                            .simulate_custom(&input, &requests, &context),
+                    )
+                    .map_err(aws_failure)?;
+                for &i in &idx {
+                    let r = &mut results[i];
+                    let o = outcomes
+                        .iter()
+                        .find(|o| o.action.eq_ignore_ascii_case(&r.action));
+                    let what = match verdict {
+                        Verdict::Denies => "without the blamed SCP",
+                        _ => "with an allow added at the blamed level",
+                    };
+                    r.confirmation = Some(match o.map(|o| o.decision) {
+                        Some(SimulatedDecision::Allowed) => {
+                            format!("confirmed by IAM: {what} the action is allowed")
+                        }
+                        Some(d) => format!(
+                            "not confirmed by IAM: {what} it is still {} (another policy also stops it)",
+                            iam_doctor::core::check::simulated_decision(d)
+                                .as_str()
+                                .replace('_', " ")
+                        ),
+                        None => "not confirmed: IAM returned no result".to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// AWS API calls made so far, for `--stats`.
+    pub fn calls(&self) -> std::collections::BTreeMap<String, usize> {
+        self.session.calls()
+    }
+
+    fn spinner(&self, message: String) -> Option<indicatif::ProgressBar> {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let p = indicatif::ProgressBar::new_spinner();
+        p.set_message(message);
+        p.enable_steady_tick(Duration::from_millis(120));
+        Some(p)
+    }
+}
