@@ -97,7 +97,7 @@ fn who_for(d: &Denial, args: &Args) -> Result<Who, Failure> {
         (Some(r), _) => Ok(Who::Role(r.clone())),
         (None, Some(u)) => Ok(Who::User(u.clone())),
         (None, None) => Err(Failure::input(format!(
-            "the message on line {} names no principal: pass `--role NAME` or `--user NAME`",
+            "the message on line {} names no principal, so it was not checked: pass `--role NAME` or `--user NAME` to check one",
             d.line
         ))),
     }
@@ -175,7 +175,17 @@ fn explain_one(
             verdict,
         });
     }
-    let who = who_for(&d, args)?;
+    let who = match who_for(&d, args) {
+        Ok(w) => w,
+        Err(f) => {
+            return Ok(Explained {
+                denial: d,
+                result: None,
+                report: None,
+                verdict: f.message,
+            });
+        }
+    };
     let facts = match cache.entry(who) {
         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => {

@@ -1,0 +1,291 @@
+//! The troubleshooting and CI features through the binary: `explain` on a real-shaped
+//! CodeBuild log, `--template`, the CI output formats, completions and the man page. All run
+//! offline against the bundled demo account.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const DEMO: &str = "policies/examples/demo";
+const PROJECT: &str = "policies/examples/demo/project";
+const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("iam-doctor").expect("binary is built");
+    c.env("NO_COLOR", "1")
+        .env_remove("AWS_REGION")
+        .env_remove("JETS_ENV");
+    c
+}
+
+fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out).expect("stdout is JSON")
+}
+
+fn demo_check(format: &str) -> std::process::Output {
+    bin()
+        .args([
+            "check",
+            "--offline",
+            DEMO,
+            "--config-dir",
+            PROJECT,
+            "--role",
+            ROLE,
+        ])
+        .args(["--region", "eu-west-1", "--format", format])
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn explain_codebuild_log_names_policy_level_and_statement() {
+    let out = bin()
+        .args([
+            "explain",
+            "-",
+            "--offline",
+            DEMO,
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ])
+        .write_stdin(
+            std::fs::read_to_string("tests/fixtures/explain/codebuild-deploy.log")
+                .expect("fixture"),
+        )
+        .output()
+        .expect("runs");
+    // One message (Lambda's execution-role error) names no principal: it is listed as not
+    // checked, the others are explained, and the run is incomplete (3), not a pass.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out.stdout);
+    let items = v["explanations"].as_array().expect("array");
+    let unchecked: Vec<&Value> = items.iter().filter(|i| i["decision"].is_null()).collect();
+    assert_eq!(unchecked.len(), 1, "{items:?}");
+    assert!(
+        unchecked[0]["verdict"]
+            .as_str()
+            .is_some_and(|s| s.contains("names no principal"))
+    );
+    // The repeated Route 53 event is explained once; the Lambda message names no principal
+    // or service prefix and is not one of them.
+    let actions: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["denial"]["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "route53:ChangeResourceRecordSets")
+            .count(),
+        1,
+        "{actions:?}"
+    );
+    let r53 = items
+        .iter()
+        .find(|i| i["denial"]["action"] == "route53:ChangeResourceRecordSets")
+        .expect("route53 explained");
+    assert_eq!(r53["decision"], "explicit_deny");
+    let b = &r53["decided_by"][0];
+    assert_eq!(b["kind"], "scp");
+    assert_eq!(b["policy"], "RegionLock");
+    assert_eq!(b["target"], "ou-dm12-wrkld001");
+    assert_eq!(b["statement"], "DenyOutsideEurope");
+    let kinesis = items
+        .iter()
+        .find(|i| i["denial"]["action"] == "kinesis:PutRecord")
+        .expect("kinesis explained");
+    assert_eq!(kinesis["decision"], "implicit_deny");
+    assert_eq!(kinesis["decided_by"][0]["kind"], "identity");
+    assert_eq!(
+        kinesis["remediation"]["add_to_role"]["Statement"][0]["Action"][0],
+        "kinesis:PutRecord"
+    );
+}
+
+#[test]
+fn explain_text_output_reads_as_cause_and_fix() {
+    let out = bin()
+        .args(["explain", "--offline", DEMO, "--region", "eu-west-1"])
+        .arg("User: arn:aws:sts::111122223333:assumed-role/demo-dev-CodebuildRole-1A2B3C4D5E6F/s is not authorized to perform: ec2:DescribeVpcs with an explicit deny in a service control policy")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "cause:     no service control policy at Sandbox (ou-dm12-sbx00002) allows it"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix:       allow `ec2:*` in a service control policy attached to Sandbox"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_an_allowed_action_says_it_cannot_reproduce() {
+    let out = bin()
+        .args(["explain", "--offline", DEMO, "--region", "eu-west-1", "--format", "json"])
+        .arg("User: arn:aws:sts::111122223333:assumed-role/demo-dev-CodebuildRole-1A2B3C4D5E6F/s is not authorized to perform: lambda:CreateFunction because no identity-based policy allows the lambda:CreateFunction action")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "not reproduced is incomplete, never a silent pass"
+    );
+    let v = json_of(&out.stdout);
+    assert_eq!(v["explanations"][0]["decision"], "allowed");
+    assert!(
+        v["explanations"][0]["verdict"]
+            .as_str()
+            .is_some_and(|s| s.contains("ALLOWS"))
+    );
+}
+
+#[test]
+fn explain_without_a_denial_is_an_input_error() {
+    let out = bin()
+        .args(["explain", "--offline", DEMO, "all good here"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("iam-doctor: error: no AccessDenied message found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn template_turns_vpc_on_and_adds_handler_actions() {
+    let out = bin()
+        .args(["required", "--profile", "jets-remote", "--format", "json"])
+        .args([
+            "--template",
+            "tests/fixtures/templates/jets-app.yml",
+            "--stack-name",
+            "demo-dev",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out.stdout);
+    assert_eq!(v["vpc"], true);
+    let actions = v["actions"].as_array().expect("actions");
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["action"] == "ec2:CreateNetworkInterface")
+    );
+    assert!(actions.iter().any(|a| {
+        a["action"] == "iam:PassRole"
+            && a["grant"]
+                .as_str()
+                .is_some_and(|g| g.starts_with("template resource"))
+    }));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("VpcConfig"), "{err}");
+}
+
+#[test]
+fn broken_template_is_a_one_line_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dir.path().join("bad.yml");
+    std::fs::write(&t, "Resources:\n  Fn:\n    Type: [unclosed\n").expect("write");
+    let out = bin()
+        .args(["required", "--template"])
+        .arg(&t)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("iam-doctor: error:"), "{err}");
+    assert!(err.lines().count() <= 2, "{err}");
+}
+
+#[test]
+fn junit_has_a_failure_per_denial() {
+    let out = demo_check("junit");
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"));
+    assert!(
+        xml.contains("tests=\"165\" failures=\"17\""),
+        "{}",
+        &xml[..300.min(xml.len())]
+    );
+    assert_eq!(xml.matches("<failure ").count(), 17);
+    assert!(xml.contains("service control policy `RegionLock` attached to Workloads (ou-dm12-wrkld001) statement `DenyOutsideEurope` denies it"));
+}
+
+#[test]
+fn sarif_lists_denials_with_rules_and_locations() {
+    let out = demo_check("sarif");
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out.stdout);
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 17);
+    assert!(results.iter().all(
+        |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "config/jets/bootstrap.rb"
+    ));
+    assert!(results.iter().any(|r| r["ruleId"] == "explicit-deny"));
+    assert!(results.iter().any(|r| r["ruleId"] == "implicit-deny"));
+}
+
+#[test]
+fn markdown_fits_a_pull_request_comment() {
+    let out = demo_check("markdown");
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.starts_with("### ❌ iam-doctor: 148 of 165 required actions allowed"),
+        "{md}"
+    );
+    assert!(md.contains("| `route53:ChangeResourceRecordSets` | explicit deny |"));
+    assert!(md.contains("#### How to fix"));
+    assert!(md.contains("\"kinesis:PutRecord\""));
+}
+
+#[test]
+fn json_report_carries_remediation() {
+    let out = demo_check("json");
+    let v = json_of(&out.stdout);
+    let steps = v["remediation"]["steps"].as_array().expect("steps");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["policy"] == "RegionLock" && s["target"] == "ou-dm12-wrkld001")
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["verdict"] == "fails_to_allow" && s["target"] == "ou-dm12-sbx00002")
+    );
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let out = bin().args(["completions", "bash"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("iam-doctor"));
+    let out = bin().arg("man").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(man.contains(".TH iam-doctor") && man.contains("explain"));
+}
