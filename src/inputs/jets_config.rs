@@ -21,7 +21,7 @@ use crate::inputs::ruby::{self, AssignOp, Assignment, NotLiteral};
 /// The config files Jets layers with per-environment overrides, in the order they are read.
 const LAYERED: [&str; 3] = ["bootstrap", "deploy", "project"];
 
-/// The remote runner (CodeBuild) role settings, set in `Jets.bootstrap.configure`.
+/// The remote runner (`CodeBuild`) role settings, set in `Jets.bootstrap.configure`.
 pub const CODEBUILD_IAM_KEYS: [&str; 5] = [
     "policy",
     "managed_policy",
@@ -92,6 +92,7 @@ pub struct JetsSettings {
 
 impl JetsSettings {
     /// The setting at `key` (e.g. `codebuild.iam.policy`), when the config files set it.
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&Setting> {
         self.values.get(key)
     }
@@ -120,6 +121,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// What the user can do about it, for the help line under the error.
+    #[must_use]
     pub fn help(&self) -> String {
         match self {
             Self::MissingProjectDir { .. } | Self::NotADirectory { .. } => {
@@ -191,8 +193,9 @@ pub fn load(project_dir: &Path, jets_env: &str) -> Result<JetsSettings, ConfigEr
     from_sources(&sources)
 }
 
-/// The settings from already-read files, applied in the order given. A file's role is taken
-/// from its path: `bootstrap.rb`, `deploy.rb`, `project.rb` (directly or under `config/jets`)
+/// The settings from already-read files, applied in the order given.
+///
+/// A file's role is taken from its path: `bootstrap.rb`, `deploy.rb`, `project.rb` (directly or under `config/jets`)
 /// and `<that name>/<env>.rb` are layered config; any other file counts for VPC settings only.
 ///
 /// # Errors
@@ -451,7 +454,7 @@ impl State {
             file,
             not.line,
             format!(
-                "`config.{key}` is not a literal (`{}`): it was skipped; write the value out as a literal or pass --vpc/--policy flags",
+                "`config.{key}` is not a literal (`{}`): it was skipped, so what it grants is not checked; write the value out as a literal",
                 not.snippet
             ),
         );
@@ -638,5 +641,433 @@ fn vpc_is_set(value: &Literal) -> bool {
         Literal::Array(items) => !items.is_empty(),
         Literal::Hash(pairs) => pairs.iter().any(|(_, v)| vpc_is_set(v)),
         Literal::Bool(true) | Literal::Int(_) | Literal::Float(_) | Literal::Sym(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Literal {
+        Literal::Str(v.to_owned())
+    }
+
+    fn strs(items: &[&str]) -> Literal {
+        Literal::Array(items.iter().map(|i| s(i)).collect())
+    }
+
+    fn settings(files: &[(&str, &str)]) -> JetsSettings {
+        let files: Vec<_> = files
+            .iter()
+            .map(|(p, t)| (PathBuf::from(p), (*t).to_owned()))
+            .collect();
+        from_sources(&files).unwrap()
+    }
+
+    fn messages(settings: &JetsSettings) -> Vec<String> {
+        settings.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    /// Ruby-like rendering, so expected files read like the config they come from.
+    fn ruby(value: &Literal) -> String {
+        match value {
+            Literal::Nil => "nil".into(),
+            Literal::Bool(b) => b.to_string(),
+            Literal::Int(i) => i.to_string(),
+            Literal::Float(f) => format!("{f:?}"),
+            Literal::Str(s) => format!("{s:?}"),
+            Literal::Sym(s) => format!(":{s}"),
+            Literal::Array(items) => {
+                let items: Vec<_> = items.iter().map(ruby).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Literal::Hash(pairs) => {
+                let pairs: Vec<_> = pairs
+                    .iter()
+                    .map(|(k, v)| match k {
+                        Literal::Sym(k) => format!("{k}: {}", ruby(v)),
+                        k => format!("{} => {}", ruby(k), ruby(v)),
+                    })
+                    .collect();
+                format!("{{{}}}", pairs.join(", "))
+            }
+        }
+    }
+
+    fn render(dir: &Path, env: &str) -> String {
+        let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
+        let mut out = format!("env: {env}\n");
+        match load(dir, env) {
+            Err(e) => {
+                out.push_str(&format!(
+                    "error: {}\n",
+                    e.to_string().replace(&format!("{}/", dir.display()), "")
+                ));
+                out.push_str(&format!(
+                    "help: {}\n",
+                    e.help().replace(&format!("{}/", dir.display()), "")
+                ));
+            }
+            Ok(settings) => {
+                out.push_str("files:\n");
+                for file in &settings.files_read {
+                    out.push_str(&format!("  {}\n", rel(file)));
+                }
+                if let Some(name) = &settings.name {
+                    out.push_str(&format!("name: {name}\n"));
+                }
+                for (key, setting) in &settings.values {
+                    let op = if setting.extends_default {
+                        "+= default"
+                    } else {
+                        "="
+                    };
+                    out.push_str(&format!(
+                        "{key} {op} {}  # {}:{}\n",
+                        ruby(&setting.value),
+                        rel(&setting.file),
+                        setting.line
+                    ));
+                }
+                match &settings.vpc {
+                    Some(vpc) => out.push_str(&format!(
+                        "vpc: {}  # {}:{}\n",
+                        vpc.key,
+                        rel(&vpc.file),
+                        vpc.line
+                    )),
+                    None => out.push_str("vpc: none\n"),
+                }
+                for w in &settings.warnings {
+                    out.push_str(&format!(
+                        "warning: {}:{}: {}\n",
+                        rel(&w.file),
+                        w.line,
+                        w.message
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every folder under `tests/fixtures/jets-config` is a project; `expected.txt` holds what
+    /// loading it gives (for `JETS_ENV` from an optional `jets_env` file, else `dev`).
+    /// `IAM_DOCTOR_BLESS=1` writes the expectations instead of comparing.
+    #[test]
+    fn fixtures() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jets-config");
+        let mut cases: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        cases.sort();
+        assert!(
+            cases.len() >= 15,
+            "fixtures missing under {}",
+            root.display()
+        );
+        let bless = std::env::var_os("IAM_DOCTOR_BLESS").is_some();
+        let mut failures = Vec::new();
+        for case in cases {
+            let env = fs::read_to_string(case.join("jets_env"))
+                .map(|e| e.trim().to_owned())
+                .unwrap_or_else(|_| "dev".to_owned());
+            let actual = render(&case, &env);
+            let expected_path = case.join("expected.txt");
+            if bless {
+                fs::write(&expected_path, &actual).unwrap();
+                continue;
+            }
+            let expected = fs::read_to_string(&expected_path).unwrap_or_default();
+            if expected != actual {
+                failures.push(format!(
+                    "{}\n--- expected\n{expected}--- actual\n{actual}",
+                    case.display()
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn later_files_override_earlier_ones_per_key() {
+        let settings = settings(&[
+            (
+                "config/jets/bootstrap.rb",
+                "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\"s3\"]\n  config.codebuild.iam.managed_policy = [\"A\"]\nend\n",
+            ),
+            (
+                "config/jets/bootstrap/prod.rb",
+                "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\"sqs\"]\nend\n",
+            ),
+        ]);
+        let policy = settings.get("codebuild.iam.policy").unwrap();
+        assert_eq!(policy.value, strs(&["sqs"]));
+        assert_eq!(policy.file, Path::new("config/jets/bootstrap/prod.rb"));
+        assert_eq!(policy.line, 2);
+        assert_eq!(
+            settings.get("codebuild.iam.managed_policy").unwrap().value,
+            strs(&["A"])
+        );
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+    }
+
+    #[test]
+    fn non_iam_keys_are_skipped_silently_even_when_not_literal() {
+        let settings = settings(&[(
+            "config/jets/bootstrap.rb",
+            "Jets.bootstrap.configure do\n  config.codebuild.project.env.vars = {KEY: \"SSM:/#{ssm_env}/KEY\"}\n  config.domain.cert_arn = acm_cert_arn(domain: \"x\")\nend\n",
+        )]);
+        assert!(settings.values.is_empty());
+        assert!(settings.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_non_literal_iam_value_warns_with_file_line_and_snippet_and_is_not_set() {
+        let settings = settings(&[
+            (
+                "config/jets/bootstrap.rb",
+                "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\"s3\"]\nend\n",
+            ),
+            (
+                "config/jets/bootstrap/dev.rb",
+                "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\n    acm_cert_arn(domain: \"x\")\n  ]\n  config.codebuild.iam.policy << \"sqs\"\nend\n",
+            ),
+        ]);
+        assert!(settings.get("codebuild.iam.policy").is_none());
+        assert_eq!(
+            messages(&settings),
+            [
+                "config/jets/bootstrap/dev.rb:3: `config.codebuild.iam.policy` is not a literal (`acm_cert_arn(domain: \"x\")`): it was skipped, so what it grants is not checked; write the value out as a literal",
+                "config/jets/bootstrap/dev.rb:5: `config.codebuild.iam.policy` adds to a value that was skipped: it was skipped too",
+            ]
+        );
+    }
+
+    #[test]
+    fn appends_extend_the_current_value_or_the_default() {
+        let settings = settings(&[(
+            "config/jets/bootstrap.rb",
+            "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\"s3\"]\n  config.codebuild.iam.policy << \"sqs\"\n  config.codebuild.iam.default_policy << \"kms\"\n  config.codebuild.iam.managed_policy ||= [\"X\"]\nend\n",
+        )]);
+        let policy = settings.get("codebuild.iam.policy").unwrap();
+        assert_eq!(policy.value, strs(&["s3", "sqs"]));
+        assert!(!policy.extends_default);
+        assert_eq!(policy.line, 3);
+        let default = settings.get("codebuild.iam.default_policy").unwrap();
+        assert_eq!(default.value, strs(&["kms"]));
+        assert!(default.extends_default);
+        // Jets' default for every IAM setting is an array, which `||=` keeps.
+        assert!(settings.get("codebuild.iam.managed_policy").is_none());
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+    }
+
+    #[test]
+    fn subtracting_from_the_default_is_not_guessed() {
+        let settings = settings(&[(
+            "config/jets/deploy.rb",
+            "Jets.deploy.configure do\n  config.ci.iam.default_policy -= [\"iam\"]\n  config.ci.iam.policy = [\"s3\", \"sqs\"]\n  config.ci.iam.policy -= [\"sqs\"]\nend\n",
+        )]);
+        assert!(settings.get("ci.iam.default_policy").is_none());
+        assert_eq!(settings.get("ci.iam.policy").unwrap().value, strs(&["s3"]));
+        assert_eq!(
+            messages(&settings),
+            [
+                "config/jets/deploy.rb:2: `config.ci.iam.default_policy -= ...` is not understood here: it was skipped; write the whole value out with `=`"
+            ]
+        );
+    }
+
+    #[test]
+    fn vpc_config_set_unset_and_overridden() {
+        let set = "Jets.deploy.configure do\n  config.lambda.function.vpc_config = {SubnetIds: [\"subnet-1\"]}\nend\n";
+        let empty = "Jets.deploy.configure do\n  config.lambda.function.vpc_config = {}\nend\n";
+        let on = settings(&[("config/jets/deploy.rb", set)]);
+        assert_eq!(
+            on.vpc,
+            Some(VpcEvidence {
+                key: "lambda.function.vpc_config".into(),
+                file: "config/jets/deploy.rb".into(),
+                line: 2
+            })
+        );
+        assert_eq!(settings(&[("config/jets/deploy.rb", empty)]).vpc, None);
+        let off = settings(&[
+            ("config/jets/deploy.rb", set),
+            ("config/jets/deploy/prod.rb", empty),
+        ]);
+        assert_eq!(off.vpc, None);
+        let nil = settings(&[(
+            "config/jets/deploy.rb",
+            "Jets.deploy.configure do\n  config.function.vpc_config = nil\nend\n",
+        )]);
+        assert_eq!(nil.vpc, None);
+    }
+
+    #[test]
+    fn a_non_literal_vpc_config_is_assumed_set_with_a_warning() {
+        let settings = settings(&[(
+            "config/jets/deploy.rb",
+            "Jets.deploy.configure do\n  config.lambda.function.vpc_config = vpc_settings\nend\n",
+        )]);
+        assert!(settings.vpc.is_some());
+        assert_eq!(
+            messages(&settings),
+            [
+                "config/jets/deploy.rb:2: `config.lambda.function.vpc_config` is not a literal (`vpc_settings`): assumed a VPC config is set, so EC2 permissions are required"
+            ]
+        );
+    }
+
+    #[test]
+    fn other_files_count_for_vpc_only() {
+        let settings = settings(&[(
+            "config/jets/network.rb",
+            "Jets.deploy.configure do\n  config.ci.iam.policy = [\"s3\"]\n  config.lambda.function.vpc_config = {SubnetIds: [\"subnet-1\"]}\nend\n",
+        )]);
+        assert!(settings.values.is_empty());
+        assert_eq!(
+            settings.vpc.unwrap().file,
+            Path::new("config/jets/network.rb")
+        );
+    }
+
+    #[test]
+    fn syntax_errors_in_layered_files_are_errors_elsewhere_warnings() {
+        let broken = "Jets.deploy.configure do\n  config.ci.iam.policy = [\nend\n";
+        let files = [(PathBuf::from("config/jets/deploy.rb"), broken.to_owned())];
+        let err = from_sources(&files).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`config/jets/deploy.rb:"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("is not valid ruby: "), "{err}");
+        assert!(err.help().contains("ruby -c config/jets/deploy.rb"));
+        let settings = settings(&[("config/jets/extra.rb", broken)]);
+        assert_eq!(settings.warnings.len(), 1);
+        assert!(
+            settings.warnings[0]
+                .message
+                .ends_with("it was not checked for a VPC config")
+        );
+    }
+
+    #[test]
+    fn project_name_comes_from_project_files_only() {
+        let settings = settings(&[
+            (
+                "config/jets/bootstrap.rb",
+                "Jets.bootstrap.configure do\n  config.name = \"wrong\"\nend\n",
+            ),
+            (
+                "config/jets/project.rb",
+                "Jets.project.configure do\n  config.name = \"demo\"\nend\n",
+            ),
+        ]);
+        assert_eq!(settings.name.as_deref(), Some("demo"));
+        let settings = settings_with_env_name();
+        assert_eq!(settings.name, None);
+        assert_eq!(
+            messages(&settings),
+            [
+                "config/jets/project.rb:2: `config.name` is not a literal (`ENV.fetch(\"APP\")`): the project name is unknown; set JETS_PROJECT"
+            ]
+        );
+    }
+
+    fn settings_with_env_name() -> JetsSettings {
+        settings(&[(
+            "config/jets/project.rb",
+            "Jets.project.configure do\n  config.name = ENV.fetch(\"APP\")\nend\n",
+        )])
+    }
+
+    #[test]
+    fn typos_and_wrong_blocks_are_pointed_out() {
+        let settings = settings(&[
+            (
+                "config/jets/bootstrap.rb",
+                "Jets.bootstrap.configure do\n  config.codebuild.iam.manged_policy = []\n  config.codebuild.iam.zzz = []\nend\n",
+            ),
+            (
+                "config/jets/deploy.rb",
+                "Jets.deploy.configure do\n  config.codebuild.iam.policy = [\"s3\"]\nend\n",
+            ),
+        ]);
+        assert_eq!(
+            messages(&settings),
+            [
+                "config/jets/bootstrap.rb:2: `config.codebuild.iam.manged_policy` is not a setting Jets reads: did you mean `config.codebuild.iam.managed_policy`?",
+                "config/jets/bootstrap.rb:3: `config.codebuild.iam.zzz` is not a setting Jets reads: Jets reads `policy`, `managed_policy`, `default_policy`, `default_managed_policy`, `default_vpc_policy`",
+                "config/jets/deploy.rb:2: `config.codebuild.iam.policy` is set in `Jets.deploy.configure`, but Jets reads it from `Jets.bootstrap.configure` (config/jets/bootstrap.rb): it was still used",
+            ]
+        );
+        assert!(settings.get("codebuild.iam.policy").is_some());
+    }
+
+    #[test]
+    fn roles_come_from_paths() {
+        assert_eq!(
+            role(Path::new("bootstrap.rb")),
+            Role::Layered { project: false }
+        );
+        assert_eq!(
+            role(Path::new("/p/config/jets/project.rb")),
+            Role::Layered { project: true }
+        );
+        assert_eq!(
+            role(Path::new("/p/config/jets/project/prod.rb")),
+            Role::Layered { project: true }
+        );
+        assert_eq!(
+            role(Path::new("deploy/dev.rb")),
+            Role::Layered { project: false }
+        );
+        assert_eq!(role(Path::new("/p/config/jets/vpc.rb")), Role::Other);
+        assert_eq!(role(Path::new("/p/config/jets/x/deploy.rb")), Role::Other);
+        assert_eq!(role(Path::new("/p/config/jets/deploy.txt")), Role::Other);
+    }
+
+    #[test]
+    fn missing_project_dir_and_file_instead_of_dir_are_errors() {
+        let err = load(Path::new("/nonexistent/iam-doctor-project"), "dev").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "project directory `/nonexistent/iam-doctor-project` does not exist"
+        );
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let err = load(&file, "dev").unwrap_err();
+        assert!(matches!(err, ConfigError::NotADirectory { .. }), "{err}");
+    }
+
+    #[test]
+    fn unreadable_files_are_errors_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let jets = dir.path().join("config/jets");
+        fs::create_dir_all(jets.join("bootstrap.rb")).unwrap();
+        let err = load(dir.path(), "dev").unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+        assert!(
+            err.to_string().contains("config/jets/bootstrap.rb"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn other_environments_and_empty_env_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let jets = dir.path().join("config/jets");
+        fs::create_dir_all(jets.join("deploy")).unwrap();
+        fs::write(jets.join("deploy.rb"), "Jets.deploy.configure do\nend\n").unwrap();
+        fs::write(
+            jets.join("deploy/prod.rb"),
+            "Jets.deploy.configure do\n  config.lambda.function.vpc_config = {SubnetIds: [\"s\"]}\nend\n",
+        )
+        .unwrap();
+        assert_eq!(load(dir.path(), "dev").unwrap().vpc, None);
+        assert!(load(dir.path(), "prod").unwrap().vpc.is_some());
+        assert_eq!(load(dir.path(), "").unwrap().files_read.len(), 1);
     }
 }

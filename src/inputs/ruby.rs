@@ -11,9 +11,7 @@
 //! a bare `a.b = v` inside the block all write the same setting; all of them are recognised.
 
 use ruby_prism::{
-    CallAndWriteNode, CallNode, CallOperatorWriteNode, CallOrWriteNode, CaseMatchNode, CaseNode,
-    DefNode, ForNode, IfNode, LambdaNode, Location, Node, OrNode, RescueNode, UnlessNode,
-    UntilNode, Visit, WhileNode,
+    CallAndWriteNode, CallNode, CallOperatorWriteNode, CallOrWriteNode, Location, Node, Visit,
 };
 
 use crate::core::jets::Literal;
@@ -24,6 +22,10 @@ const MAX_LITERAL_DEPTH: usize = 64;
 
 /// Deeper syntax trees than this are not searched for assignments, for the same reason.
 const MAX_TREE_DEPTH: usize = 512;
+
+/// Enough for prism's deepest nesting plus the visitor, with room to spare; only the pages
+/// touched are ever committed.
+const PARSE_STACK_BYTES: usize = 64 << 20;
 
 /// The longest snippet quoted back to the user, in characters.
 const SNIPPET_CHARS: usize = 60;
@@ -86,16 +88,42 @@ pub struct RubySyntaxError {
 /// A [`RubySyntaxError`] for the first syntax error, since a file Ruby cannot parse is not one
 /// Jets can load, and whatever prism recovers from it would be a guess.
 pub fn assignments(source: &str) -> Result<Vec<Assignment>, RubySyntaxError> {
+    // Prism recurses up to its nesting limit of 10,000 levels, which overflows the 2 MiB stacks
+    // of test and async worker threads; a dedicated thread gets a stack that always suffices.
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("ruby-parse".to_owned())
+            .stack_size(PARSE_STACK_BYTES)
+            .spawn_scoped(scope, || parse(source));
+        match parser.map(std::thread::ScopedJoinHandle::join) {
+            Ok(Ok(found)) => found,
+            Ok(Err(_)) => Err(RubySyntaxError {
+                line: 1,
+                message: "the ruby parser failed on this file".to_owned(),
+            }),
+            // No thread to be had: parsing here still works for any real file.
+            Err(_) => parse(source),
+        }
+    })
+}
+
+fn parse(source: &str) -> Result<Vec<Assignment>, RubySyntaxError> {
     let result = ruby_prism::parse(source.as_bytes());
     if let Some(error) = result.errors().next() {
-        let location = error.location();
         return Err(RubySyntaxError {
-            line: line_of(&location),
+            line: error_line(source.as_bytes(), &error.location()),
             message: String::from_utf8_lossy(error.message()).into_owned(),
         });
     }
     let mut collector = Collector::default();
     collector.visit(&result.node());
+    if let Some(line) = collector.too_deep {
+        // What lies below is skipped, so the assignments found are not the whole story.
+        return Err(RubySyntaxError {
+            line,
+            message: "nesting too deep".to_owned(),
+        });
+    }
     Ok(collector.found)
 }
 
@@ -108,9 +136,24 @@ struct Collector {
     scopes: Vec<Option<String>>,
     conditional: usize,
     depth: usize,
+    /// The line where the tree got deeper than [`MAX_TREE_DEPTH`], if it did.
+    too_deep: Option<usize>,
 }
 
 impl Collector {
+    /// Directly inside `Jets.X.configure`, where `self` is the config object.
+    fn in_jets_block(&self) -> bool {
+        matches!(self.scopes.last(), Some(Some(_)))
+    }
+
+    fn too_deep(&mut self, location: &Location<'_>) -> bool {
+        if self.depth <= MAX_TREE_DEPTH {
+            return false;
+        }
+        self.too_deep.get_or_insert_with(|| line_of(location));
+        true
+    }
+
     fn push(
         &mut self,
         key: Vec<String>,
@@ -146,7 +189,7 @@ impl Collector {
             return (name == b"config" || self.aliases.iter().any(|a| a == name)).then(Vec::new);
         }
         if node.as_self_node().is_some() {
-            return (!self.scopes.is_empty()).then(Vec::new);
+            return self.in_jets_block().then(Vec::new);
         }
         let call = node.as_call_node()?;
         if call.block().is_some() {
@@ -165,7 +208,7 @@ impl Collector {
                 return Some(Vec::new());
             }
             // Inside `configure`, `self` is the config object, so a bare method name is a setting.
-            let bare = !self.scopes.is_empty() && call.opening_loc().is_none();
+            let bare = self.in_jets_block() && call.opening_loc().is_none();
             return (bare && is_identifier(name)).then(|| vec![text(name)]);
         };
         let segment = match (name, args.as_slice()) {
@@ -304,12 +347,6 @@ impl Collector {
         true
     }
 
-    fn conditionally(&mut self, visit: impl FnOnce(&mut Self)) {
-        self.conditional += 1;
-        visit(self);
-        self.conditional -= 1;
-    }
-
     /// For a `X.configure do |c| ... end` call: the scope name (`X` when the receiver is
     /// `Jets.X`) and the block parameter that names the config object.
     fn configure_block(call: &CallNode<'_>) -> Option<(Option<String>, Option<Vec<u8>>)> {
@@ -333,6 +370,25 @@ impl Collector {
     }
 }
 
+/// Visit methods that stop at [`MAX_TREE_DEPTH`] (these nodes can nest without bound on the
+/// left, as in `a if b if c ...`, which prism's own nesting limit does not cover) and, when
+/// marked `true`, count what they contain as conditional.
+macro_rules! guarded {
+    ($($method:ident: $node:ident => $conditional:expr),* $(,)?) => {
+        $(
+            fn $method(&mut self, node: &ruby_prism::$node<'pr>) {
+                if self.too_deep(&node.location()) {
+                    return;
+                }
+                let conditional = usize::from($conditional);
+                self.conditional += conditional;
+                ruby_prism::$method(self, node);
+                self.conditional -= conditional;
+            }
+        )*
+    };
+}
+
 impl<'pr> Visit<'pr> for Collector {
     fn visit_branch_node_enter(&mut self, _node: Node<'pr>) {
         self.depth += 1;
@@ -343,10 +399,11 @@ impl<'pr> Visit<'pr> for Collector {
     }
 
     fn visit_call_node(&mut self, node: &CallNode<'pr>) {
-        if self.depth > MAX_TREE_DEPTH || self.record_call(node) {
+        if self.too_deep(&node.location()) || self.record_call(node) {
             return;
         }
         if let Some((scope, param)) = Self::configure_block(node) {
+            let param = param.filter(|_| scope.is_some());
             let has_param = param.is_some();
             self.scopes.push(scope);
             if let Some(param) = param {
@@ -365,7 +422,7 @@ impl<'pr> Visit<'pr> for Collector {
     fn visit_call_operator_write_node(&mut self, node: &CallOperatorWriteNode<'pr>) {
         let operator = format!("{}=", text(node.binary_operator().as_slice()));
         let location = node.location();
-        if self.depth > MAX_TREE_DEPTH
+        if self.too_deep(&location)
             || self.record_op_write(
                 node.receiver(),
                 node.read_name().as_slice(),
@@ -381,7 +438,7 @@ impl<'pr> Visit<'pr> for Collector {
 
     fn visit_call_or_write_node(&mut self, node: &CallOrWriteNode<'pr>) {
         let location = node.location();
-        if self.depth > MAX_TREE_DEPTH
+        if self.too_deep(&location)
             || self.record_op_write(
                 node.receiver(),
                 node.read_name().as_slice(),
@@ -397,7 +454,7 @@ impl<'pr> Visit<'pr> for Collector {
 
     fn visit_call_and_write_node(&mut self, node: &CallAndWriteNode<'pr>) {
         let location = node.location();
-        if self.depth > MAX_TREE_DEPTH
+        if self.too_deep(&location)
             || self.record_op_write(
                 node.receiver(),
                 node.read_name().as_slice(),
@@ -411,52 +468,27 @@ impl<'pr> Visit<'pr> for Collector {
         ruby_prism::visit_call_and_write_node(self, node);
     }
 
-    fn visit_if_node(&mut self, node: &IfNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_if_node(s, node));
-    }
-
-    fn visit_unless_node(&mut self, node: &UnlessNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_unless_node(s, node));
-    }
-
-    fn visit_case_node(&mut self, node: &CaseNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_case_node(s, node));
-    }
-
-    fn visit_case_match_node(&mut self, node: &CaseMatchNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_case_match_node(s, node));
-    }
-
-    fn visit_while_node(&mut self, node: &WhileNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_while_node(s, node));
-    }
-
-    fn visit_until_node(&mut self, node: &UntilNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_until_node(s, node));
-    }
-
-    fn visit_for_node(&mut self, node: &ForNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_for_node(s, node));
-    }
-
-    fn visit_and_node(&mut self, node: &ruby_prism::AndNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_and_node(s, node));
-    }
-
-    fn visit_or_node(&mut self, node: &OrNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_or_node(s, node));
-    }
-
-    fn visit_rescue_node(&mut self, node: &RescueNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_rescue_node(s, node));
-    }
-
-    fn visit_def_node(&mut self, node: &DefNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_def_node(s, node));
-    }
-
-    fn visit_lambda_node(&mut self, node: &LambdaNode<'pr>) {
-        self.conditionally(|s| ruby_prism::visit_lambda_node(s, node));
+    guarded! {
+        visit_if_node: IfNode => true,
+        visit_unless_node: UnlessNode => true,
+        visit_case_node: CaseNode => true,
+        visit_case_match_node: CaseMatchNode => true,
+        visit_while_node: WhileNode => true,
+        visit_until_node: UntilNode => true,
+        visit_for_node: ForNode => true,
+        visit_and_node: AndNode => true,
+        visit_or_node: OrNode => true,
+        visit_rescue_node: RescueNode => true,
+        visit_def_node: DefNode => true,
+        visit_lambda_node: LambdaNode => true,
+        visit_rescue_modifier_node: RescueModifierNode => false,
+        visit_constant_path_node: ConstantPathNode => false,
+        visit_interpolated_string_node: InterpolatedStringNode => false,
+        visit_match_predicate_node: MatchPredicateNode => false,
+        visit_match_required_node: MatchRequiredNode => false,
+        visit_alternation_pattern_node: AlternationPatternNode => false,
+        visit_range_node: RangeNode => false,
+        visit_flip_flop_node: FlipFlopNode => false,
     }
 }
 
@@ -601,6 +633,24 @@ fn snippet(source: &[u8]) -> String {
     short
 }
 
+/// The line of a syntax error. Prism places "expected X" errors as an empty range right after
+/// the last good token, often on a blank line; the token it complains about comes next.
+fn error_line(source: &[u8], location: &Location<'_>) -> usize {
+    if location.start() != location.end() {
+        return line_of(location);
+    }
+    let start = usize::try_from(location.start()).unwrap_or(usize::MAX);
+    let Some(rest) = source.get(start..) else {
+        return line_of(location);
+    };
+    let next_token = start + rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if next_token >= source.len() {
+        return line_of(location);
+    }
+    let before = source.get(..next_token).unwrap_or(source);
+    1 + before.iter().filter(|b| **b == b'\n').count()
+}
+
 fn line_of(location: &Location<'_>) -> usize {
     usize::try_from(location.start_line()).unwrap_or(1)
 }
@@ -705,6 +755,10 @@ end
 "#;
         let found = assignments(source).unwrap();
         assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].scope, None);
+        let found =
+            assignments("Rails.application.configure do |config|\n  config.x.y = 1\nend").unwrap();
+        assert_eq!(found.len(), 1);
         assert_eq!(found[0].scope, None);
     }
 
@@ -945,6 +999,9 @@ end
         assert!(!err.message.is_empty());
         let err = assignments("Jets.bootstrap.configure do\n  config.a = 1\n").unwrap_err();
         assert!(err.to_string().starts_with("line "), "{err}");
+        assert!(err.line <= 3, "{err:?}");
+        let err = assignments("config.a = [\n  \"s3\"\n\n  config.b = 1\n]").unwrap_err();
+        assert_eq!(err.line, 4, "{err:?}");
     }
 
     #[test]
@@ -979,54 +1036,5 @@ end
         assert!(one(&deep).value.is_err());
         let ok = format!("config.a = {}1{}", "[".repeat(10), "]".repeat(10));
         assert!(one(&ok).value.is_ok());
-    }
-}
-#[cfg(test)]
-mod probe {
-    fn run(label: &str, src: String, mb: usize) {
-        let h = std::thread::Builder::new()
-            .stack_size(mb << 20)
-            .spawn(move || {
-                let r = super::assignments(&src);
-                r.map(|v| v.len()).map_err(|e| e.to_string())
-            })
-            .unwrap();
-        eprintln!("{label} {mb}MB -> {:?}", h.join().map_err(|_| "panic"));
-    }
-    #[test]
-    fn probe_parse_only() {
-        let mb: usize = std::env::var("MB").unwrap().parse().unwrap();
-        let n = 9990;
-        for (o, c) in [
-            ("[", "]"),
-            ("(", ")"),
-            ("{a: ", "}"),
-            ("-(", ")"),
-            ("[!", "]"),
-            ("foo(", ")"),
-            ("->{", "}"),
-            ("\"#{", "}\""),
-            ("begin\n", "\nend"),
-            ("if x\n", "\nend"),
-            ("x = ", ""),
-            ("a ? ", " : 1"),
-            ("def f\n", "\nend"),
-            ("class A\n", "\nend"),
-        ] {
-            run(o, format!("config.a = {}1{}", o.repeat(n), c.repeat(n)), mb);
-        }
-        let m = 200000;
-        run("chain", format!("config{} = 1", ".a".repeat(m)), mb);
-        run("plus", format!("config.a = 1{}", "+1".repeat(m)), mb);
-        run("and", format!("config.a = 1{}", " && 1".repeat(m)), mb);
-        run("mod-if", format!("config.a = 1{}", " if 1".repeat(m)), mb);
-        run(
-            "rescue",
-            format!("config.a = 1{}", " rescue 1".repeat(m)),
-            mb,
-        );
-        run("cpath", format!("config.a = A{}", "::A".repeat(m)), mb);
-        run("index", format!("config.a = a{}", "[1]".repeat(m)), mb);
-        run("str", format!("config.a = \"a\"{}", " \"a\"".repeat(m)), mb);
     }
 }
