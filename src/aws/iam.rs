@@ -151,28 +151,7 @@ pub fn role_name_from_arn(arn: &str) -> Option<String> {
 /// The simulator rejects session ARNs, and the role's path is not in them, so the role ARN
 /// must come from `GetRole` on the returned name.
 pub fn assumed_role_to_role_name(arn: &str) -> Option<(String, String)> {
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if prefix != "arn" || !partition.starts_with("aws") || service != "sts" || !region.is_empty() {
-        return None;
-    }
-    let mut segments = resource.splitn(3, '/');
-    if segments.next()? != "assumed-role" {
-        return None;
-    }
-    let name = segments.next()?;
-    let session = segments.next()?;
-    if account.is_empty() || name.is_empty() || session.is_empty() {
-        return None;
-    }
-    Some((account.to_string(), name.to_string()))
+    crate::core::arn::assumed_role(arn)
 }
 
 /// The account part of any ARN.

@@ -50,14 +50,8 @@ pub fn principal_ref(text: &str) -> PrincipalRef {
         return PrincipalRef::Other(text.to_string());
     };
     match arn.service {
-        "sts" => match arn.resource.strip_prefix("assumed-role/") {
-            Some(rest) => {
-                let name = rest.split('/').next().unwrap_or(rest);
-                PrincipalRef::Role {
-                    account: arn.account.to_string(),
-                    name: name.to_string(),
-                }
-            }
+        "sts" => match assumed_role(text) {
+            Some((account, name)) => PrincipalRef::Role { account, name },
             None => PrincipalRef::Other(text.to_string()),
         },
         "iam" if arn.resource.starts_with("role/") => PrincipalRef::RoleArn(text.to_string()),
@@ -68,6 +62,32 @@ pub fn principal_ref(text: &str) -> PrincipalRef {
         },
         _ => PrincipalRef::Other(text.to_string()),
     }
+}
+
+/// `arn:aws:sts::ACCT:assumed-role/NAME/SESSION` → `(ACCT, NAME)`, in any partition
+/// (`aws`, `aws-us-gov`, `aws-cn`, …).
+///
+/// The simulator rejects session ARNs, and the role's path is not in them, so the role ARN
+/// must come from `GetRole` on the returned name.
+pub fn assumed_role(text: &str) -> Option<(String, String)> {
+    let arn = Arn::parse(text)?;
+    if !arn.partition.starts_with("aws")
+        || arn.service != "sts"
+        || !arn.region.is_empty()
+        || arn.account.is_empty()
+    {
+        return None;
+    }
+    let mut segments = arn.resource.splitn(3, '/');
+    if segments.next()? != "assumed-role" {
+        return None;
+    }
+    let name = segments.next()?;
+    let session = segments.next()?;
+    if name.is_empty() || session.is_empty() {
+        return None;
+    }
+    Some((arn.account.to_string(), name.to_string()))
 }
 
 #[cfg(test)]
