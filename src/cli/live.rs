@@ -300,9 +300,7 @@ impl Live {
                         }
                         Some(d) => format!(
                             "not confirmed by IAM: {what} it is still {} (another policy also stops it)",
-                            iam_doctor::core::check::simulated_decision(d)
-                                .as_str()
-                                .replace('_', " ")
+                            iam_doctor::core::check::simulated_decision(d).label()
                         ),
                         None => "not confirmed: IAM returned no result".to_string(),
                     });

@@ -76,6 +76,11 @@ pub struct Summary {
 }
 
 impl CheckReport {
+    /// The results that are not allowed, in order.
+    pub fn denied(&self) -> impl Iterator<Item = &ActionResult> {
+        self.results.iter().filter(|r| !r.decision.is_allowed())
+    }
+
     pub fn summary(&self) -> Summary {
         let allowed = self
             .results
@@ -323,8 +328,8 @@ pub fn merge_simulation(
                 r.decision = aws;
                 r.disagreement = Some(format!(
                     "IAM's simulator says {} but the local evaluation says {}: IAM's verdict is used; the explanation above is the local one",
-                    aws.as_str().replace('_', " "),
-                    local.as_str().replace('_', " ")
+                    aws.label(),
+                    local.label()
                 ));
             }
             r.aws = Some(o.clone());

@@ -38,6 +38,15 @@ impl Decision {
             Decision::ExplicitDeny => "explicit_deny",
         }
     }
+
+    /// For people: `implicit deny` rather than `implicit_deny`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::ImplicitDeny => "implicit deny",
+            Decision::ExplicitDeny => "explicit deny",
+        }
+    }
 }
 
 /// The kind of policy a statement belongs to.
@@ -115,7 +124,7 @@ pub enum Verdict {
 }
 
 /// One reason for a decision: which policy, where it is attached, and which statement.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 pub struct Blame {
     pub kind: PolicyKind,
     pub verdict: Verdict,

@@ -403,7 +403,8 @@ impl Parser<'_> {
     }
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A JSON scalar as IAM treats it: numbers and booleans in their JSON text.
+pub(crate) fn scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

@@ -8,19 +8,15 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::check::CheckReport;
-use super::eval::{PolicyKind, Verdict};
+use super::eval::{Blame, PolicyKind, Verdict};
 use super::profile::RequiredAction;
 
 /// One change to make outside the role's own policies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
-    pub kind: PolicyKind,
-    pub verdict: Verdict,
-    pub policy: Option<String>,
-    pub policy_id: Option<String>,
-    pub target: Option<String>,
-    pub target_name: Option<String>,
-    pub statement: Option<String>,
+    /// The policy, level and statement to change.
+    #[serde(flatten)]
+    pub cause: Blame,
     pub actions: Vec<String>,
     /// What to do, for people.
     pub advice: String,
@@ -98,20 +94,38 @@ fn place(target_name: &Option<String>, target: &Option<String>) -> String {
     }
 }
 
+/// What to do about one cause, for people.
+fn advice(cause: &Blame, actions: &[String]) -> String {
+    let where_ = place(&cause.target_name, &cause.target);
+    let svc = services(actions).join("`, `");
+    let pol = cause.policy.as_deref().unwrap_or_default();
+    let stmt = cause.statement.as_deref().unwrap_or_default();
+    let n = actions.len();
+    let kind = cause.kind.describe();
+    match (cause.kind, cause.verdict) {
+        (PolicyKind::Scp | PolicyKind::Rcp, Verdict::Denies) => format!(
+            "change {kind} `{pol}` attached to {where_}: statement `{stmt}` denies {n} action(s); exempt `{svc}` from it (for a NotAction statement, add them to NotAction), or ask the organization admin for an exception"
+        ),
+        (PolicyKind::Scp | PolicyKind::Rcp, _) => format!(
+            "allow `{svc}` in a {kind} attached to {where_}: nothing there allows {n} required action(s) (an allow is needed at every level from the root to the account)"
+        ),
+        (PolicyKind::Boundary, Verdict::Denies) => format!(
+            "permissions boundary `{pol}` statement `{stmt}` denies {n} action(s): narrow that statement"
+        ),
+        (PolicyKind::Boundary, _) => format!(
+            "add `{svc}` to the permissions boundary `{pol}`: it does not allow {n} required action(s)"
+        ),
+        (PolicyKind::Identity, _) => format!(
+            "identity policy `{pol}` statement `{stmt}` denies {n} required action(s): remove or narrow that statement"
+        ),
+    }
+}
+
 /// Works out the changes for a report.
 pub fn remediate(report: &CheckReport) -> Remediation {
     let mut missing_identity = Vec::new();
-    type Key = (
-        PolicyKind,
-        Verdict,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let mut grouped: BTreeMap<Key, Vec<String>> = BTreeMap::new();
-    for r in report.results.iter().filter(|r| !r.decision.is_allowed()) {
+    let mut grouped: BTreeMap<&Blame, Vec<String>> = BTreeMap::new();
+    for r in report.denied() {
         for b in &r.decided_by {
             if b.kind == PolicyKind::Identity && b.verdict == Verdict::FailsToAllow {
                 missing_identity.push(RequiredAction {
@@ -121,68 +135,20 @@ pub fn remediate(report: &CheckReport) -> Remediation {
                     policy: r.policy.clone(),
                     reason: r.reason.clone(),
                 });
-                continue;
-            }
-            if b.verdict == Verdict::Allows {
-                continue;
-            }
-            let key = (
-                b.kind,
-                b.verdict,
-                b.policy.clone(),
-                b.policy_id.clone(),
-                b.target.clone(),
-                b.target_name.clone(),
-                b.statement.clone(),
-            );
-            let list = grouped.entry(key).or_default();
-            if !list.contains(&r.action) {
-                list.push(r.action.clone());
+            } else if b.verdict != Verdict::Allows {
+                let list = grouped.entry(b).or_default();
+                if !list.contains(&r.action) {
+                    list.push(r.action.clone());
+                }
             }
         }
     }
     let steps = grouped
         .into_iter()
-        .map(|((kind, verdict, policy, policy_id, target, target_name, statement), actions)| {
-            let where_ = place(&target_name, &target);
-            let svc = services(&actions).join("`, `");
-            let pol = policy.clone().unwrap_or_default();
-            let stmt = statement.clone().unwrap_or_default();
-            let advice = match (kind, verdict) {
-                (PolicyKind::Scp | PolicyKind::Rcp, Verdict::Denies) => format!(
-                    "change {} `{pol}` attached to {where_}: statement `{stmt}` denies {} action(s); exempt `{svc}` from it (for a NotAction statement, add them to NotAction), or ask the organization admin for an exception",
-                    kind.describe(),
-                    actions.len()
-                ),
-                (PolicyKind::Scp | PolicyKind::Rcp, _) => format!(
-                    "allow `{svc}` in a {} attached to {where_}: nothing there allows {} required action(s) (an allow is needed at every level from the root to the account)",
-                    kind.describe(),
-                    actions.len()
-                ),
-                (PolicyKind::Boundary, Verdict::Denies) => format!(
-                    "permissions boundary `{pol}` statement `{stmt}` denies {} action(s): narrow that statement",
-                    actions.len()
-                ),
-                (PolicyKind::Boundary, _) => format!(
-                    "add `{svc}` to the permissions boundary `{pol}`: it does not allow {} required action(s)",
-                    actions.len()
-                ),
-                (PolicyKind::Identity, _) => format!(
-                    "identity policy `{pol}` statement `{stmt}` denies {} required action(s): remove or narrow that statement",
-                    actions.len()
-                ),
-            };
-            Step {
-                kind,
-                verdict,
-                policy,
-                policy_id,
-                target,
-                target_name,
-                statement,
-                actions,
-                advice,
-            }
+        .map(|(cause, actions)| Step {
+            advice: advice(cause, &actions),
+            cause: cause.clone(),
+            actions,
         })
         .collect();
     Remediation {
@@ -298,7 +264,7 @@ mod tests {
         let deny = r
             .steps
             .iter()
-            .find(|s| s.verdict == Verdict::Denies)
+            .find(|s| s.cause.verdict == Verdict::Denies)
             .expect("deny step");
         assert_eq!(
             deny.actions,
@@ -312,7 +278,7 @@ mod tests {
         let gap = r
             .steps
             .iter()
-            .find(|s| s.verdict == Verdict::FailsToAllow)
+            .find(|s| s.cause.verdict == Verdict::FailsToAllow)
             .expect("gap step");
         assert!(gap.advice.contains("allow `ec2:*`"));
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::core::context::Context;
 use crate::core::eval::{NamedPolicy, OrgLevelPolicies, PolicySet, Request};
 use crate::core::facts::TargetType;
-use crate::core::policy::{Policy, PolicyError};
+use crate::core::policy::{Policy, PolicyError, scalar};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimulateInputError {
@@ -134,15 +134,6 @@ pub fn parse(text: &str) -> Result<(PolicySet, Request), SimulateInputError> {
             context,
         },
     ))
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 /// Organization ids say what they are: `r-` roots, `ou-` OUs, 12 digits accounts.

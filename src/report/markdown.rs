@@ -25,18 +25,14 @@ pub fn check(report: &CheckReport) -> String {
         report.profile,
         report.region
     ));
-    let denied: Vec<_> = report
-        .results
-        .iter()
-        .filter(|r| !r.decision.is_allowed())
-        .collect();
+    let denied: Vec<_> = report.denied().collect();
     if !denied.is_empty() {
         out.push_str("| Action | Decision | Why | Needed for |\n|---|---|---|---|\n");
         for r in &denied {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 r.action,
-                r.decision.as_str().replace('_', " "),
+                r.decision.label(),
                 cell(&super::explanation(r)),
                 cell(&r.reason)
             ));

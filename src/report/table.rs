@@ -54,11 +54,7 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
 
 pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> String {
     let mut out = String::new();
-    let denied: Vec<_> = report
-        .results
-        .iter()
-        .filter(|r| !r.decision.is_allowed())
-        .collect();
+    let denied: Vec<_> = report.denied().collect();
     if !denied.is_empty() {
         let mut t = table(&["Action", "Decision", "Why", "Needed for"], width);
         for r in &denied {
@@ -68,7 +64,7 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
                 } else {
                     format!("{}\non {}", r.action, r.resource)
                 },
-                r.decision.as_str().replace('_', " "),
+                r.decision.label().to_string(),
                 super::explanation(r),
                 r.reason.clone(),
             ]);
@@ -121,10 +117,7 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
 }
 
 pub fn evaluation(action: &str, resource: &str, e: &Evaluation) -> String {
-    let mut out = format!(
-        "{action} on {resource}: {}\n",
-        e.decision.as_str().replace('_', " ")
-    );
+    let mut out = format!("{action} on {resource}: {}\n", e.decision.label());
     for b in &e.decided_by {
         out.push_str(&format!("  - {}\n", b.describe()));
     }

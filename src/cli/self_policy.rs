@@ -1,0 +1,97 @@
+//! `iam-doctor self-policy`: the read-only IAM policy iam-doctor itself needs.
+//!
+//! Security teams grant tools by reading their policy, so the policy is a file
+//! (`policies/self-policy.json`, embedded) rather than a paragraph of the README, and a test
+//! (`tests/self_policy.rs`) holds it to exactly the calls the AWS adapter can make: nothing
+//! missing, nothing extra, nothing that writes.
+
+use clap::ValueEnum;
+use serde_json::Value;
+
+use super::{Exit, Failure, emit, terminal_width};
+
+/// The policy document, as printed.
+pub const SELF_POLICY: &str = include_str!("../../policies/self-policy.json");
+
+/// What each statement of the policy is for, by Sid.
+const PURPOSES: &[(&str, &str)] = &[
+    (
+        "Simulation",
+        "IAM's own verdict for each required action (`check`, `explain`; `--confirm` for SCPs)",
+    ),
+    (
+        "PrincipalLookup",
+        "the caller, and a role's or user's inline, managed, group policies and boundary",
+    ),
+    (
+        "Snapshot",
+        "the whole account's IAM configuration for `snapshot`",
+    ),
+    (
+        "Organizations",
+        "the SCPs and RCPs from the root to the account (`check`, `snapshot`, `scps`); needs the management account or a delegated administrator",
+    ),
+    (
+        "CloudFormation",
+        "the remote runner role of a Jets bootstrap stack (`--stack`)",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The policy document, ready to attach.
+    Json,
+    /// One row per statement, with what it is for.
+    Table,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+pub fn run(args: &Args) -> Result<Exit, Failure> {
+    match args.format {
+        Format::Json => emit(SELF_POLICY),
+        Format::Table => emit(&table()?),
+    }
+    Ok(Exit::Allowed)
+}
+
+fn table() -> Result<String, Failure> {
+    let doc: Value = serde_json::from_str(SELF_POLICY)
+        .map_err(|e| Failure::input(format!("the embedded self-policy is not JSON: {e}")))?;
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_header(vec!["Statement", "Actions", "Needed for"]);
+    if let Some(w) = terminal_width() {
+        t.set_width(w);
+    }
+    let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+    let mut count = 0;
+    for st in &statements {
+        let sid = st["Sid"].as_str().unwrap_or("");
+        let actions: Vec<&str> = match &st["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        count += actions.len();
+        let purpose = PURPOSES
+            .iter()
+            .find(|(s, _)| *s == sid)
+            .map(|(_, p)| *p)
+            .unwrap_or("");
+        t.add_row(vec![
+            sid.to_string(),
+            actions.join("\n"),
+            purpose.to_string(),
+        ]);
+    }
+    Ok(format!(
+        "{t}\n{count} read-only actions on `*` in {} statements; `iam-doctor self-policy --format json` prints the policy to attach\n",
+        statements.len()
+    ))
+}

@@ -1,0 +1,290 @@
+//! `iam-doctor snapshot`: collect an account's IAM and organization data once, analyse it
+//! offline as often as needed.
+//!
+//! The folder it writes is exactly what `check --offline`, `explain --offline` read:
+//! `authorization-details.json` as `aws iam get-account-authorization-details` prints it, and
+//! `organization.json` with the account's path from the root. An admin with Organizations
+//! access can collect for a team that has none, and a run can be repeated without AWS.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use iam_doctor::aws::{
+    AwsError, AwsOptions, AwsSession, CfnApi, IamApi, OrgApi, assumed_role_to_role_name,
+};
+use iam_doctor::core::facts::OrgFacts;
+use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
+use iam_doctor::inputs::organization;
+
+use super::live::{AwsArgs, aws_failure};
+use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
+
+const DETAILS_FILE: &str = "authorization-details.json";
+const ORG_FILE: &str = "organization.json";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The folder to write (created when missing; earlier snapshot files are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Take the organization path of this role's account, and check the role is in the
+    /// snapshot (name or ARN).
+    #[arg(long, value_name = "NAME|ARN", conflicts_with_all = ["user", "stack"])]
+    pub role: Option<String>,
+    /// Like `--role`, for a user.
+    #[arg(long, value_name = "NAME|ARN", conflicts_with = "stack")]
+    pub user: Option<String>,
+    /// Like `--role`, for the `CodebuildRole` of a Jets bootstrap stack.
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Region of the stack (IAM and Organizations are global).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Print the number of AWS API calls made, per API, on stderr.
+    #[arg(long)]
+    pub stats: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A session and the runtime that drives it, for commands that call the adapter directly.
+pub struct Connection {
+    pub session: AwsSession,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Connection {
+    pub fn open(args: &AwsArgs, region: Option<&str>) -> Result<Connection, Failure> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::incomplete(format!("cannot start the async runtime: {e}")))?;
+        let options = AwsOptions {
+            profile: args.aws_profile.clone(),
+            region: region.map(str::to_string),
+            endpoint_url: args.endpoint_url.clone(),
+        };
+        let session = rt
+            .block_on(AwsSession::connect(&options))
+            .map_err(aws_failure)?;
+        Ok(Connection { session, rt })
+    }
+
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// `--stats`: requests sent per API, on stderr.
+    pub fn print_stats(&self, quiet: bool) {
+        for (api, n) in self.session.calls() {
+            note(quiet, &format!("{api}: {n} call(s)"));
+        }
+    }
+}
+
+/// The principal named on the command line, as the offline reader will look it up.
+enum Named {
+    Role(String),
+    User(String),
+    Stack(String),
+    Nobody,
+}
+
+/// The account a principal given as an ARN lives in.
+fn arn_account(input: &str) -> Option<String> {
+    input
+        .starts_with("arn:")
+        .then(|| input.split(':').nth(4))
+        .flatten()
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+}
+
+pub fn run(args: &Args) -> Result<Exit, Failure> {
+    let named = match (&args.role, &args.user, &args.stack) {
+        (Some(r), _, _) => Named::Role(r.clone()),
+        (None, Some(u), _) => Named::User(u.clone()),
+        (None, None, Some(s)) => Named::Stack(s.clone()),
+        (None, None, None) => Named::Nobody,
+    };
+    let aws = Connection::open(&args.aws, args.region.as_deref())?;
+    let iam = aws.session.iam();
+    let orgs = aws.session.organizations();
+    let cfn = aws.session.cloudformation();
+    // Everything that does not depend on something else runs at once: the account's IAM
+    // listing, the stack's role, and the organization path of the account (the ARN's account
+    // when the principal is given as an ARN, the caller's otherwise).
+    let (details, stack_role, account_and_org) = aws.block_on(async {
+        let details = iam.authorization_details();
+        let stack_role = async {
+            match &named {
+                Named::Stack(stack) => cfn.stack_role(stack, "CodebuildRole").await.map(Some),
+                _ => Ok(None),
+            }
+        };
+        let org = async {
+            let given = match &named {
+                Named::Role(r) | Named::User(r) => arn_account(r),
+                _ => None,
+            };
+            let account = match given {
+                Some(a) => a,
+                None => iam.caller_identity().await?.account,
+            };
+            let org = orgs.org_facts(&account).await;
+            Ok::<_, AwsError>((account, org))
+        };
+        tokio::join!(details, stack_role, org)
+    });
+    let details = details.map_err(aws_failure)?;
+    let stack_role = stack_role.map_err(aws_failure)?;
+    let (account, org) = account_and_org.map_err(aws_failure)?;
+
+    let text = pretty(&details);
+    let parsed = AuthorizationDetails::from_str(DETAILS_FILE, &text).map_err(Failure::input)?;
+    let selector = match (&named, stack_role) {
+        (Named::Role(r), _) => Some(PrincipalSelector::Role(
+            assumed_role_to_role_name(r).map_or_else(|| r.clone(), |(_, name)| name),
+        )),
+        (Named::User(u), _) => Some(PrincipalSelector::User(u.clone())),
+        (Named::Stack(_), Some(role)) => Some(PrincipalSelector::Role(role)),
+        _ => None,
+    };
+    let mut principal_note = None;
+    if let Some(selector) = &selector {
+        let principal = parsed.principal(selector).map_err(Failure::input)?;
+        if principal.account_id != account {
+            return Err(Failure::input(format!(
+                "`{}` is in account {} but the credentials read account {account}",
+                principal.arn, principal.account_id
+            ))
+            .help("use credentials of the principal's account"));
+        }
+        principal_note = Some(format!(
+            "analyse it with `iam-doctor check --offline {} --{} {}`",
+            args.out.display(),
+            match principal.kind {
+                iam_doctor::core::facts::PrincipalKind::Role => "role",
+                iam_doctor::core::facts::PrincipalKind::User => "user",
+            },
+            principal.name
+        ));
+    }
+
+    let (org, exit, org_note) = match org {
+        Ok(org) => {
+            let note = org_summary(&org);
+            (Some(org), Exit::Allowed, note)
+        }
+        Err(AwsError::NotInOrganization) => (
+            None,
+            Exit::Allowed,
+            format!(
+                "account {account} is not in an organization: no SCPs or RCPs apply, so no `{ORG_FILE}` was written"
+            ),
+        ),
+        Err(e @ AwsError::OrganizationsAccessDenied { .. }) => (
+            None,
+            Exit::Incomplete,
+            format!(
+                "the organization's SCPs and RCPs could not be read ({e}): no `{ORG_FILE}` was written, so offline checks will not evaluate them; snapshot again from the management account or a delegated administrator"
+            ),
+        ),
+        Err(e) => return Err(aws_failure(e)),
+    };
+
+    write_snapshot(&args.out, &text, org.as_ref(), args.output.quiet)?;
+    note(
+        args.output.quiet,
+        &format!(
+            "account {account}: {} role(s), {} user(s), {} group(s), {} managed policies",
+            count(&details, "RoleDetailList"),
+            count(&details, "UserDetailList"),
+            count(&details, "GroupDetailList"),
+            count(&details, "Policies"),
+        ),
+    );
+    note(args.output.quiet, &org_note);
+    if let Some(n) = principal_note {
+        note(args.output.quiet, &n);
+    }
+    if args.stats {
+        aws.print_stats(args.output.quiet);
+    }
+    Ok(exit)
+}
+
+fn count(details: &serde_json::Value, list: &str) -> usize {
+    details[list].as_array().map_or(0, Vec::len)
+}
+
+/// One line on what the organization file holds.
+fn org_summary(org: &OrgFacts) -> String {
+    let path: Vec<&str> = org.levels.iter().map(|l| l.name.as_str()).collect();
+    let scps: usize = org.levels.iter().map(|l| l.scps.len()).sum();
+    let rcps: usize = org.levels.iter().map(|l| l.rcps.len()).sum();
+    let mut line = format!(
+        "organization path {}: {scps} SCP attachment(s), {rcps} RCP attachment(s)",
+        path.join(" → ")
+    );
+    if org.is_management_account() {
+        line.push_str(&format!(
+            "; account {} is the management account, where SCPs and RCPs do not apply",
+            org.account_id
+        ));
+    }
+    line
+}
+
+/// Writes the files, each through a temporary name so a reader never sees half a file, and
+/// removes an `organization.json` left from an earlier snapshot when there is no new one: it
+/// would describe a different state than the new authorization details.
+fn write_snapshot(
+    dir: &Path,
+    details: &str,
+    org: Option<&OrgFacts>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::input(format!("cannot create `{}`: {e}", dir.display()))
+            .help("choose a folder you can write to with `--out DIR`")
+    })?;
+    write_file(&dir.join(DETAILS_FILE), details)?;
+    let org_path = dir.join(ORG_FILE);
+    match org {
+        Some(org) => write_file(&org_path, &pretty(&organization::to_json(org)))?,
+        None if org_path.exists() => {
+            std::fs::remove_file(&org_path).map_err(|e| {
+                Failure::input(format!(
+                    "cannot remove the earlier `{}`: {e}",
+                    org_path.display()
+                ))
+            })?;
+            note(
+                quiet,
+                &format!(
+                    "removed `{}` of an earlier snapshot",
+                    org_path.display()
+                ),
+            );
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    let tmp = path.with_extension("json.tmp");
+    let mut body = text.to_string();
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    std::fs::write(&tmp, body)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Failure::input(format!("cannot write `{}`: {e}", path.display())))?;
+    emit(&path.display().to_string());
+    Ok(())
+}
