@@ -9,7 +9,10 @@ mod explain;
 mod generate;
 mod live;
 mod required;
+mod scps;
+mod self_policy;
 mod simulate;
+mod snapshot;
 mod source;
 
 use std::io::Write;
@@ -90,6 +93,12 @@ pub enum Command {
     Simulate(simulate::Args),
     /// Explain pasted AccessDenied errors: which policy denies, and how to fix it.
     Explain(explain::Args),
+    /// Collect the account's IAM and organization data once, for `check --offline DIR`.
+    Snapshot(snapshot::Args),
+    /// Admin audit: which SCP or RCP on the path root → account blocks which required action.
+    Scps(scps::Args),
+    /// Print the read-only IAM policy iam-doctor itself needs.
+    SelfPolicy(self_policy::Args),
     /// Print shell completions.
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff).
@@ -114,6 +123,9 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Snapshot(a) => snapshot::run(a),
+        Command::Scps(a) => scps::run(a),
+        Command::SelfPolicy(a) => self_policy::run(a),
         Command::Completions(a) => generate::completions(a),
         Command::Man => generate::man(),
     };
@@ -121,13 +133,27 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(f) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "iam-doctor: error: {}", f.message);
+            let _ = writeln!(err, "iam-doctor: error: {}", one_line(&f.message));
             if let Some(h) = &f.help {
-                let _ = writeln!(err, "  help: {h}");
+                let _ = writeln!(err, "  help: {}", one_line(h));
             }
             f.exit.into()
         }
     }
+}
+
+/// Keeps a message on one line: user input quoted in it may hold line breaks or other
+/// control characters, which are shown escaped.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Writes data to stdout. A closed pipe (`| head`) is not an error.
@@ -143,13 +169,21 @@ pub fn emit(text: &str) {
 /// A message for people, on stderr.
 pub fn warn(quiet: bool, message: &str) {
     if !quiet {
-        let _ = writeln!(std::io::stderr().lock(), "iam-doctor: warning: {message}");
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "iam-doctor: warning: {}",
+            one_line(message)
+        );
     }
 }
 
 pub fn note(quiet: bool, message: &str) {
     if !quiet {
-        let _ = writeln!(std::io::stderr().lock(), "iam-doctor: note: {message}");
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "iam-doctor: note: {}",
+            one_line(message)
+        );
     }
 }
 

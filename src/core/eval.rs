@@ -409,10 +409,10 @@ pub fn statement_applies(
         None => true,
         Some(ResourceClause::Resource(list)) => list
             .iter()
-            .any(|p| resource_pattern_matches(p, &request.resource, &request.context)),
+            .any(|p| resource_pattern_matches(p, &request.resource, &request.context, missing)),
         Some(ResourceClause::NotResource(list)) => !list
             .iter()
-            .any(|p| resource_pattern_matches(p, &request.resource, &request.context)),
+            .any(|p| resource_pattern_matches(p, &request.resource, &request.context, missing)),
     };
     if !resource_hit {
         return false;
@@ -437,12 +437,26 @@ pub fn statement_applies(
 }
 
 /// A resource pattern matches when its variables resolve and the glob matches. An unresolved
-/// variable never matches, as in IAM.
-fn resource_pattern_matches(pattern: &str, resource: &str, ctx: &Context) -> bool {
+/// variable never matches, as in IAM, and its key is recorded as missing context: supplying
+/// it could change the decision.
+fn resource_pattern_matches(
+    pattern: &str,
+    resource: &str,
+    ctx: &Context,
+    missing: &mut Vec<String>,
+) -> bool {
     if pattern == "*" {
         return true;
     }
-    variables::matches_with_variables(pattern, resource, Case::Sensitive, ctx).unwrap_or(false)
+    match variables::matches_with_variables(pattern, resource, Case::Sensitive, ctx) {
+        Some(hit) => hit,
+        None => {
+            if let variables::Substituted::Unresolved(keys) = variables::substitute(pattern, ctx) {
+                missing.extend(keys);
+            }
+            false
+        }
+    }
 }
 
 fn principal_matches(p: &Principals, principal_arn: &str) -> bool {

@@ -15,6 +15,11 @@ pub enum Case {
 
 /// Does `text` match the IAM glob `pattern`?
 pub fn glob_match(pattern: &str, text: &str, case: Case) -> bool {
+    // Policies and ARNs are nearly always ASCII: match bytes without allocating. This is the
+    // evaluator's innermost loop.
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_match_ascii(pattern.as_bytes(), text.as_bytes(), case);
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let eq = |a: char, b: char| match case {
@@ -39,6 +44,39 @@ pub fn glob_match(pattern: &str, text: &str, case: Case) -> bool {
         }
     }
     while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn glob_match_ascii(p: &[u8], t: &[u8], case: Case) -> bool {
+    let eq = |a: u8, b: u8| match case {
+        Case::Sensitive => a == b,
+        Case::Insensitive => a.eq_ignore_ascii_case(&b),
+    };
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match (p.get(pi), t.get(ti)) {
+            (Some(b'*'), _) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            (Some(&pc), Some(&tc)) if pc == b'?' || eq(pc, tc) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    while p.get(pi) == Some(&b'*') {
         pi += 1;
     }
     pi == p.len()

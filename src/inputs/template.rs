@@ -1646,7 +1646,7 @@ Resources:
 
     #[test]
     fn fan_out_references_end_quickly() {
-        let parts = vec!["!Ref P"; 12].join(", ");
+        let parts = ["!Ref P"; 12].join(", ");
         let yaml = format!(
             "Parameters:\n  P: {{Type: String, Default: !Join ['', [{parts}]]}}\nResources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !Ref P\n"
         );
