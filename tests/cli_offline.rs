@@ -78,12 +78,22 @@ fn result<'a>(report: &'a Value, action: &str) -> &'a Value {
 /// The one reason for a decision, checked against the expected fields (others are free).
 fn assert_decided(report: &Value, action: &str, decision: &str, blame: &Value) {
     let r = result(report, action);
+    let by = r["decided_by"]
+        .as_array()
+        .expect("`decided_by` is an array");
+    assert_eq!(by.len(), 1, "{action}: {r:#}");
+    assert_first_reason(report, action, decision, blame);
+}
+
+/// The first reason for a decision (an explicit deny comes first; places that also fail to
+/// allow follow it), checked against the expected fields.
+fn assert_first_reason(report: &Value, action: &str, decision: &str, blame: &Value) {
+    let r = result(report, action);
     assert_eq!(r["decision"], decision, "{action}: {r:#}");
     assert_eq!(r["engine"], "local", "{action}: {r:#}");
     let by = r["decided_by"]
         .as_array()
         .expect("`decided_by` is an array");
-    assert_eq!(by.len(), 1, "{action}: {r:#}");
     for (k, v) in blame.as_object().expect("an object") {
         assert_eq!(&by[0][k], v, "{action}: decided_by.{k} in {r:#}");
     }
@@ -244,13 +254,42 @@ fn demo_in_us_east_1_is_locked_out_by_the_region_lock() {
         "ec2:CreateNetworkInterface",
         "kinesis:PutRecord",
     ] {
-        assert_decided(
+        assert_first_reason(
             &report,
             action,
             "explicit_deny",
             &json!({"kind": "scp", "verdict": "denies", "policy": "RegionLock", "target": WORKLOADS_OU, "statement": "DenyOutsideEurope"}),
         );
     }
+    // Lifting the region lock alone would not be enough for these: the other places that
+    // fail to allow are reported after the deny.
+    let also = |action: &str| -> Vec<(String, String)> {
+        result(&report, action)["decided_by"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .skip(1)
+            .map(|b| {
+                (
+                    b["kind"].as_str().unwrap_or("").to_string(),
+                    b["verdict"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(also("lambda:CreateFunction"), vec![]);
+    assert_eq!(
+        also("ec2:CreateNetworkInterface"),
+        vec![("scp".to_string(), "fails_to_allow".to_string())]
+    );
+    assert_eq!(
+        result(&report, "ec2:CreateNetworkInterface")["decided_by"][1]["target"],
+        "ou-dm12-sbx00002"
+    );
+    assert_eq!(
+        also("kinesis:PutRecord"),
+        vec![("identity".to_string(), "fails_to_allow".to_string())]
+    );
     // IAM is exempt from the lock and granted by DefaultPolicy.
     assert_decided(
         &report,

@@ -32,8 +32,9 @@ pub struct Args {
     #[arg(long, value_name = "NAME|ARN")]
     pub user: Option<String>,
     /// Region of the failed call (sets `aws:RequestedRegion`; global services use us-east-1).
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
-    pub region: String,
+    /// Default: the region in the message's resource ARN, else `AWS_REGION`, else us-east-1.
+    #[arg(long)]
+    pub region: Option<String>,
     /// Use a snapshot folder instead of AWS (see `check --offline`).
     #[arg(long, value_name = "DIR")]
     pub offline: Option<PathBuf>,
@@ -80,6 +81,21 @@ fn visible(b: Blamed) -> bool {
             | Blamed::BoundaryImplicitDeny
             | Blamed::Unspecified
     )
+}
+
+/// The region of the failed call: as given, else the resource ARN's, else the environment's.
+fn region_for(d: &Denial, args: &Args) -> String {
+    args.region
+        .clone()
+        .or_else(|| {
+            d.resource
+                .as_deref()
+                .and_then(iam_doctor::core::arn::Arn::parse)
+                .map(|a| a.region.to_string())
+                .filter(|r| !r.is_empty())
+        })
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_string())
 }
 
 fn who_for(d: &Denial, args: &Args) -> Result<Who, Failure> {
@@ -145,7 +161,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         Some(dir) => Source::Offline(Offline::open(dir)?),
         None => Source::Live(Live::connect(
             &args.aws,
-            Some(&args.region),
+            args.region.as_deref(),
             args.output.quiet,
         )?),
     };
@@ -195,20 +211,23 @@ fn explain_one(
     };
     let (set, notes) = policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
     let resource = d.resource.clone().unwrap_or_else(|| "*".to_string());
+    let region = region_for(&d, args);
     let request = Request {
         principal: facts.principal.arn.clone(),
         action: d.action.clone(),
         resource: resource.clone(),
-        context: request_context(
-            &facts.principal,
-            facts.org.as_ref(),
-            &d.action,
-            &args.region,
-        ),
+        context: request_context(&facts.principal, facts.org.as_ref(), &d.action, &region),
     };
     let e = evaluate(&set, &request);
     let verdict = match (e.decision, visible(d.blamed)) {
-        (Decision::Allowed, true) => "iam-doctor's evaluation ALLOWS this with the policies it can see: the snapshot may be older than the failure, or the denial comes from a policy it cannot see (resource-based, session, VPC endpoint); nothing here was assumed".to_string(),
+        (Decision::Allowed, true) => format!(
+            "iam-doctor's evaluation ALLOWS this with the policies it can see: {}, or the denial comes from a policy it cannot see (resource-based, session, VPC endpoint); nothing here was assumed",
+            if args.offline.is_some() {
+                "the snapshot may be older than the failure"
+            } else {
+                "the policies may have changed since the failure, or the call was made in another region"
+            }
+        ),
         (Decision::Allowed, false) => format!(
             "AWS blames a policy type iam-doctor cannot see ({}); the role's own policies and the organization allow it",
             aws_said(d.blamed)
@@ -232,7 +251,7 @@ fn explain_one(
     let report = CheckReport {
         principal: facts.principal.arn.clone(),
         profile: String::new(),
-        region: args.region.clone(),
+        region,
         results: vec![result.clone()],
         notes: notes
             .into_iter()

@@ -314,7 +314,11 @@ pub fn merge_simulation(
                 r.decision = aws;
                 r.decided_by = vec![Blame {
                     kind: PolicyKind::Scp,
-                    verdict: Verdict::Denies,
+                    verdict: if aws == Decision::ExplicitDeny {
+                        Verdict::Denies
+                    } else {
+                        Verdict::FailsToAllow
+                    },
                     policy: None,
                     policy_id: None,
                     target: None,
@@ -322,7 +326,8 @@ pub fn merge_simulation(
                     statement: None,
                 }];
                 r.disagreement = Some(
-                    "IAM says an organization policy denies it; the SCPs could not be read to say which".to_string(),
+                    "IAM says the organization's policies stop it; the SCPs could not be read to say which"
+                        .to_string(),
                 );
             } else {
                 r.decision = aws;

@@ -153,6 +153,21 @@ impl Blame {
             .map(|s| format!(" statement `{s}`"))
             .unwrap_or_default();
         match self.verdict {
+            Verdict::Denies | Verdict::FailsToAllow
+                if matches!(self.kind, PolicyKind::Scp | PolicyKind::Rcp)
+                    && self.policy.is_none()
+                    && self.target.is_none() =>
+            {
+                format!(
+                    "an organization {} {} it; which one could not be read",
+                    self.kind.describe(),
+                    if self.verdict == Verdict::Denies {
+                        "denies"
+                    } else {
+                        "does not allow"
+                    }
+                )
+            }
             Verdict::Denies => {
                 format!("{} `{policy}`{place}{stmt} denies it", self.kind.describe())
             }
@@ -250,12 +265,9 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             &mut missing,
         );
     }
-    if !denies.is_empty() {
-        return finish(Decision::ExplicitDeny, denies, missing);
-    }
-
     // 2. Gates that must each allow. Every failing gate is reported, not just the first, so
-    // one run shows everything that has to change.
+    // one run shows everything that has to change; with an explicit deny too, since lifting
+    // the deny alone would still leave the action blocked.
     let mut failures = Vec::new();
     let mut allows = Vec::new();
     for (levels, kind) in [
@@ -332,7 +344,10 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             });
         }
     }
-    if failures.is_empty() {
+    if !denies.is_empty() {
+        denies.extend(failures);
+        finish(Decision::ExplicitDeny, denies, missing)
+    } else if failures.is_empty() {
         finish(Decision::Allowed, allows, missing)
     } else {
         finish(Decision::ImplicitDeny, failures, missing)

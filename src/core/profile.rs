@@ -29,11 +29,12 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Services whose API is global: requests to them are made to us-east-1, so
-/// `aws:RequestedRegion` is `us-east-1` whatever region the deploy targets. Region-lock SCPs
-/// exempt them for that reason, and a check must use that region for them.
+/// Services whose API is served from us-east-1 only (global services, and ECR Public, whose
+/// API endpoint is in us-east-1): `aws:RequestedRegion` is `us-east-1` whatever region the
+/// deploy targets. Region-lock SCPs must exempt them, and a check must use that region for them.
 pub const GLOBAL_SERVICES: &[&str] = &[
     "iam",
+    "ecr-public",
     "cloudfront",
     "route53",
     "waf",

@@ -103,6 +103,13 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
     let n = actions.len();
     let kind = cause.kind.describe();
     match (cause.kind, cause.verdict) {
+        (PolicyKind::Scp | PolicyKind::Rcp, _)
+            if cause.policy.is_none() && cause.target.is_none() =>
+        {
+            format!(
+                "an organization {kind} stops {n} action(s) (`{svc}`) but could not be read: run `iam-doctor scps` from the management account or a delegated administrator to see which, or ask the organization admin"
+            )
+        }
         (PolicyKind::Scp | PolicyKind::Rcp, Verdict::Denies) => format!(
             "change {kind} `{pol}` attached to {where_}: statement `{stmt}` denies {n} action(s); exempt `{svc}` from it (for a NotAction statement, add them to NotAction), or ask the organization admin for an exception"
         ),

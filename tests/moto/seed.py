@@ -15,13 +15,14 @@ Scenarios:
     - ``Prod``: ``FullAWSAccess`` replaced by ``ProdServiceAllowList``, which allows many services
       but not ``ec2``.
   In the member account: the Jets remote-runner role ``demo-dev-CodebuildRole-1A2B3C4D5E6F``
-  (path ``/``, trusted by CodeBuild) with inline ``DefaultPolicy`` (Jets' default services) and
-  ``VpcPolicy`` (``ec2:*``, as Jets 6 adds it) and the AWS managed policies
+  (path ``/``, trusted by CodeBuild; created by the CloudFormation stack ``demo-dev`` as its
+  resource ``CodebuildRole``, as Jets' bootstrap does) with inline ``DefaultPolicy`` (Jets'
+  default services) and ``VpcPolicy`` (``ec2:*``, as Jets 6 adds it) and the AWS managed policies
   AmazonSSMReadOnlyAccess and AWSCertificateManagerReadOnly; the role ``demo-dev-BoundedRole``
   (path ``/app/``) whose boundary ``DeveloperBoundary`` allows only S3 and CloudWatch Logs and
   denies ``s3:DeleteBucket``; the user ``alice`` in the group ``developers``. In the management
   account: the role ``OrgAdmin`` allowing ``ec2:*`` (SCPs do not apply there).
-* ``no-org``: the same IAM entities in moto's default account, and no organization.
+* ``no-org``: the same IAM entities (and stack) in moto's default account, and no organization.
 
 Every call names its account with moto's ``x-moto-account-id`` header, so seeding works
 whatever caller the server is set to. A test that wants the CLI to act as a member-account
@@ -43,6 +44,8 @@ import boto3
 MANAGEMENT_ACCOUNT = "123456789012"
 CODEBUILD_ROLE = "demo-dev-CodebuildRole-1A2B3C4D5E6F"
 BOUNDED_ROLE = "demo-dev-BoundedRole"
+# The Jets bootstrap stack whose CodebuildRole resource is CODEBUILD_ROLE.
+STACK = "demo-dev"
 BOUNDED_ROLE_PATH = "/app/"
 SESSION = "iam-doctor"
 
@@ -130,6 +133,28 @@ CODEBUILD_TRUST = doc(
         }
     ]
 )
+
+
+def bootstrap_template() -> dict:
+    """The part of Jets' bootstrap stack that matters here: the remote runner's role. The
+    trust policy is given as JSON text, which moto stores verbatim."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Jets bootstrap (demo-dev): the remote runner's role",
+        "Resources": {
+            "CodebuildRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": CODEBUILD_ROLE,
+                    "Path": "/",
+                    "AssumeRolePolicyDocument": CODEBUILD_TRUST,
+                    "Description": "Jets remote runner (demo-dev)",
+                },
+            }
+        },
+    }
+
+
 LAMBDA_TRUST = doc(
     [
         {
@@ -168,12 +193,17 @@ class Seeder:
     def iam_entities(self, account: str) -> dict:
         """The Jets role, a bounded role, and a user in a group, in ``account``."""
         iam = self.client("iam", account)
-        codebuild = iam.create_role(
-            RoleName=CODEBUILD_ROLE,
-            Path="/",
-            AssumeRolePolicyDocument=CODEBUILD_TRUST,
-            Description="Jets remote runner (demo-dev)",
-        )["Role"]
+        # The Jets bootstrap stack creates the remote runner's role, so `check --stack demo-dev`
+        # finds it through CloudFormation (DescribeStackResource -> the role's name). moto runs
+        # the template and creates the role in this account; its policies are added with IAM
+        # calls below (moto would store a template's inline `Policies` as objects, not JSON).
+        cfn = self.client("cloudformation", account)
+        stack_id = cfn.create_stack(
+            StackName=STACK,
+            TemplateBody=json.dumps(bootstrap_template()),
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )["StackId"]
+        codebuild = iam.get_role(RoleName=CODEBUILD_ROLE)["Role"]
         iam.put_role_policy(
             RoleName=CODEBUILD_ROLE,
             PolicyName="DefaultPolicy",
@@ -267,6 +297,7 @@ class Seeder:
             ),
         )
         return {
+            "stacks": {STACK: {"stack_id": stack_id, "CodebuildRole": CODEBUILD_ROLE}},
             "roles": {"codebuild": codebuild["Arn"], "bounded": bounded["Arn"]},
             "users": {"alice": alice["Arn"]},
             "groups": {"developers": f"arn:aws:iam::{account}:group/developers"},

@@ -28,6 +28,20 @@ wrapper in front of moto adds:
   ``user_``/``group_``) for inline policies or the policy name for managed ones, as in the
   samples of IAM's API reference and in outputs users have posted.
 
+* IAM ``SimulateCustomPolicy``, which moto does not implement either: the SAME SCRIPTED
+  STAND-IN, NOT AWS. Decisions come from the rule above applied to the supplied documents only
+  (nothing stored in moto takes part): ``PolicyInputList.member.N`` (identity policies,
+  reported as ``SourcePolicyId`` ``PolicyInputList.N``), ``PermissionsBoundaryPolicyInputList``
+  (at most one, as IAM documents), and the SCP levels of
+  ``OrderedOrganizationPolicyInputList.member.N.ServiceControlPolicyInputList.member.M`` (the
+  wire shape aws-sdk-iam 1.133 sends), root first: each level must allow and a Deny anywhere
+  wins; ``OrganizationsDecisionDetail`` is present only when levels were sent. ``ActionNames``,
+  ``ResourceArns``, ``ContextEntries``, ``MaxItems``/``Marker`` and the result-shape and
+  short-page quirks work as for SimulatePrincipalPolicy. ``CallerArn`` must be an IAM user,
+  group or role ARN (``InvalidInput`` otherwise, as documented); ``ResourcePolicy`` is refused
+  (``InvalidInput``) because the rule does not evaluate resource policies; an unparsable
+  document gives ``MalformedPolicyDocument``.
+
 * Fault injection, latency, call statistics and a chosen caller identity, through
   ``/_iamdoctor/...`` control endpoints (JSON), so tests can exercise retries, throttling,
   access errors and concurrency limits.
@@ -49,6 +63,11 @@ Control endpoints (all JSON):
                               target: an operation name, "service:Operation", "service:*" or
                               "*"; count omitted: every matching call fails; params (optional):
                               all must equal the request's parameters. Adds to current rules.
+                              "retry_after_ms": n (optional) adds the AWS header
+                              ``x-amz-retry-after: n`` (milliseconds), which the AWS SDKs use as
+                              the delay before the next attempt instead of their own backoff:
+                              a test of "still throttled after every retry" then takes
+                              milliseconds instead of the half minute of real backoff.
   DELETE /_iamdoctor/faults   clears all rules
   POST   /_iamdoctor/latency  {"ms": 30}: added to every AWS call
   GET    /_iamdoctor/stats    {"calls": {"iam:SimulatePrincipalPolicy": n, ...},
@@ -59,8 +78,10 @@ Control endpoints (all JSON):
                               an explicit x-moto-account-id header runs in the ARN's account.
                               {"arn": null} or DELETE: back to moto's default caller.
   POST   /_iamdoctor/quirks   {"simulate_result_shape": "per-resource" | "per-action",
-                               "simulate_short_pages": bool, "org_empty_pages": bool,
+                               "simulate_short_pages": bool | n, "org_empty_pages": bool,
                                "member_org_access": "read" | "denied"}
+                              simulate_short_pages: true answers half of MaxItems per page,
+                              a number n answers at most n results per page (both simulators).
   POST   /_iamdoctor/reset    resets moto's state and every setting above
   GET    /_iamdoctor/health   {"ok": true}
 
@@ -164,6 +185,7 @@ class FaultRule:
     status: int | None
     message: str | None
     params: dict[str, str]
+    retry_after_ms: int | None = None
 
     def matches(self, service: str, operation: str, params: dict[str, str]) -> bool:
         t = self.target
@@ -246,24 +268,24 @@ def status_text(status: int) -> str:
     }.get(status, "Status")
 
 
-def query_error(start_response, namespace: str, status: int, code: str, message: str):
+def query_error(start_response, namespace: str, status: int, code: str, message: str, extra=None):
     kind = "Receiver" if status >= 500 else "Sender"
     body = (
         f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
         f"<Message>{escape(message)}</Message></Error><RequestId>{request_id()}</RequestId>"
         "</ErrorResponse>"
     )
-    return raw_response(start_response, status, body, "text/xml")
+    return raw_response(start_response, status, body, "text/xml", extra)
 
 
-def json_error(start_response, status: int, code: str, message: str):
+def json_error(start_response, status: int, code: str, message: str, extra=None):
     body = json.dumps({"__type": code, "Message": message})
     return raw_response(
         start_response,
         status,
         body,
         "application/x-amz-json-1.1",
-        [("x-amzn-ErrorType", code)],
+        [("x-amzn-ErrorType", code)] + (extra or []),
     )
 
 
@@ -923,12 +945,7 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
     if not source_arn or not actions:
         raise SimError(400, "ValidationError", "PolicySourceArn and ActionNames are required.")
     given_resources = members(params, "ResourceArns")
-    resources = given_resources or ["*"]
-    context: dict[str, list[str]] = {}
-    for entry in struct_members(params, "ContextEntries"):
-        key = entry.get("ContextKeyName")
-        if key:
-            context[key.lower()] = as_list(entry.get("ContextKeyValues", []))
+    context = request_context(params)
     exclusions = Exclusions(set(), [], [])
     for item in struct_members(params, "PolicyExclusionList"):
         if "PolicyType" in item:
@@ -943,13 +960,7 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
                     item.get("InlinePolicyIdentifier.AttachmentName", "*"),
                 )
             )
-    try:
-        max_items = int((params.get("MaxItems") or ["100"])[-1])
-    except ValueError:
-        max_items = 0
-    if not 1 <= max_items <= 1000:
-        raise SimError(400, "ValidationError", "MaxItems must be between 1 and 1000.")
-
+    max_items = max_items_of(params)
     try:
         principal = load_principal(
             source_arn,
@@ -959,7 +970,42 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
         )
     except (ValueError, KeyError) as err:
         raise SimError(500, "PolicyEvaluation", f"A policy could not be evaluated: {err}") from err
+    return results_xml(
+        "SimulatePrincipalPolicy", params, principal, actions, given_resources, context, max_items
+    )
 
+
+def max_items_of(params: dict[str, list[str]]) -> int:
+    try:
+        max_items = int((params.get("MaxItems") or ["100"])[-1])
+    except ValueError:
+        max_items = 0
+    if not 1 <= max_items <= 1000:
+        raise SimError(400, "ValidationError", "MaxItems must be between 1 and 1000.")
+    return max_items
+
+
+def request_context(params: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``ContextEntries.member.N`` as lower-cased key -> values."""
+    context: dict[str, list[str]] = {}
+    for entry in struct_members(params, "ContextEntries"):
+        key = entry.get("ContextKeyName")
+        if key:
+            context[key.lower()] = as_list(entry.get("ContextKeyValues", []))
+    return context
+
+
+def results_xml(
+    operation: str,
+    params: dict[str, list[str]],
+    principal: Principal,
+    actions: list[str],
+    given_resources: list[str],
+    context: dict[str, list[str]],
+    max_items: int,
+) -> str:
+    """One page of ``EvaluationResults`` (shape and paging quirks as in the file header)."""
+    resources = given_resources or ["*"]
     per_action = STATE.quirks.get("simulate_result_shape") == "per-action"
     if per_action:
         keys: list[tuple[str, str | None]] = [(a, None) for a in actions]
@@ -969,7 +1015,10 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
     marker = (params.get("Marker") or [None])[-1]
     offset = decode_marker(marker, total) if marker else 0
     page_size = max_items
-    if STATE.quirks.get("simulate_short_pages"):
+    short = STATE.quirks.get("simulate_short_pages")
+    if isinstance(short, int) and not isinstance(short, bool) and short > 0:
+        page_size = min(max_items, short)
+    elif short:
         page_size = max(1, max_items // 2)
     page = keys[offset : offset + page_size]
     next_offset = offset + len(page)
@@ -988,12 +1037,125 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
     truncated = next_offset < total
     marker_xml = f"<Marker>{encode_marker(next_offset, total)}</Marker>" if truncated else ""
     return (
-        f'<SimulatePrincipalPolicyResponse xmlns="{IAM_NS}"><SimulatePrincipalPolicyResult>'
+        f'<{operation}Response xmlns="{IAM_NS}"><{operation}Result>'
         f"<EvaluationResults>{''.join(members_xml)}</EvaluationResults>"
         f"<IsTruncated>{str(truncated).lower()}</IsTruncated>{marker_xml}"
-        "</SimulatePrincipalPolicyResult>"
+        f"</{operation}Result>"
         f"<ResponseMetadata><RequestId>{request_id()}</RequestId></ResponseMetadata>"
-        "</SimulatePrincipalPolicyResponse>"
+        f"</{operation}Response>"
+    )
+
+
+# ---- the SimulateCustomPolicy operation ----------------------------------------------------
+
+ORG_LEVELS = "OrderedOrganizationPolicyInputList"
+LEVEL_PARAM = re.compile(re.escape(ORG_LEVELS) + r"\.member\.(\d+)\.(.+)$")
+LEVEL_SCP = re.compile(r"ServiceControlPolicyInputList\.member\.(\d+)")
+# CallerArn: "the ARN of the IAM user, group, or role ... You cannot specify the ARN of an
+# assumed role, federated user, or a service principal" (IAM API reference).
+CALLER_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:(user|group|role)/(?:.*/)?[^/]+")
+
+
+def organization_levels(params: dict[str, list[str]]) -> list[list[str]] | None:
+    """SCP documents per level, root first, from
+    ``OrderedOrganizationPolicyInputList.member.N.ServiceControlPolicyInputList.member.M`` (the
+    shape aws-sdk-iam 1.133 sends). An empty list is sent as the bare parameter name, so a level
+    may appear as ``...member.N.ServiceControlPolicyInputList=``: a level with no SCP. None when
+    the list was not sent at all."""
+    levels: dict[int, dict[int, str]] = {}
+    sent = ORG_LEVELS in params
+    for key, values in params.items():
+        m = LEVEL_PARAM.match(key)
+        if not m:
+            continue
+        sent = True
+        level = levels.setdefault(int(m.group(1)), {})
+        scp = LEVEL_SCP.fullmatch(m.group(2))
+        if scp:
+            level[int(scp.group(1))] = values[-1]
+        elif m.group(2) != "ServiceControlPolicyInputList":
+            raise SimError(400, "InvalidInput", f"Unknown parameter {key}.")
+    if not sent:
+        return None
+    count = max(levels, default=0)
+    return [
+        [levels.get(n, {})[i] for i in sorted(levels.get(n, {}))] for n in range(1, count + 1)
+    ]
+
+
+def input_source(policy_id: str, kind: str, text: str) -> Source:
+    try:
+        return Source(policy_id, kind, None, None, "", parse_statements(text))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise SimError(
+            400, "MalformedPolicyDocument", f"{policy_id} is not a valid policy: {err}"
+        ) from err
+
+
+def simulate_custom_policy(params: dict[str, list[str]]) -> str:
+    """The SimulateCustomPolicy response body: SCRIPTED STAND-IN, decisions by the same simple
+    rule as SimulatePrincipalPolicy (file header), from the supplied documents only: identity
+    policies (``PolicyInputList``), at most one permissions boundary, and SCP levels root first
+    (each level must allow, a Deny anywhere wins). Nothing stored in moto takes part."""
+    actions = members(params, "ActionNames")
+    if not actions:
+        raise SimError(400, "ValidationError", "ActionNames is required.")
+    policies = members(params, "PolicyInputList")
+    if "PolicyInputList" not in params and not policies:
+        raise SimError(
+            400,
+            "ValidationError",
+            "1 validation error detected: Value null at 'policyInputList' failed to satisfy "
+            "constraint: Member must not be null",
+        )
+    caller = (params.get("CallerArn") or [None])[-1]
+    if caller is not None and not CALLER_ARN.fullmatch(caller):
+        raise SimError(
+            400,
+            "InvalidInput",
+            f"Invalid CallerArn {caller}: it must be an IAM user, group or role ARN, not an "
+            "assumed role, federated user or service principal.",
+        )
+    if params.get("ResourcePolicy"):
+        raise SimError(
+            400,
+            "InvalidInput",
+            "ResourcePolicy is not evaluated by iam-doctor's scripted stand-in for the simulator.",
+        )
+    boundaries = members(params, "PermissionsBoundaryPolicyInputList")
+    if len(boundaries) > 1:
+        raise SimError(
+            400, "InvalidInput", "You can input only one permissions boundary policy."
+        )
+    max_items = max_items_of(params)
+    identity = [
+        input_source(f"PolicyInputList.{n}", "input", doc)
+        for n, doc in enumerate(policies, start=1)
+    ]
+    boundary = (
+        input_source("PermissionsBoundaryPolicyInputList.1", "permission-boundary", boundaries[0])
+        if boundaries
+        else None
+    )
+    levels_docs = organization_levels(params)
+    levels = None
+    if levels_docs:
+        levels = [
+            [
+                input_source(f"{ORG_LEVELS}.{n}.{i}", "scp", doc)
+                for i, doc in enumerate(level, start=1)
+            ]
+            for n, level in enumerate(levels_docs, start=1)
+        ]
+    principal = Principal("", identity, boundary, levels, levels is not None)
+    return results_xml(
+        "SimulateCustomPolicy",
+        params,
+        principal,
+        actions,
+        members(params, "ResourceArns"),
+        request_context(params),
+        max_items,
     )
 
 
@@ -1087,14 +1249,19 @@ class Wrapper:
                 caller=caller or f"arn:aws:iam::{account}:user/moto",
                 action=f"{service}:{operation}",
             )
+            extra = []
+            if rule.retry_after_ms is not None:
+                extra.append(("x-amz-retry-after", str(rule.retry_after_ms)))
             if is_json:
-                return json_error(start_response, status, rule.error, message)
+                return json_error(start_response, status, rule.error, message, extra)
             ns = STS_NS if service == "sts" else IAM_NS
-            return query_error(start_response, ns, status, rule.error, message)
+            return query_error(start_response, ns, status, rule.error, message, extra)
 
         if service == "iam":
             if operation == "SimulatePrincipalPolicy":
-                return self.simulate(start_response, body)
+                return self.simulate(start_response, body, simulate_principal_policy)
+            if operation == "SimulateCustomPolicy":
+                return self.simulate(start_response, body, simulate_custom_policy)
             materialise_named_aws_policies(account, params)
         elif service == "sts" and operation == "GetCallerIdentity" and caller:
             return raw_response(start_response, 200, caller_identity_xml(caller), "text/xml")
@@ -1116,10 +1283,10 @@ class Wrapper:
                     return rule
         return None
 
-    def simulate(self, start_response, body: bytes):
+    def simulate(self, start_response, body: bytes, operation):
         params = parse_qs(body.decode("utf-8"), keep_blank_values=True)
         try:
-            xml = simulate_principal_policy(params)
+            xml = operation(params)
         except SimError as err:
             return query_error(start_response, IAM_NS, err.status, err.code, err.message)
         return raw_response(
@@ -1195,6 +1362,9 @@ class Wrapper:
                     status=int(r["status"]) if r.get("status") is not None else None,
                     message=r.get("message"),
                     params={str(k): str(v) for k, v in (r.get("params") or {}).items()},
+                    retry_after_ms=(
+                        int(r["retry_after_ms"]) if r.get("retry_after_ms") is not None else None
+                    ),
                 )
                 for r in payload["rules"]
             ]
