@@ -296,6 +296,10 @@ pub fn matches_with_variables(
     case: Case,
     ctx: &Context,
 ) -> Option<bool> {
+    // Most patterns hold no variable: match them directly, without building segments.
+    if !pattern.contains("${") {
+        return Some(super::pattern::glob_match(pattern, text, case));
+    }
     resolve_segments(pattern, ctx)
         .ok()
         .map(|segments| segments_match(&segments, text, case))
