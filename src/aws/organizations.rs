@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use aws_sdk_organizations::types::{ParentType, PolicySummary, PolicyType, PolicyTypeStatus, Root};
@@ -32,15 +33,6 @@ pub trait OrgApi {
     /// Every account of the organization as `(id, name)`, for `--all-accounts`.
     fn list_accounts(&self)
     -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
-}
-
-/// A level before its policy contents are fetched.
-struct LevelPlan {
-    id: String,
-    target_type: TargetType,
-    name: String,
-    scps: Vec<PolicySummary>,
-    rcps: Vec<PolicySummary>,
 }
 
 /// [`OrgApi`] over the AWS SDK.
@@ -94,47 +86,16 @@ impl SdkOrganizations {
         let root = self.root().await?;
         let scps_enabled = enabled(&root, &PolicyType::ServiceControlPolicy);
         let rcps_enabled = enabled(&root, &PolicyType::ResourceControlPolicy);
-        let path = self.path_to_root(account_id).await?;
         let root_name = root.name().unwrap_or("Root").to_string();
-        let plans = path.into_iter().map(|(id, target_type)| {
-            let root_name = root_name.clone();
-            async move { self.plan_level(id, target_type, root_name).await }
-        });
-        let plans = try_join_all(plans.collect()).await?;
-
-        let mut unique = Vec::new();
-        let mut seen = HashSet::new();
-        for plan in &plans {
-            for summary in plan.scps.iter().chain(&plan.rcps) {
-                if let Some(id) = summary.id()
-                    && seen.insert(id.to_string())
-                {
-                    unique.push(id.to_string());
-                }
-            }
-        }
-        let fetched = try_join_all(unique.iter().map(|id| self.policy(id)).collect()).await?;
-        let by_id: std::collections::HashMap<&str, &OrgPolicy> = unique
-            .iter()
-            .map(String::as_str)
-            .zip(fetched.iter())
-            .collect();
-        let pick = |summaries: &[PolicySummary]| -> Vec<OrgPolicy> {
-            summaries
-                .iter()
-                .filter_map(|s| s.id().and_then(|id| by_id.get(id)).map(|p| (*p).clone()))
-                .collect()
-        };
-        let levels = plans
-            .iter()
-            .map(|plan| OrgLevel {
-                id: plan.id.clone(),
-                target_type: plan.target_type,
-                name: plan.name.clone(),
-                scps: pick(&plan.scps),
-                rcps: pick(&plan.rcps),
-            })
-            .collect();
+        let levels = self
+            .levels_from(
+                account_id,
+                account_id.to_string(),
+                TargetType::Account,
+                &root_name,
+                0,
+            )
+            .await?;
         Ok(OrgFacts {
             account_id: account_id.to_string(),
             organization_id: org.as_ref().and_then(|o| o.id.clone()),
@@ -169,34 +130,50 @@ impl SdkOrganizations {
         }
     }
 
-    /// `ListParents` from the account up; root first in the result.
-    async fn path_to_root(&self, account_id: &str) -> Result<Vec<(String, TargetType)>, AwsError> {
-        let mut path = vec![(account_id.to_string(), TargetType::Account)];
-        let mut child = account_id.to_string();
-        for _ in 0..MAX_DEPTH {
-            let (id, kind) = self.parent(&child).await?;
-            match kind {
-                ParentType::Root => {
-                    path.push((id, TargetType::Root));
-                    path.reverse();
-                    return Ok(path);
+    /// The levels from `id` up to the root, root first. Each level's name and policies are read
+    /// while `ListParents` goes on up, so the walk's round trips and the levels' overlap: the
+    /// critical path is the walk plus one listing and one `DescribePolicy`, not their sum.
+    fn levels_from<'a>(
+        &'a self,
+        account_id: &'a str,
+        id: String,
+        target_type: TargetType,
+        root_name: &'a str,
+        depth: usize,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<OrgLevel>, AwsError>> + Send + 'a>> {
+        Box::pin(async move {
+            let above = async {
+                if target_type == TargetType::Root {
+                    return Ok(Vec::new());
                 }
-                ParentType::OrganizationalUnit => {
-                    path.push((id.clone(), TargetType::OrganizationalUnit));
-                    child = id;
-                }
-                other => {
+                if depth >= MAX_DEPTH {
                     return Err(AwsError::incomplete(
                         Api::ListParents,
-                        format!("unknown parent type `{}`", other.as_str()),
+                        format!("no root within {MAX_DEPTH} levels above `{account_id}`"),
                     ));
                 }
-            }
-        }
-        Err(AwsError::incomplete(
-            Api::ListParents,
-            format!("no root within {MAX_DEPTH} levels above `{account_id}`"),
-        ))
+                let (parent, kind) = self.parent(&id).await?;
+                let parent_type = match kind {
+                    ParentType::Root => TargetType::Root,
+                    ParentType::OrganizationalUnit => TargetType::OrganizationalUnit,
+                    other => {
+                        return Err(AwsError::incomplete(
+                            Api::ListParents,
+                            format!("unknown parent type `{}`", other.as_str()),
+                        ));
+                    }
+                };
+                self.levels_from(account_id, parent, parent_type, root_name, depth + 1)
+                    .await
+            };
+            // `above` first: its `ListParents` takes a slot of the gate before this level's
+            // calls do, since the walk is the longest chain.
+            let (above, this) = tokio::join!(above, self.level(&id, target_type, root_name));
+            // Errors of the levels above (the walk included) first: root-first, as listed.
+            let mut levels = above?;
+            levels.push(this?);
+            Ok(levels)
+        })
     }
 
     async fn parent(&self, child: &str) -> Result<(String, ParentType), AwsError> {
@@ -232,24 +209,35 @@ impl SdkOrganizations {
         }
     }
 
-    async fn plan_level(
+    /// One level: its name, and its SCPs and RCPs described as soon as they are listed.
+    async fn level(
         &self,
-        id: String,
+        id: &str,
         target_type: TargetType,
-        root_name: String,
-    ) -> Result<LevelPlan, AwsError> {
+        root_name: &str,
+    ) -> Result<OrgLevel, AwsError> {
         let (name, scps, rcps) = tokio::join!(
-            self.level_name(&id, target_type, root_name),
-            self.attached(&id, PolicyType::ServiceControlPolicy),
-            self.attached_rcps(&id),
+            self.level_name(id, target_type, root_name.to_string()),
+            self.described(self.attached(id, PolicyType::ServiceControlPolicy)),
+            self.described(self.attached_rcps(id)),
         );
-        Ok(LevelPlan {
+        Ok(OrgLevel {
+            id: id.to_string(),
+            target_type,
             name: name?,
             scps: scps?,
             rcps: rcps?,
-            id,
-            target_type,
         })
+    }
+
+    /// The policies of a listing, in listed order, each described once per session.
+    async fn described(
+        &self,
+        listing: impl Future<Output = Result<Vec<PolicySummary>, AwsError>>,
+    ) -> Result<Vec<OrgPolicy>, AwsError> {
+        let summaries = listing.await?;
+        let ids: Vec<&str> = summaries.iter().filter_map(PolicySummary::id).collect();
+        try_join_all(ids.into_iter().map(|id| self.policy(id)).collect()).await
     }
 
     /// A level's display name; its id when the caller may not read names.

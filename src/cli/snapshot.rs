@@ -265,10 +265,7 @@ fn write_snapshot(
             })?;
             note(
                 quiet,
-                &format!(
-                    "removed `{}` of an earlier snapshot",
-                    org_path.display()
-                ),
+                &format!("removed `{}` of an earlier snapshot", org_path.display()),
             );
         }
         None => {}
