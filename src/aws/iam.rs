@@ -228,6 +228,8 @@ pub struct SdkIam {
     sts: aws_sdk_sts::Client,
     gate: Arc<CallGate>,
     managed: Arc<OnceMap<ManagedPolicy>>,
+    /// The caller does not change within a session; asked once however many parts need it.
+    caller: Arc<tokio::sync::OnceCell<CallerIdentity>>,
 }
 
 impl SdkIam {
@@ -237,10 +239,18 @@ impl SdkIam {
             sts,
             gate,
             managed: Arc::default(),
+            caller: Arc::default(),
         }
     }
 
     async fn get_caller(&self) -> Result<CallerIdentity, AwsError> {
+        self.caller
+            .get_or_try_init(|| self.fetch_caller())
+            .await
+            .cloned()
+    }
+
+    async fn fetch_caller(&self) -> Result<CallerIdentity, AwsError> {
         let out = self
             .gate
             .call(

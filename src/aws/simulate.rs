@@ -21,9 +21,10 @@ use crate::core::facts::{
 };
 
 /// Action names per simulator call. AWS documents no limit, but a call's cost and its answer
-/// grow with actions × resources; 100 actions against one resource is a single page at
-/// `MaxItems` 1000 and a short request to repeat after throttling.
-pub const ACTIONS_PER_CALL: usize = 100;
+/// grow with actions × resources. 500 actions against one resource is a single page at
+/// `MaxItems` 1000, so an exhaustive deploy check (a few thousand actions) takes one or two
+/// waves of concurrent calls, while a throttled call still repeats a bounded request.
+pub const ACTIONS_PER_CALL: usize = 500;
 
 /// Resource ARNs per simulator call, as PMapper settled on after throttling trouble. With more
 /// than one resource the action count shrinks so the answer stays within one page.
@@ -289,7 +290,7 @@ mod tests {
 
     #[test]
     fn groups_by_resource_set_and_caps_batch_size() {
-        let mut requests: Vec<_> = (0..250)
+        let mut requests: Vec<_> = (0..1250)
             .map(|i| req(&format!("s3:Action{i}"), "*"))
             .collect();
         requests.push(req("iam:PassRole", "arn:aws:iam::1:role/a"));
@@ -297,8 +298,8 @@ mod tests {
         requests.push(req("IAM:passrole", "arn:aws:iam::1:role/a"));
         let batches = plan_batches(&requests);
         assert_eq!(batches.len(), 4);
-        assert_eq!(batches[0].actions.len(), 100);
-        assert_eq!(batches[2].actions.len(), 50);
+        assert_eq!(batches[0].actions.len(), ACTIONS_PER_CALL);
+        assert_eq!(batches[2].actions.len(), 250);
         assert_eq!(batches[3].actions, vec!["iam:PassRole".to_string()]);
         assert_eq!(batches[3].resources.len(), 2);
     }

@@ -285,7 +285,7 @@ async fn one_failed_batch_fails_the_whole_simulation() {
                 .build()
         });
     let failing = mock!(aws_sdk_iam::Client::simulate_principal_policy)
-        .match_requests(|r| r.action_names().iter().any(|a| a == "s3:A150"))
+        .match_requests(|r| r.action_names().iter().any(|a| a == "s3:A750"))
         // scripted response: the second batch fails with a non-retryable error
         .then_error(|| {
             SimulatePrincipalPolicyError::generic(
@@ -296,7 +296,8 @@ async fn one_failed_batch_fails_the_whole_simulation() {
             )
         });
     let (iam, _) = iam_with(iam_client(RuleMode::MatchAny, &[&ok, &failing]));
-    let requests: Vec<_> = (0..200).map(|i| req(&format!("s3:A{i}"))).collect();
+    // Two batches of ACTIONS_PER_CALL (500) actions.
+    let requests: Vec<_> = (0..1000).map(|i| req(&format!("s3:A{i}"))).collect();
     let err = iam.simulate(ROLE_ARN, &requests, &[]).await;
     assert!(matches!(err, Err(AwsError::Service { ref code, .. }) if code == "InvalidInput"));
     assert_eq!((ok.num_calls(), failing.num_calls()), (1, 1));

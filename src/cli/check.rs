@@ -79,12 +79,16 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
 
 fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
     let live = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
-    let (facts, visibility) = live.facts(who)?;
-    let (required, config_notes) = args
-        .profile
-        .required(Some(&args.region), Some(&facts.principal.account_id))?;
+    let (facts, visibility, (required, config_notes), outcomes) = live.facts_and_verdicts(
+        who,
+        &args.region,
+        |p| {
+            args.profile
+                .required(Some(&args.region), Some(&p.account_id))
+        },
+        |(r, _)| &r.actions,
+    )?;
     let mut report = check_facts(&facts, &required, config_notes, &args.region)?;
-    let outcomes = live.simulate(&facts.principal, &required.actions, &args.region)?;
     let (mut results, missing) =
         merge_simulation(std::mem::take(&mut report.results), &outcomes, visibility);
     if !missing.is_empty() {

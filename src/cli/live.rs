@@ -7,6 +7,7 @@ use std::time::Duration;
 use iam_doctor::aws::{
     AwsError, AwsOptions, AwsSession, CfnApi, CustomSimulation, IamApi, OrgApi, PrincipalRef,
 };
+use iam_doctor::core::arn::Arn;
 use iam_doctor::core::check::{ActionResult, OrgVisibility};
 use iam_doctor::core::eval::{PolicyKind, Verdict};
 use iam_doctor::core::facts::{
@@ -84,77 +85,113 @@ impl Live {
     /// The principal's facts and its organization path, degrading honestly where AWS
     /// does not let us see.
     pub fn facts(&self, who: &Who) -> Result<(Facts, OrgVisibility), Failure> {
+        self.block_on(async {
+            let (principal, org) = tokio::join!(self.principal(who), self.org_of(who));
+            let principal = principal?;
+            let org = self.org_for(&principal, org).await;
+            Ok(org_facts(principal, org))
+        })
+    }
+
+    /// The principal's facts, IAM's verdict on the actions it must be allowed, and its
+    /// organization path, with the calls overlapped: the organization walk runs while the
+    /// principal is looked up and simulated, so the critical path is the longer of the two,
+    /// not their sum.
+    pub fn facts_and_verdicts<R>(
+        &self,
+        who: &Who,
+        region: &str,
+        required_for: impl FnOnce(&PrincipalFacts) -> Result<R, Failure>,
+        actions_of: impl Fn(&R) -> &[RequiredAction],
+    ) -> Result<(Facts, OrgVisibility, R, Vec<SimulationOutcome>), Failure> {
+        let progress = self.spinner("checking with IAM".to_string());
+        let result = self.block_on(async {
+            let iam_side = async {
+                let principal = self.principal(who).await?;
+                let required = required_for(&principal)?;
+                let outcomes = self
+                    .simulate_async(&principal, actions_of(&required), region)
+                    .await?;
+                Ok::<_, Failure>((principal, required, outcomes))
+            };
+            let (iam_side, org) = tokio::join!(iam_side, self.org_of(who));
+            let (principal, required, outcomes) = iam_side?;
+            let org = self.org_for(&principal, org).await;
+            let (facts, visibility) = org_facts(principal, org);
+            Ok((facts, visibility, required, outcomes))
+        });
+        if let Some(p) = progress {
+            p.finish_and_clear();
+        }
+        result
+    }
+
+    async fn principal(&self, who: &Who) -> Result<PrincipalFacts, Failure> {
         let principal_ref = match who {
             Who::Role(r) => PrincipalRef::Role(r.clone()),
             Who::User(u) => PrincipalRef::User(u.clone()),
             Who::Caller => PrincipalRef::Caller,
             Who::Stack(stack) => {
                 let role = self
-                    .block_on(
-                        self.session
-                            .cloudformation()
-                            .stack_role(stack, "CodebuildRole"),
-                    )
+                    .session
+                    .cloudformation()
+                    .stack_role(stack, "CodebuildRole")
+                    .await
                     .map_err(aws_failure)?;
                 PrincipalRef::Role(role)
             }
         };
-        let principal = self
-            .block_on(self.session.iam().principal(&principal_ref))
-            .map_err(aws_failure)?;
-        let mut notes = Vec::new();
-        let mut incomplete = false;
-        let (org, visibility) = if principal.service_linked {
-            notes.push(format!(
-                "`{}` is a service-linked role: SCPs do not apply to it",
-                principal.name
-            ));
-            (None, OrgVisibility::NotApplicable)
-        } else {
-            match self.block_on(
+        self.session
+            .iam()
+            .principal(&principal_ref)
+            .await
+            .map_err(aws_failure)
+    }
+
+    /// The organization path of the account `who` lives in, started before the principal is
+    /// known: an ARN names the account, and a name lives in the caller's account.
+    async fn org_of(&self, who: &Who) -> Result<(String, Result<OrgFacts, AwsError>), AwsError> {
+        let from_arn = match who {
+            Who::Role(r) | Who::User(r) => Arn::parse(r)
+                .map(|a| a.account.to_string())
+                .filter(|a| !a.is_empty()),
+            Who::Caller | Who::Stack(_) => None,
+        };
+        let account = match from_arn {
+            Some(a) => a,
+            None => self.session.iam().caller_identity().await?.account,
+        };
+        let org = self.session.organizations().org_facts(&account).await;
+        Ok((account, org))
+    }
+
+    /// The organization result for the principal: the one fetched early when it is for the
+    /// principal's account, else fetched now.
+    async fn org_for(
+        &self,
+        principal: &PrincipalFacts,
+        early: Result<(String, Result<OrgFacts, AwsError>), AwsError>,
+    ) -> Result<OrgFacts, AwsError> {
+        match early {
+            Ok((account, org)) if account == principal.account_id => org,
+            _ => {
                 self.session
                     .organizations()
-                    .org_facts(&principal.account_id),
-            ) {
-                Ok(org) if org.is_management_account() => (Some(org), OrgVisibility::NotApplicable),
-                Ok(org) => (Some(org), OrgVisibility::Evaluated),
-                Err(AwsError::NotInOrganization) => {
-                    notes.push(format!(
-                        "account {} is not in an organization: no SCPs or RCPs apply",
-                        principal.account_id
-                    ));
-                    (None, OrgVisibility::NotApplicable)
-                }
-                Err(e @ AwsError::OrganizationsAccessDenied { .. }) => {
-                    notes.push(format!(
-                        "the organization's SCPs and RCPs could not be read ({e}): IAM's simulator still applies SCPs, but iam-doctor cannot say which one denies, and RCPs were not evaluated; run from the management account or a delegated administrator"
-                    ));
-                    incomplete = true;
-                    (None, OrgVisibility::Unreadable)
-                }
-                Err(e) => return Err(aws_failure(e)),
+                    .org_facts(&principal.account_id)
+                    .await
             }
-        };
-        Ok((
-            Facts {
-                principal,
-                org,
-                notes,
-                incomplete,
-            },
-            visibility,
-        ))
+        }
     }
 
     /// IAM's verdict for every required action. Global services are simulated with
-    /// `aws:RequestedRegion = us-east-1`, the rest with the deploy's region.
-    pub fn simulate(
+    /// `aws:RequestedRegion = us-east-1`, the rest with the deploy's region; the groups run
+    /// concurrently.
+    async fn simulate_async(
         &self,
         principal: &PrincipalFacts,
         required: &[RequiredAction],
         region: &str,
     ) -> Result<Vec<SimulationOutcome>, Failure> {
-        let progress = self.spinner(format!("simulating {} actions with IAM", required.len()));
         let mut groups: Vec<(String, Vec<SimulationRequest>)> = Vec::new();
         for r in required {
             let rr = requested_region(&r.action, region).to_string();
@@ -168,28 +205,18 @@ impl Live {
             }
         }
         let iam = self.session.iam();
-        let result = self.block_on(async {
-            let mut all = Vec::new();
-            let calls: Vec<_> = groups
-                .iter()
-                .map(|(rr, reqs)| {
-                    let context = vec![SimulationContextEntry {
-                        key: "aws:RequestedRegion".into(),
-                        values: vec![rr.clone()],
-                        value_type: "string".into(),
-                    }];
-                    async move { iam.simulate(&principal.arn, reqs, &context).await }
-                })
-                .collect();
-            for r in iam_doctor::aws::join_all(calls).await {
-                all.extend(r?);
-            }
-            Ok::<_, AwsError>(all)
-        });
-        if let Some(p) = progress {
-            p.finish_and_clear();
+        let calls: Vec<_> = groups
+            .iter()
+            .map(|(rr, reqs)| {
+                let context = vec![region_context(rr)];
+                async move { iam.simulate(&principal.arn, reqs, &context).await }
+            })
+            .collect();
+        let mut all = Vec::new();
+        for r in iam_doctor::aws::join_all(calls).await {
+            all.extend(r.map_err(aws_failure)?);
         }
-        result.map_err(aws_failure)
+        Ok(all)
     }
 
     /// Asks IAM's own engine whether each blamed SCP is really the cause: the same request
@@ -273,11 +300,7 @@ impl Live {
                     organization_policies: levels.clone(),
                     caller_arn: Some(principal.arn.clone()),
                 };
-                let context = vec![SimulationContextEntry {
-                    key: "aws:RequestedRegion".into(),
-                    values: vec![rr],
-                    value_type: "string".into(),
-                }];
+                let context = vec![region_context(&rr)];
                 let outcomes = self
                     .block_on(
                         self.session
@@ -324,4 +347,55 @@ impl Live {
         p.enable_steady_tick(Duration::from_millis(120));
         Some(p)
     }
+}
+
+fn region_context(region: &str) -> SimulationContextEntry {
+    SimulationContextEntry {
+        key: "aws:RequestedRegion".into(),
+        values: vec![region.to_string()],
+        value_type: "string".into(),
+    }
+}
+
+/// Facts from a principal and what could be learnt of its organization. SCPs do not apply to
+/// service-linked roles, nor outside an organization; unreadable SCPs leave the result
+/// incomplete, never assumed to allow.
+fn org_facts(principal: PrincipalFacts, org: Result<OrgFacts, AwsError>) -> (Facts, OrgVisibility) {
+    let mut notes = Vec::new();
+    let mut incomplete = false;
+    let (org, visibility) = if principal.service_linked {
+        notes.push(format!(
+            "`{}` is a service-linked role: SCPs do not apply to it",
+            principal.name
+        ));
+        (None, OrgVisibility::NotApplicable)
+    } else {
+        match org {
+            Ok(org) if org.is_management_account() => (Some(org), OrgVisibility::NotApplicable),
+            Ok(org) => (Some(org), OrgVisibility::Evaluated),
+            Err(AwsError::NotInOrganization) => {
+                notes.push(format!(
+                    "account {} is not in an organization: no SCPs or RCPs apply",
+                    principal.account_id
+                ));
+                (None, OrgVisibility::NotApplicable)
+            }
+            Err(e) => {
+                notes.push(format!(
+                    "the organization's SCPs and RCPs could not be read ({e}): IAM's simulator still applies SCPs, but iam-doctor cannot say which one denies, and RCPs were not evaluated; run from the management account or a delegated administrator"
+                ));
+                incomplete = true;
+                (None, OrgVisibility::Unreadable)
+            }
+        }
+    };
+    (
+        Facts {
+            principal,
+            org,
+            notes,
+            incomplete,
+        },
+        visibility,
+    )
 }
