@@ -260,6 +260,19 @@ fn the_callers_assumed_role_is_checked_as_its_role_and_stats_go_to_stderr() {
     assert_simulated_and_agreed(&v);
     assert!(!results(&v).is_empty());
 
+    // IAM's matched statements (scripted by the stand-in, positions computed from the stored
+    // document) come back as the policy's name, the statement's label and its text.
+    let lambda = result(&v, "lambda:CreateFunction");
+    let matched = lambda["matched"].as_array().expect("matched statements");
+    assert_eq!(matched[0]["policy"], "DefaultPolicy", "{lambda}");
+    assert_eq!(matched[0]["statement"], "#0", "{lambda}");
+    assert!(
+        matched[0]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with('{') && t.contains("lambda:*")),
+        "{lambda}"
+    );
+
     // `--stats`: one line per API on stderr, matching what the server received.
     let simulated = moto.calls("iam:SimulatePrincipalPolicy");
     assert!(simulated >= 1);

@@ -207,6 +207,28 @@ impl Marker {
     }
 }
 
+/// Every item of an `IsTruncated`/`Marker` listing, page after page. `page(marker)` fetches
+/// one page and returns its items, `IsTruncated` and `Marker`; [`Marker`] decides whether
+/// another page follows, so a malformed listing is an error rather than a loop or a short list.
+async fn paged<T, I, F, Fut>(api: Api, mut page: F) -> Result<Vec<T>, AwsError>
+where
+    I: IntoIterator<Item = T>,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(I, bool, Option<String>), AwsError>>,
+{
+    let mut all = Vec::new();
+    let mut pages = Marker::new(api);
+    let mut marker = None;
+    loop {
+        let (items, truncated, next) = page(marker).await?;
+        all.extend(items);
+        marker = pages.next(truncated, next)?;
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
 /// A managed policy's default version, fetched once per run.
 #[derive(Debug, Clone)]
 struct ManagedPolicy {
@@ -378,10 +400,7 @@ impl SdkIam {
     }
 
     async fn suggest_role(&self, name: &str) -> Option<String> {
-        let mut names = Vec::new();
-        let mut pages = Marker::new(Api::ListRoles);
-        let mut marker = None;
-        loop {
+        let names = paged(Api::ListRoles, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -392,22 +411,20 @@ impl SdkIam {
                         .set_marker(marker)
                         .send(),
                 )
-                .await
-                .ok()?;
-            names.extend(out.roles.into_iter().map(|r| r.role_name));
-            marker = pages.next(out.is_truncated, out.marker).ok()?;
-            if marker.is_none() {
-                break;
-            }
-        }
+                .await?;
+            Ok((
+                out.roles.into_iter().map(|r| r.role_name),
+                out.is_truncated,
+                out.marker,
+            ))
+        })
+        .await
+        .ok()?;
         fuzzy::closest(name, names.iter().map(String::as_str)).map(str::to_string)
     }
 
     async fn suggest_user(&self, name: &str) -> Option<String> {
-        let mut names = Vec::new();
-        let mut pages = Marker::new(Api::ListUsers);
-        let mut marker = None;
-        loop {
+        let names = paged(Api::ListUsers, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -418,22 +435,20 @@ impl SdkIam {
                         .set_marker(marker)
                         .send(),
                 )
-                .await
-                .ok()?;
-            names.extend(out.users.into_iter().map(|u| u.user_name));
-            marker = pages.next(out.is_truncated, out.marker).ok()?;
-            if marker.is_none() {
-                break;
-            }
-        }
+                .await?;
+            Ok((
+                out.users.into_iter().map(|u| u.user_name),
+                out.is_truncated,
+                out.marker,
+            ))
+        })
+        .await
+        .ok()?;
         fuzzy::closest(name, names.iter().map(String::as_str)).map(str::to_string)
     }
 
     async fn role_inline(&self, role: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut names = Vec::new();
-        let mut pages = Marker::new(Api::ListRolePolicies);
-        let mut marker = None;
-        loop {
+        let names = paged(Api::ListRolePolicies, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -446,12 +461,9 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            names.extend(out.policy_names);
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+            Ok((out.policy_names, out.is_truncated, out.marker))
+        })
+        .await?;
         let fetches = names.into_iter().map(|policy| async move {
             let out = self
                 .gate
@@ -476,10 +488,7 @@ impl SdkIam {
     }
 
     async fn role_attached(&self, role: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut arns = Vec::new();
-        let mut pages = Marker::new(Api::ListAttachedRolePolicies);
-        let mut marker = None;
-        loop {
+        let arns = paged(Api::ListAttachedRolePolicies, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -492,25 +501,21 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            arns.extend(
+            Ok((
                 out.attached_policies
                     .unwrap_or_default()
                     .into_iter()
                     .filter_map(|p| p.policy_arn),
-            );
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+                out.is_truncated,
+                out.marker,
+            ))
+        })
+        .await?;
         self.managed_sources(arns, None).await
     }
 
     async fn user_inline(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut names = Vec::new();
-        let mut pages = Marker::new(Api::ListUserPolicies);
-        let mut marker = None;
-        loop {
+        let names = paged(Api::ListUserPolicies, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -523,12 +528,9 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            names.extend(out.policy_names);
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+            Ok((out.policy_names, out.is_truncated, out.marker))
+        })
+        .await?;
         let fetches = names.into_iter().map(|policy| async move {
             let out = self
                 .gate
@@ -553,10 +555,7 @@ impl SdkIam {
     }
 
     async fn user_attached(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut arns = Vec::new();
-        let mut pages = Marker::new(Api::ListAttachedUserPolicies);
-        let mut marker = None;
-        loop {
+        let arns = paged(Api::ListAttachedUserPolicies, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -569,25 +568,21 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            arns.extend(
+            Ok((
                 out.attached_policies
                     .unwrap_or_default()
                     .into_iter()
                     .filter_map(|p| p.policy_arn),
-            );
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+                out.is_truncated,
+                out.marker,
+            ))
+        })
+        .await?;
         self.managed_sources(arns, None).await
     }
 
     async fn user_group_policies(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut groups = Vec::new();
-        let mut pages = Marker::new(Api::ListGroupsForUser);
-        let mut marker = None;
-        loop {
+        let groups = paged(Api::ListGroupsForUser, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -600,12 +595,13 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            groups.extend(out.groups.into_iter().map(|g| g.group_name));
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+            Ok((
+                out.groups.into_iter().map(|g| g.group_name),
+                out.is_truncated,
+                out.marker,
+            ))
+        })
+        .await?;
         let per_group = groups.iter().map(|group| self.group_policies(group));
         Ok(try_join_all(per_group.collect())
             .await?
@@ -622,10 +618,7 @@ impl SdkIam {
     }
 
     async fn group_inline(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut names = Vec::new();
-        let mut pages = Marker::new(Api::ListGroupPolicies);
-        let mut marker = None;
-        loop {
+        let names = paged(Api::ListGroupPolicies, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -638,12 +631,9 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            names.extend(out.policy_names);
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+            Ok((out.policy_names, out.is_truncated, out.marker))
+        })
+        .await?;
         let fetches = names.into_iter().map(|policy| async move {
             let out = self
                 .gate
@@ -668,10 +658,7 @@ impl SdkIam {
     }
 
     async fn group_attached(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let mut arns = Vec::new();
-        let mut pages = Marker::new(Api::ListAttachedGroupPolicies);
-        let mut marker = None;
-        loop {
+        let arns = paged(Api::ListAttachedGroupPolicies, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -684,17 +671,16 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            arns.extend(
+            Ok((
                 out.attached_policies
                     .unwrap_or_default()
                     .into_iter()
                     .filter_map(|p| p.policy_arn),
-            );
-            marker = pages.next(out.is_truncated, out.marker)?;
-            if marker.is_none() {
-                break;
-            }
-        }
+                out.is_truncated,
+                out.marker,
+            ))
+        })
+        .await?;
         self.managed_sources(arns, Some(group)).await
     }
 
@@ -819,20 +805,14 @@ impl SdkIam {
         let batches = plan_batches(requests);
         let runs = batches.into_iter().map(|batch| {
             let page = &page;
-            async move {
-                let mut outcomes = Vec::new();
-                let mut pages = Marker::new(api);
-                let mut marker = None;
-                loop {
-                    let out = page(batch.clone(), marker).await?;
-                    outcomes.extend(out.results.iter().flat_map(outcomes_from));
-                    marker = pages.next(out.truncated, out.marker)?;
-                    if marker.is_none() {
-                        break;
-                    }
+            paged(api, move |marker| {
+                let batch = batch.clone();
+                async move {
+                    let out = page(batch, marker).await?;
+                    let outcomes: Vec<_> = out.results.iter().flat_map(outcomes_from).collect();
+                    Ok((outcomes, out.truncated, out.marker))
                 }
-                Ok(outcomes)
-            }
+            })
         });
         let outcomes = try_join_all(runs.collect()).await?;
         Ok(order_outcomes(
@@ -957,10 +937,7 @@ impl SdkIam {
     }
 
     async fn get_authorization_details(&self) -> Result<serde_json::Value, AwsError> {
-        let mut pages = Vec::new();
-        let mut guard = Marker::new(Api::GetAccountAuthorizationDetails);
-        let mut marker = None;
-        loop {
+        let pages = paged(Api::GetAccountAuthorizationDetails, |marker| async move {
             let out = self
                 .gate
                 .call(
@@ -972,12 +949,10 @@ impl SdkIam {
                         .send(),
                 )
                 .await?;
-            marker = guard.next(out.is_truncated, out.marker.clone())?;
-            pages.push(out);
-            if marker.is_none() {
-                break;
-            }
-        }
+            let (truncated, marker) = (out.is_truncated, out.marker.clone());
+            Ok(([out], truncated, marker))
+        })
+        .await?;
         Ok(render(&pages))
     }
 }

@@ -65,6 +65,48 @@ fn next_token(
     }
 }
 
+/// Every item of a `NextToken` listing. Organizations may return an empty page with a token,
+/// so only a missing token ends the listing; a repeated one is an error.
+async fn listed<T, I, F, Fut>(api: Api, mut page: F) -> Result<Vec<T>, AwsError>
+where
+    I: IntoIterator<Item = T>,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(I, Option<String>), AwsError>>,
+{
+    let mut all = Vec::new();
+    let mut seen = HashSet::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        all.extend(items);
+        token = next_token(api, &mut seen, next)?;
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// The first item of a `NextToken` listing, reading no further pages once one is found;
+/// `None` when the listing ends without any.
+async fn first<T, F, Fut>(api: Api, mut page: F) -> Result<Option<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Option<T>, Option<String>), AwsError>>,
+{
+    let mut seen = HashSet::new();
+    let mut token = None;
+    loop {
+        let (found, next) = page(token).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        token = next_token(api, &mut seen, next)?;
+        if token.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
 impl SdkOrganizations {
     pub fn new(client: aws_sdk_organizations::Client, gate: Arc<CallGate>) -> Self {
         Self {
@@ -107,9 +149,7 @@ impl SdkOrganizations {
     }
 
     async fn root(&self) -> Result<Root, AwsError> {
-        let mut seen = HashSet::new();
-        let mut token = None;
-        loop {
+        first(Api::ListRoots, |token| async move {
             let out = self
                 .gate
                 .call(
@@ -117,17 +157,11 @@ impl SdkOrganizations {
                     self.client.list_roots().set_next_token(token).send(),
                 )
                 .await?;
-            if let Some(root) = out.roots.unwrap_or_default().into_iter().next() {
-                return Ok(root);
-            }
-            token = next_token(Api::ListRoots, &mut seen, out.next_token)?;
-            if token.is_none() {
-                return Err(AwsError::incomplete(
-                    Api::ListRoots,
-                    "the organization has no root",
-                ));
-            }
-        }
+            let root = out.roots.unwrap_or_default().into_iter().next();
+            Ok((root, out.next_token))
+        })
+        .await?
+        .ok_or_else(|| AwsError::incomplete(Api::ListRoots, "the organization has no root"))
     }
 
     /// The levels from `id` up to the root, root first. Each level's name and policies are read
@@ -177,9 +211,7 @@ impl SdkOrganizations {
     }
 
     async fn parent(&self, child: &str) -> Result<(String, ParentType), AwsError> {
-        let mut seen = HashSet::new();
-        let mut token = None;
-        loop {
+        first(Api::ListParents, |token| async move {
             let out = self
                 .gate
                 .call(
@@ -196,17 +228,10 @@ impl SdkOrganizations {
                 .unwrap_or_default()
                 .into_iter()
                 .find_map(|p| Some((p.id?, p.r#type?)));
-            if let Some(found) = found {
-                return Ok(found);
-            }
-            token = next_token(Api::ListParents, &mut seen, out.next_token)?;
-            if token.is_none() {
-                return Err(AwsError::incomplete(
-                    Api::ListParents,
-                    format!("`{child}` has no parent"),
-                ));
-            }
-        }
+            Ok((found, out.next_token))
+        })
+        .await?
+        .ok_or_else(|| AwsError::incomplete(Api::ListParents, format!("`{child}` has no parent")))
     }
 
     /// One level: its name, and its SCPs and RCPs described as soon as they are listed.
@@ -283,10 +308,8 @@ impl SdkOrganizations {
         target: &str,
         kind: PolicyType,
     ) -> Result<Vec<PolicySummary>, AwsError> {
-        let mut all = Vec::new();
-        let mut seen = HashSet::new();
-        let mut token = None;
-        loop {
+        let kind = &kind;
+        listed(Api::ListPoliciesForTarget, |token| async move {
             let out = self
                 .gate
                 .call(
@@ -299,12 +322,9 @@ impl SdkOrganizations {
                         .send(),
                 )
                 .await?;
-            all.extend(out.policies.unwrap_or_default());
-            token = next_token(Api::ListPoliciesForTarget, &mut seen, out.next_token)?;
-            if token.is_none() {
-                return Ok(all);
-            }
-        }
+            Ok((out.policies.unwrap_or_default(), out.next_token))
+        })
+        .await
     }
 
     /// RCPs are recent: an endpoint or organization that rejects the filter has none.
@@ -366,10 +386,7 @@ impl SdkOrganizations {
     }
 
     async fn accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
-        let mut all = Vec::new();
-        let mut seen = HashSet::new();
-        let mut token = None;
-        loop {
+        listed(Api::ListAccounts, |token| async move {
             let out = self
                 .gate
                 .call(
@@ -377,21 +394,18 @@ impl SdkOrganizations {
                     self.client.list_accounts().set_next_token(token).send(),
                 )
                 .await?;
-            all.extend(
-                out.accounts
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|a| {
-                        let id = a.id?;
-                        let name = a.name.unwrap_or_else(|| id.clone());
-                        Some((id, name))
-                    }),
-            );
-            token = next_token(Api::ListAccounts, &mut seen, out.next_token)?;
-            if token.is_none() {
-                return Ok(all);
-            }
-        }
+            let accounts = out
+                .accounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| {
+                    let id = a.id?;
+                    let name = a.name.unwrap_or_else(|| id.clone());
+                    Some((id, name))
+                });
+            Ok((accounts, out.next_token))
+        })
+        .await
     }
 }
 

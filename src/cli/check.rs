@@ -89,8 +89,12 @@ fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
         |(r, _)| &r.actions,
     )?;
     let mut report = check_facts(&facts, &required, config_notes, &args.region)?;
-    let (mut results, missing) =
-        merge_simulation(std::mem::take(&mut report.results), &outcomes, visibility);
+    let (mut results, missing) = merge_simulation(
+        &facts.principal,
+        std::mem::take(&mut report.results),
+        &outcomes,
+        visibility,
+    );
     if !missing.is_empty() {
         report.incomplete = true;
         report.notes.push(format!(

@@ -246,6 +246,7 @@ fn explain_one(
         policy: String::new(),
         aws: None,
         disagreement: None,
+        matched: Vec::new(),
         confirmation: None,
     };
     let report = CheckReport {

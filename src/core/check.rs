@@ -5,6 +5,8 @@
 //! evaluator decides it. A live run adds IAM's own verdict to each result and the report says
 //! where the two disagree instead of hiding it.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use super::context::Context;
@@ -13,8 +15,8 @@ use super::eval::{
     evaluate,
 };
 use super::facts::{
-    OrgFacts, OrgPolicy, PolicySource, PrincipalFacts, PrincipalKind, SimulatedDecision,
-    SimulationOutcome,
+    MatchedStatement, OrgFacts, OrgPolicy, PolicyOrigin, PolicySource, PrincipalFacts,
+    PrincipalKind, SimulatedDecision, SimulationOutcome,
 };
 use super::policy::{Policy, PolicyError};
 use super::profile::{RequiredAction, requested_region};
@@ -49,6 +51,9 @@ pub struct ActionResult {
     /// Set when the local evaluator and IAM disagree.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disagreement: Option<String>,
+    /// The statements IAM said matched, found in the principal's policies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<MatchedPolicy>,
     /// What IAM's own engine said when asked to confirm the blamed SCP (`--confirm`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<String>,
@@ -249,6 +254,7 @@ pub fn check_local(
                 policy: r.policy.clone(),
                 aws: None,
                 disagreement: None,
+                matched: Vec::new(),
                 confirmation: None,
             }
         })
@@ -280,6 +286,7 @@ pub enum OrgVisibility {
 /// the result instead of being resolved silently, and a result IAM returned nothing for stays
 /// as an error for the caller (`missing`), never as "allowed".
 pub fn merge_simulation(
+    principal: &PrincipalFacts,
     local: Vec<ActionResult>,
     outcomes: &[SimulationOutcome],
     org: OrgVisibility,
@@ -337,11 +344,122 @@ pub fn merge_simulation(
                     local.label()
                 ));
             }
+            r.matched = o
+                .matched_statements
+                .iter()
+                .filter_map(|m| resolve_matched(principal, m))
+                .collect();
+            if r.disagreement.is_none() && aws == local && !r.matched.is_empty() {
+                let named_by_iam: BTreeSet<&str> = r.matched.iter().map(|m| m.policy.as_str()).collect();
+                let named_here: BTreeSet<&str> = r
+                    .decided_by
+                    .iter()
+                    .filter(|b| matches!(b.kind, PolicyKind::Identity | PolicyKind::Boundary))
+                    .filter_map(|b| b.policy.as_deref())
+                    .collect();
+                if !named_here.is_empty() && named_by_iam != named_here {
+                    r.disagreement = Some(format!(
+                        "IAM matched statements in {} where the local evaluation names {}",
+                        named_by_iam.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+                        named_here.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
             r.aws = Some(o.clone());
             r
         })
         .collect();
     (merged, missing)
+}
+
+/// A statement IAM reported as matched, found in the principal's own policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchedPolicy {
+    pub policy: String,
+    /// The statement's Sid, or `#index`, when its position could be read.
+    pub statement: Option<String>,
+    /// The statement as written in the policy.
+    pub text: Option<String>,
+}
+
+/// Maps IAM's `SourcePolicyId` (the policy name for managed policies and boundaries,
+/// `role_<role>_<policy>` / `user_…` / `group_…` for inline ones) and the statement's position
+/// back to a policy name, statement label and text. `None` when the policy is not one of the
+/// principal's (an SCP, which IAM never lists, or a resource policy).
+pub fn resolve_matched(principal: &PrincipalFacts, m: &MatchedStatement) -> Option<MatchedPolicy> {
+    let id = m.source_policy_id.as_str();
+    let sources = principal
+        .identity_policies
+        .iter()
+        .chain(principal.permissions_boundary.iter());
+    let source = sources.clone().find(|p| {
+        let inline_id = match (p.origin, &p.group) {
+            (PolicyOrigin::Inline, _) => {
+                let kind = match principal.kind {
+                    PrincipalKind::Role => "role",
+                    PrincipalKind::User => "user",
+                };
+                Some(format!("{kind}_{}_{}", principal.name, p.name))
+            }
+            (PolicyOrigin::GroupInline, Some(g)) => Some(format!("group_{g}_{}", p.name)),
+            _ => None,
+        };
+        match inline_id {
+            Some(inline) => inline == id,
+            None => p.name == id || p.arn.as_deref() == Some(id),
+        }
+    })?;
+    let text = policy_text(&source.document);
+    let statement_text = match (m.start, m.end) {
+        (Some(start), Some(end)) => text.as_deref().and_then(|t| span(t, start, end)),
+        _ => None,
+    };
+    let statement = statement_text.as_deref().and_then(|st| {
+        let value: serde_json::Value = serde_json::from_str(st).ok()?;
+        let policy = Policy::parse(&source.name, &source.document).ok()?;
+        policy
+            .statements
+            .iter()
+            .find(|s| s.source == value)
+            .map(|s| s.label())
+    });
+    Some(MatchedPolicy {
+        policy: source.name.clone(),
+        statement,
+        text: statement_text,
+    })
+}
+
+/// The document as IAM numbers its lines: URL-decoded when it was URL-encoded.
+fn policy_text(document: &str) -> Option<String> {
+    let t = document.trim();
+    if t.starts_with('{') {
+        return Some(t.to_string());
+    }
+    percent_encoding::percent_decode_str(t)
+        .decode_utf8()
+        .ok()
+        .map(|d| d.replace('+', " "))
+}
+
+/// The text from a 1-based (line, column) start to an inclusive end, when both lie in `text`
+/// and it reads as one JSON object.
+fn span(text: &str, start: (i32, i32), end: (i32, i32)) -> Option<String> {
+    let offset = |(line, col): (i32, i32)| -> Option<usize> {
+        let line = usize::try_from(line).ok()?.checked_sub(1)?;
+        let col = usize::try_from(col).ok()?.checked_sub(1)?;
+        let mut pos = 0usize;
+        for (i, l) in text.split('\n').enumerate() {
+            if i == line {
+                return (col <= l.len()).then_some(pos + col);
+            }
+            pos += l.len() + 1;
+        }
+        None
+    };
+    let (a, b) = (offset(start)?, offset(end)?);
+    let piece = text.get(a..=b)?.trim();
+    (piece.starts_with('{') && piece.ends_with('}')).then(|| piece.to_string())
 }
 
 /// A per-action result IAM reports for several resources at once.
@@ -352,7 +470,7 @@ fn outcomes_cover_all(o: &SimulationOutcome) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::facts::{OrgLevel, PolicyOrigin, SimulatedDecision, TargetType};
+    use crate::core::facts::{OrgLevel, SimulatedDecision, TargetType};
 
     fn principal() -> PrincipalFacts {
         PrincipalFacts {
@@ -531,6 +649,7 @@ mod tests {
             policy: String::new(),
             aws: None,
             disagreement: None,
+            matched: Vec::new(),
             confirmation: None,
         }
     }
@@ -538,6 +657,7 @@ mod tests {
     #[test]
     fn agreement_keeps_local_explanation_and_adds_aws() {
         let (m, missing) = merge_simulation(
+            &principal(),
             vec![local(
                 "s3:GetObject",
                 Decision::Allowed,
@@ -560,6 +680,7 @@ mod tests {
     #[test]
     fn disagreement_uses_iam_and_says_so() {
         let (m, _) = merge_simulation(
+            &principal(),
             vec![local(
                 "s3:GetObject",
                 Decision::Allowed,
@@ -584,6 +705,7 @@ mod tests {
     #[test]
     fn unreadable_scps_still_deny_with_a_note() {
         let (m, _) = merge_simulation(
+            &principal(),
             vec![local(
                 "ec2:RunInstances",
                 Decision::Allowed,
@@ -604,6 +726,7 @@ mod tests {
     #[test]
     fn local_rcp_denial_stands_over_simulator_allow() {
         let (m, _) = merge_simulation(
+            &principal(),
             vec![local(
                 "s3:GetObject",
                 Decision::ExplicitDeny,
@@ -624,6 +747,7 @@ mod tests {
     #[test]
     fn unanswered_action_is_reported_missing_not_allowed() {
         let (m, missing) = merge_simulation(
+            &principal(),
             vec![local(
                 "s3:GetObject",
                 Decision::Allowed,
@@ -635,5 +759,38 @@ mod tests {
         );
         assert_eq!(missing, vec!["s3:GetObject"]);
         assert_eq!(m[0].engine, Engine::Local);
+    }
+
+    #[test]
+    fn matched_statements_map_to_policy_statement_and_text() {
+        let mut p = principal();
+        p.identity_policies[0].document = "%7B%22Version%22%3A%222012-10-17%22%2C%0A%22Statement%22%3A%5B%0A%7B%22Sid%22%3A%22Deploy%22%2C%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%0A%5D%7D".into();
+        // The document decodes to four lines; the statement is line 3, columns 1..64.
+        let m = MatchedStatement {
+            source_policy_id: "role_deployer_DefaultPolicy".into(),
+            source_policy_type: "IAM Policy".into(),
+            start: Some((3, 1)),
+            end: Some((3, 64)),
+        };
+        let found = resolve_matched(&p, &m).expect("found");
+        assert_eq!(found.policy, "DefaultPolicy");
+        assert_eq!(found.statement.as_deref(), Some("Deploy"));
+        assert!(
+            found
+                .text
+                .as_deref()
+                .is_some_and(|t| t.starts_with("{\"Sid\":\"Deploy\""))
+        );
+        let managed = MatchedStatement {
+            source_policy_id: "DefaultPolicy-not-inline".into(),
+            ..m.clone()
+        };
+        assert_eq!(resolve_matched(&p, &managed), None);
+        let out_of_range = MatchedStatement {
+            start: Some((9, 1)),
+            ..m
+        };
+        let found = resolve_matched(&p, &out_of_range).expect("policy still named");
+        assert_eq!((found.statement, found.text), (None, None));
     }
 }

@@ -187,6 +187,7 @@ mod tests {
             policy: "DefaultPolicy".into(),
             aws: None,
             disagreement: None,
+            matched: Vec::new(),
             confirmation: None,
         }
     }

@@ -57,6 +57,9 @@ pub fn check(report: &CheckReport) -> Value {
             if let Some(d) = &r.disagreement {
                 v["disagreement"] = json!(d);
             }
+            if !r.matched.is_empty() {
+                v["matched"] = json!(r.matched);
+            }
             if let Some(c) = &r.confirmation {
                 v["confirmation"] = json!(c);
             }
