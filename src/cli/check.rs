@@ -115,9 +115,7 @@ fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
     }
     report.results = results;
     if args.stats {
-        for (api, n) in live.calls() {
-            note(args.output.quiet, &format!("{api}: {n} call(s)"));
-        }
+        live.print_stats(args.output.quiet);
     }
     render(args, &report)
 }

@@ -78,8 +78,16 @@ impl Live {
         Ok(Live { session, rt, quiet })
     }
 
-    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+    /// Runs adapter calls to completion.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
+    }
+
+    /// `--stats`: requests sent per API, on stderr.
+    pub fn print_stats(&self, quiet: bool) {
+        for (api, n) in self.session.calls() {
+            super::note(quiet, &format!("{api}: {n} call(s)"));
+        }
     }
 
     /// The principal's facts and its organization path, degrading honestly where AWS
@@ -331,11 +339,6 @@ impl Live {
             }
         }
         Ok(())
-    }
-
-    /// AWS API calls made so far, for `--stats`.
-    pub fn calls(&self) -> std::collections::BTreeMap<String, usize> {
-        self.session.calls()
     }
 
     fn spinner(&self, message: String) -> Option<indicatif::ProgressBar> {

@@ -25,8 +25,8 @@ use iam_doctor::core::facts::{
 use iam_doctor::core::policy::{Effect, PolicyError};
 use iam_doctor::core::profile::RequiredAction;
 
+use super::live::Live;
 use super::live::{AwsArgs, aws_failure};
-use super::snapshot::Connection;
 use super::{
     Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty, terminal_width, warn,
 };
@@ -345,7 +345,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     } else {
         None
     };
-    let aws = Connection::open(&args.aws, Some(&args.region))?;
+    let aws = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
     let orgs = aws.session.organizations();
     let quiet = args.output.quiet;
 

@@ -6,17 +6,15 @@
 //! `organization.json` with the account's path from the root. An admin with Organizations
 //! access can collect for a team that has none, and a run can be repeated without AWS.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use iam_doctor::aws::{
-    AwsError, AwsOptions, AwsSession, CfnApi, IamApi, OrgApi, assumed_role_to_role_name,
-};
+use iam_doctor::aws::{AwsError, CfnApi, IamApi, OrgApi, assumed_role_to_role_name};
+use iam_doctor::core::arn::Arn;
 use iam_doctor::core::facts::OrgFacts;
 use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
 use iam_doctor::inputs::organization;
 
-use super::live::{AwsArgs, aws_failure};
+use super::live::{AwsArgs, Live, aws_failure};
 use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
 
 const DETAILS_FILE: &str = "authorization-details.json";
@@ -49,42 +47,6 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-/// A session and the runtime that drives it, for commands that call the adapter directly.
-pub struct Connection {
-    pub session: AwsSession,
-    rt: tokio::runtime::Runtime,
-}
-
-impl Connection {
-    pub fn open(args: &AwsArgs, region: Option<&str>) -> Result<Connection, Failure> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Failure::incomplete(format!("cannot start the async runtime: {e}")))?;
-        let options = AwsOptions {
-            profile: args.aws_profile.clone(),
-            region: region.map(str::to_string),
-            endpoint_url: args.endpoint_url.clone(),
-        };
-        let session = rt
-            .block_on(AwsSession::connect(&options))
-            .map_err(aws_failure)?;
-        Ok(Connection { session, rt })
-    }
-
-    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.rt.block_on(f)
-    }
-
-    /// `--stats`: requests sent per API, on stderr.
-    pub fn print_stats(&self, quiet: bool) {
-        for (api, n) in self.session.calls() {
-            note(quiet, &format!("{api}: {n} call(s)"));
-        }
-    }
-}
-
 /// The principal named on the command line, as the offline reader will look it up.
 enum Named {
     Role(String),
@@ -95,12 +57,9 @@ enum Named {
 
 /// The account a principal given as an ARN lives in.
 fn arn_account(input: &str) -> Option<String> {
-    input
-        .starts_with("arn:")
-        .then(|| input.split(':').nth(4))
-        .flatten()
+    Arn::parse(input)
+        .map(|a| a.account.to_string())
         .filter(|a| !a.is_empty())
-        .map(str::to_string)
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
@@ -110,7 +69,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (None, None, Some(s)) => Named::Stack(s.clone()),
         (None, None, None) => Named::Nobody,
     };
-    let aws = Connection::open(&args.aws, args.region.as_deref())?;
+    let aws = Live::connect(&args.aws, args.region.as_deref(), args.output.quiet)?;
     let iam = aws.session.iam();
     let orgs = aws.session.organizations();
     let cfn = aws.session.cloudformation();
