@@ -17,76 +17,16 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use support::Moto;
+use support::{Moto, Run, run_cmd};
 
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 
 /// The services `RegionRestriction` exempts (its `NotAction`) that the deploy needs.
 const REGION_EXEMPT: &[&str] = &["iam", "sts", "cloudfront", "route53", "waf"];
 
-/// One run of the binary.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    /// The run failed with exactly one `iam-doctor: error:` line (plus at most a `help:`
-    /// line and notes), containing `needle`, printed nothing on stdout, and did not panic.
-    fn assert_one_line_error(&self, needle: &str) {
-        assert!(
-            self.stdout.trim().is_empty(),
-            "a failed run prints no data: {}",
-            self.stdout
-        );
-        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
-        let errors: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("iam-doctor: error: "))
-            .collect();
-        assert_eq!(errors.len(), 1, "one error line: {}", self.stderr);
-        assert!(errors[0].contains(needle), "`{needle}` in: {}", self.stderr);
-        for line in self.stderr.lines() {
-            assert!(
-                line.starts_with("iam-doctor: ") || line.starts_with("  help: "),
-                "unexpected stderr line `{line}` in:\n{}",
-                self.stderr
-            );
-        }
-        assert!(
-            self.stderr
-                .lines()
-                .filter(|l| l.starts_with("  help: "))
-                .count()
-                <= 1,
-            "{}",
-            self.stderr
-        );
-    }
-}
-
+/// Runs the binary against `moto`.
 fn run(moto: &Moto, args: &[&str]) -> Run {
     run_cmd(moto.cmd().args(args))
-}
-
-fn run_cmd(cmd: &mut assert_cmd::Command) -> Run {
-    let out = cmd.output().expect("iam-doctor runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// A seeded `jets-demo` server whose caller is the Jets role's session in the member account,

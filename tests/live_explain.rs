@@ -10,41 +10,18 @@
 mod support;
 
 use serde_json::Value;
-use support::Moto;
+use support::{Moto, Run, run_cmd};
 
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 const CODEBUILD_SESSION: &str = "AWSCodeBuild-6d2c0f1e-8a1b-4c52-9d3e-0f1e2d3c4b5a";
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
 fn explain(moto: &Moto, paste: &str, extra: &[&str]) -> Run {
-    let out = moto
-        .cmd()
-        .args(["explain", "-"])
-        .args(extra)
-        .write_stdin(paste)
-        .output()
-        .expect("iam-doctor runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_cmd(
+        moto.cmd()
+            .args(["explain", "-"])
+            .args(extra)
+            .write_stdin(paste),
+    )
 }
 
 fn demo() -> (Moto, Value) {

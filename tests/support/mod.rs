@@ -503,3 +503,65 @@ pub fn decision_of(xml: &str, action: &str) -> Option<String> {
         .find(|r| xml_first(r, "EvalActionName").as_deref() == Some(action))
         .and_then(|r| xml_first(&r, "EvalDecision"))
 }
+
+/// One run of the binary, with its output as text.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The run failed with exactly one `iam-doctor: error:` line (plus at most a `help:`
+    /// line and notes), containing `needle`, printed nothing on stdout, and did not panic.
+    pub fn assert_one_line_error(&self, needle: &str) {
+        assert!(
+            self.stdout.trim().is_empty(),
+            "a failed run prints no data: {}",
+            self.stdout
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        let errors: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("iam-doctor: error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "one error line: {}", self.stderr);
+        assert!(errors[0].contains(needle), "`{needle}` in: {}", self.stderr);
+        for line in self.stderr.lines() {
+            assert!(
+                line.starts_with("iam-doctor: ") || line.starts_with("  help: "),
+                "unexpected stderr line `{line}` in:\n{}",
+                self.stderr
+            );
+        }
+        assert!(
+            self.stderr
+                .lines()
+                .filter(|l| l.starts_with("  help: "))
+                .count()
+                <= 1,
+            "{}",
+            self.stderr
+        );
+    }
+}
+
+/// Runs a prepared command to completion.
+pub fn run_cmd(cmd: &mut assert_cmd::Command) -> Run {
+    let out = cmd.output().expect("iam-doctor runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
