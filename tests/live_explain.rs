@@ -91,6 +91,9 @@ fn a_cloudformation_failure_is_reproduced_down_to_the_scp_statement() {
             .is_some_and(|p| p.ends_with(&format!("assumed-role/{ROLE}/{CODEBUILD_SESSION}")))
     );
     assert_eq!(x["decision"], "explicit_deny");
+    // Live: IAM's simulator (the harness stand-in) decided, and agreed with the explanation.
+    assert_eq!(x["engine"], "aws", "{x}");
+    assert!(x["disagreement"].is_null(), "{x}");
     assert!(
         x["verdict"]
             .as_str()

@@ -11,8 +11,11 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use iam_doctor::core::arn::{PrincipalRef, principal_ref};
-use iam_doctor::core::check::{ActionResult, CheckReport, Engine, policy_set, request_context};
+use iam_doctor::core::check::{
+    ActionResult, CheckReport, Engine, OrgVisibility, merge_simulation, policy_set, request_context,
+};
 use iam_doctor::core::eval::{Decision, Request, evaluate};
+use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
 use iam_doctor::report;
@@ -126,10 +129,10 @@ enum Source {
 }
 
 impl Source {
-    fn facts(&self, who: &Who) -> Result<Facts, Failure> {
+    fn facts(&self, who: &Who) -> Result<(Facts, OrgVisibility), Failure> {
         match self {
-            Source::Offline(o) => o.facts(who),
-            Source::Live(l) => l.facts(who).map(|(f, _)| f),
+            Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
+            Source::Live(l) => l.facts(who),
         }
     }
 }
@@ -165,7 +168,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             args.output.quiet,
         )?),
     };
-    let mut cache: HashMap<Who, Facts> = HashMap::new();
+    let mut cache: HashMap<Who, (Facts, OrgVisibility)> = HashMap::new();
     let mut explained = Vec::new();
     for d in denials {
         explained.push(explain_one(d, args, &source, &mut cache)?);
@@ -177,7 +180,7 @@ fn explain_one(
     d: Denial,
     args: &Args,
     source: &Source,
-    cache: &mut HashMap<Who, Facts>,
+    cache: &mut HashMap<Who, (Facts, OrgVisibility)>,
 ) -> Result<Explained, Failure> {
     if d.service().is_none() {
         let verdict = format!(
@@ -202,13 +205,14 @@ fn explain_one(
             });
         }
     };
-    let facts = match cache.entry(who) {
+    let (facts, visibility) = match cache.entry(who) {
         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => {
             let f = source.facts(v.key())?;
             v.insert(f)
         }
     };
+    let (facts, visibility) = (&*facts, *visibility);
     let (set, notes) = policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
     let resource = d.resource.clone().unwrap_or_else(|| "*".to_string());
     let region = region_for(&d, args);
@@ -219,22 +223,7 @@ fn explain_one(
         context: request_context(&facts.principal, facts.org.as_ref(), &d.action, &region),
     };
     let e = evaluate(&set, &request);
-    let verdict = match (e.decision, visible(d.blamed)) {
-        (Decision::Allowed, true) => format!(
-            "iam-doctor's evaluation ALLOWS this with the policies it can see: {}, or the denial comes from a policy it cannot see (resource-based, session, VPC endpoint); nothing here was assumed",
-            if args.offline.is_some() {
-                "the snapshot may be older than the failure"
-            } else {
-                "the policies may have changed since the failure, or the call was made in another region"
-            }
-        ),
-        (Decision::Allowed, false) => format!(
-            "AWS blames a policy type iam-doctor cannot see ({}); the role's own policies and the organization allow it",
-            aws_said(d.blamed)
-        ),
-        _ => "reproduced: the same decision with the policies below".to_string(),
-    };
-    let result = ActionResult {
+    let mut result = ActionResult {
         action: d.action.clone(),
         resource,
         decision: e.decision,
@@ -248,6 +237,37 @@ fn explain_one(
         disagreement: None,
         matched: Vec::new(),
         confirmation: None,
+    };
+    // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
+    if let Source::Live(live) = source {
+        let asked = RequiredAction {
+            action: result.action.clone(),
+            resource: result.resource.clone(),
+            grant: String::new(),
+            policy: String::new(),
+            reason: result.reason.clone(),
+        };
+        let outcomes = live.simulate(&facts.principal, &[asked], &region)?;
+        let (merged, _) = merge_simulation(&facts.principal, vec![result], &outcomes, visibility);
+        result = merged
+            .into_iter()
+            .next()
+            .ok_or_else(|| Failure::incomplete("IAM returned no result"))?;
+    }
+    let verdict = match (result.decision, visible(d.blamed)) {
+        (Decision::Allowed, true) => format!(
+            "iam-doctor's evaluation ALLOWS this with the policies it can see: {}, or the denial comes from a policy it cannot see (resource-based, session, VPC endpoint); nothing here was assumed",
+            if args.offline.is_some() {
+                "the snapshot may be older than the failure"
+            } else {
+                "the policies may have changed since the failure, or the call was made in another region"
+            }
+        ),
+        (Decision::Allowed, false) => format!(
+            "AWS blames a policy type iam-doctor cannot see ({}); the role's own policies and the organization allow it",
+            aws_said(d.blamed)
+        ),
+        _ => "reproduced: the same decision with the policies below".to_string(),
     };
     let report = CheckReport {
         principal: facts.principal.arn.clone(),
@@ -283,6 +303,8 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                         "aws_said": aws_said(x.denial.blamed),
                         "verdict": x.verdict,
                         "decision": x.result.as_ref().map(|r| r.decision),
+                        "engine": x.result.as_ref().map(|r| r.engine),
+                        "disagreement": x.result.as_ref().and_then(|r| r.disagreement.clone()),
                         "decided_by": x.result.as_ref().map(|r| r.decided_by.iter().map(report::json::blame).collect::<Vec<_>>()),
                         "remediation": x.report.as_ref().map(remediate),
                     })

@@ -191,6 +191,16 @@ impl Live {
         }
     }
 
+    /// IAM's verdict on some actions, for a principal already looked up.
+    pub fn simulate(
+        &self,
+        principal: &PrincipalFacts,
+        required: &[RequiredAction],
+        region: &str,
+    ) -> Result<Vec<SimulationOutcome>, Failure> {
+        self.block_on(self.simulate_async(principal, required, region))
+    }
+
     /// IAM's verdict for every required action. Global services are simulated with
     /// `aws:RequestedRegion = us-east-1`, the rest with the deploy's region; the groups run
     /// concurrently.
