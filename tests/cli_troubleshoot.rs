@@ -230,6 +230,9 @@ fn junit_has_a_failure_per_denial() {
     );
     assert_eq!(xml.matches("<failure ").count(), 17);
     assert!(xml.contains("service control policy `RegionLock` attached to Workloads (ou-dm12-wrkld001) statement `DenyOutsideEurope` denies it"));
+    // Every failure carries its fix.
+    assert!(xml.matches("\nfix: ").count() >= 17, "{xml}");
+    assert!(xml.contains("fix: allow `kinesis:PutRecord` in a policy attached to the role"));
 }
 
 #[test]
@@ -246,6 +249,12 @@ fn sarif_lists_denials_with_rules_and_locations() {
     ));
     assert!(results.iter().any(|r| r["ruleId"] == "explicit-deny"));
     assert!(results.iter().any(|r| r["ruleId"] == "implicit-deny"));
+    assert!(
+        results.iter().all(|r| r["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(". Fix: "))),
+        "every SARIF result carries its fix"
+    );
 }
 
 #[test]

@@ -35,6 +35,31 @@ impl Remediation {
     pub fn is_empty(&self) -> bool {
         self.add_to_role.is_none() && self.steps.is_empty()
     }
+
+    /// The changes that concern one action, for reports with a line per action.
+    pub fn for_action(&self, action: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .steps
+            .iter()
+            .filter(|s| s.actions.iter().any(|a| a == action))
+            .map(|s| s.advice.clone())
+            .collect();
+        let in_role_fix = self
+            .add_to_role
+            .as_ref()
+            .and_then(|doc| doc["Statement"].as_array())
+            .is_some_and(|sts| {
+                sts.iter().any(|st| {
+                    st["Action"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(action)))
+                })
+            });
+        if in_role_fix {
+            out.push(format!("allow `{action}` in a policy attached to the role"));
+        }
+        out
+    }
 }
 
 /// The smallest policy that grants exactly these actions: one statement per service and
@@ -289,6 +314,44 @@ mod tests {
             .find(|s| s.cause.verdict == Verdict::FailsToAllow)
             .expect("gap step");
         assert!(gap.advice.contains("allow `ec2:*`"));
+    }
+
+    #[test]
+    fn fixes_per_action() {
+        let report = CheckReport {
+            principal: "p".into(),
+            profile: "x".into(),
+            region: "r".into(),
+            results: vec![
+                result(
+                    "route53:GetChange",
+                    Decision::ExplicitDeny,
+                    blame(
+                        PolicyKind::Scp,
+                        Verdict::Denies,
+                        Some("RegionLock"),
+                        Some("ou-1"),
+                    ),
+                ),
+                result(
+                    "kinesis:PutRecord",
+                    Decision::ImplicitDeny,
+                    blame(PolicyKind::Identity, Verdict::FailsToAllow, None, None),
+                ),
+            ],
+            notes: vec![],
+            warnings: vec![],
+            incomplete: false,
+        };
+        let r = remediate(&report);
+        let route53 = r.for_action("route53:GetChange");
+        assert_eq!(route53.len(), 1);
+        assert!(route53[0].contains("`RegionLock`"));
+        assert_eq!(
+            r.for_action("kinesis:PutRecord"),
+            vec!["allow `kinesis:PutRecord` in a policy attached to the role"]
+        );
+        assert!(r.for_action("s3:GetObject").is_empty());
     }
 
     #[test]

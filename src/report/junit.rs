@@ -11,6 +11,7 @@ fn esc(s: &str) -> String {
 }
 
 pub fn check(report: &CheckReport) -> String {
+    let fix = crate::core::remediation::remediate(report);
     let s = report.summary();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
@@ -48,12 +49,16 @@ pub fn check(report: &CheckReport) -> String {
             ));
         } else {
             out.push_str(&format!(
-                "    <testcase classname=\"{}\" name=\"{}\">\n      <failure type=\"{}\" message=\"{}\">needed for: {}</failure>\n    </testcase>\n",
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <failure type=\"{}\" message=\"{}\">needed for: {}{}</failure>\n    </testcase>\n",
                 esc(service),
                 esc(&name),
                 r.decision.as_str(),
                 esc(&super::explanation(r)),
-                esc(&r.reason)
+                esc(&r.reason),
+                fix.for_action(&r.action)
+                    .iter()
+                    .map(|f| format!("\nfix: {}", esc(f)))
+                    .collect::<String>()
             ));
         }
     }

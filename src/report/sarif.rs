@@ -7,6 +7,7 @@ use crate::core::check::CheckReport;
 use crate::core::eval::Decision;
 
 pub fn check(report: &CheckReport, config_file: &str) -> Value {
+    let fix = crate::core::remediation::remediate(report);
     let rule = |d: Decision| match d {
         Decision::ExplicitDeny => "explicit-deny",
         _ => "implicit-deny",
@@ -28,7 +29,14 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
             json!({
                 "ruleId": rule(r.decision),
                 "level": "error",
-                "message": {"text": format!("{} is denied for {}: {} (needed for: {})", r.action, report.principal, super::explanation(r), r.reason)},
+                "message": {"text": format!(
+                    "{} is denied for {}: {} (needed for: {}){}",
+                    r.action,
+                    report.principal,
+                    super::explanation(r),
+                    r.reason,
+                    fix.for_action(&r.action).iter().map(|f| format!(". Fix: {f}")).collect::<String>()
+                )},
                 "locations": [{
                     "physicalLocation": {"artifactLocation": {"uri": config_file}, "region": {"startLine": 1}},
                     "logicalLocations": logical,
