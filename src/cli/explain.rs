@@ -12,9 +12,9 @@ use serde_json::json;
 
 use iam_doctor::core::arn::{PrincipalRef, principal_ref};
 use iam_doctor::core::check::{
-    ActionResult, CheckReport, Engine, OrgVisibility, merge_simulation, policy_set, request_context,
+    ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
-use iam_doctor::core::eval::{Decision, Request, evaluate};
+use iam_doctor::core::eval::{Decision, PolicySet};
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
@@ -137,6 +137,14 @@ impl Source {
     }
 }
 
+/// A principal's facts with its policies parsed once, however many denials name it.
+struct Prepared {
+    facts: Facts,
+    visibility: OrgVisibility,
+    set: PolicySet,
+    notes: Vec<String>,
+}
+
 /// One explained denial.
 struct Explained {
     denial: Denial,
@@ -168,7 +176,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             args.output.quiet,
         )?),
     };
-    let mut cache: HashMap<Who, (Facts, OrgVisibility)> = HashMap::new();
+    let mut cache: HashMap<Who, Prepared> = HashMap::new();
     let mut explained = Vec::new();
     for d in denials {
         explained.push(explain_one(d, args, &source, &mut cache)?);
@@ -180,7 +188,7 @@ fn explain_one(
     d: Denial,
     args: &Args,
     source: &Source,
-    cache: &mut HashMap<Who, (Facts, OrgVisibility)>,
+    cache: &mut HashMap<Who, Prepared>,
 ) -> Result<Explained, Failure> {
     if d.service().is_none() {
         let verdict = format!(
@@ -205,55 +213,50 @@ fn explain_one(
             });
         }
     };
-    let (facts, visibility) = match cache.entry(who) {
+    let prepared = match cache.entry(who) {
         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => {
-            let f = source.facts(v.key())?;
-            v.insert(f)
+            let (facts, visibility) = source.facts(v.key())?;
+            let (set, notes) =
+                policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
+            v.insert(Prepared {
+                facts,
+                visibility,
+                set,
+                notes,
+            })
         }
     };
-    let (facts, visibility) = (&*facts, *visibility);
-    let (set, notes) = policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
-    let resource = d.resource.clone().unwrap_or_else(|| "*".to_string());
+    let Prepared {
+        facts,
+        visibility,
+        set,
+        notes,
+    } = &*prepared;
     let region = region_for(&d, args);
-    let request = Request {
-        principal: facts.principal.arn.clone(),
+    let asked = RequiredAction {
         action: d.action.clone(),
-        resource: resource.clone(),
-        context: request_context(&facts.principal, facts.org.as_ref(), &d.action, &region),
-    };
-    let e = evaluate(&set, &request);
-    let mut result = ActionResult {
-        action: d.action.clone(),
-        resource,
-        decision: e.decision,
-        engine: Engine::Local,
-        decided_by: e.decided_by,
-        missing_context: e.missing_context,
-        reason: format!("failed call on line {} of the input", d.line),
+        resource: d.resource.clone().unwrap_or_else(|| "*".to_string()),
         grant: String::new(),
         policy: String::new(),
-        aws: None,
-        disagreement: None,
-        matched: Vec::new(),
-        confirmation: None,
+        reason: format!("failed call on line {} of the input", d.line),
     };
+    let mut results = check_local(
+        set,
+        &facts.principal,
+        facts.org.as_ref(),
+        std::slice::from_ref(&asked),
+        &region,
+    );
     // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
     if let Source::Live(live) = source {
-        let asked = RequiredAction {
-            action: result.action.clone(),
-            resource: result.resource.clone(),
-            grant: String::new(),
-            policy: String::new(),
-            reason: result.reason.clone(),
-        };
-        let outcomes = live.simulate(&facts.principal, &[asked], &region)?;
-        let (merged, _) = merge_simulation(&facts.principal, vec![result], &outcomes, visibility);
-        result = merged
-            .into_iter()
-            .next()
-            .ok_or_else(|| Failure::incomplete("IAM returned no result"))?;
+        let outcomes = live.simulate(&facts.principal, std::slice::from_ref(&asked), &region)?;
+        results = merge_simulation(&facts.principal, results, &outcomes, *visibility).0;
     }
+    let result = results
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::incomplete("no result for the denied action"))?;
     let verdict = match (result.decision, visible(d.blamed)) {
         (Decision::Allowed, true) => format!(
             "iam-doctor's evaluation ALLOWS this with the policies it can see: {}, or the denial comes from a policy it cannot see (resource-based, session, VPC endpoint); nothing here was assumed",
@@ -274,10 +277,7 @@ fn explain_one(
         profile: String::new(),
         region,
         results: vec![result.clone()],
-        notes: notes
-            .into_iter()
-            .chain(facts.notes.iter().cloned())
-            .collect(),
+        notes: notes.iter().chain(facts.notes.iter()).cloned().collect(),
         warnings: vec![],
         incomplete: facts.incomplete,
     };
