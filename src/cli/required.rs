@@ -41,7 +41,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let text = match args.format {
         Format::Table => report::table::required(&req, terminal_width()),
         Format::Json => pretty(&report::json::required(&req)),
-        Format::Policy => pretty(&report::policy::least_privilege(&req.actions)),
+        Format::Policy => pretty(&iam_doctor::core::remediation::least_privilege(
+            &req.actions,
+        )),
         Format::Cloudformation => report::cloudformation::role_properties(&req),
     };
     emit(&text);

@@ -232,14 +232,18 @@ pub fn check_local(
     required: &[RequiredAction],
     region: &str,
 ) -> Vec<ActionResult> {
+    // Only `aws:RequestedRegion` varies between actions; the principal's keys are built once.
+    let base = request_context(principal, org, "", region);
     required
         .iter()
         .map(|r| {
+            let mut context = base.clone();
+            context.set("aws:RequestedRegion", requested_region(&r.action, region));
             let request = Request {
                 principal: principal.arn.clone(),
                 action: r.action.clone(),
                 resource: r.resource.clone(),
-                context: request_context(principal, org, &r.action, region),
+                context,
             };
             let e = evaluate(set, &request);
             ActionResult {

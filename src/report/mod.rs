@@ -5,7 +5,6 @@ pub mod cloudformation;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod policy;
 pub mod sarif;
 pub mod table;
 
