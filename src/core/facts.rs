@@ -163,3 +163,23 @@ pub struct SimulationOutcome {
     /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`, when returned.
     pub allowed_by_boundary: Option<bool>,
 }
+
+/// What is known of one resource's resource-based policy (an S3 bucket policy, a KMS key
+/// policy, an ECR repository policy, an SNS/SQS/Lambda policy …).
+///
+/// A resource that is not in [`ResourcePolicies`] at all was never looked at; one recorded as
+/// [`ResourcePolicyFact::NoPolicy`] was looked at and has none. The difference matters where
+/// the resource policy must allow (a KMS key policy): an unknown key policy is never "allowed".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ResourcePolicyFact {
+    /// The resource has no resource-based policy (`NoSuchBucketPolicy`, no repository policy).
+    NoPolicy,
+    /// The policy document, as the service returns it (JSON text, possibly URL-encoded).
+    Policy { name: String, document: String },
+    /// The policy could not be read; the reason says why (access denied, throttled …).
+    Unreadable { reason: String },
+}
+
+/// Resource-based policies by resource ARN.
+pub type ResourcePolicies = std::collections::BTreeMap<String, ResourcePolicyFact>;
