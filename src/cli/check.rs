@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use iam_doctor::core::check::{
     CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
+use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredPermissions;
 
 use super::live::{AwsArgs, Live};
@@ -135,9 +136,11 @@ pub fn check_facts(
         &set,
         &facts.principal,
         facts.org.as_ref(),
+        &ResourcePolicies::new(),
         &required.actions,
         region,
-    );
+    )
+    .map_err(Failure::input)?;
     Ok(CheckReport {
         principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),

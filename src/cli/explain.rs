@@ -15,6 +15,7 @@ use iam_doctor::core::check::{
     ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
 use iam_doctor::core::eval::{Decision, PolicySet};
+use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
@@ -245,9 +246,11 @@ fn explain_one(
         set,
         &facts.principal,
         facts.org.as_ref(),
+        &ResourcePolicies::new(),
         std::slice::from_ref(&asked),
         &region,
-    );
+    )
+    .map_err(Failure::input)?;
     // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
     if let Source::Live(live) = source {
         let outcomes = live.simulate(&facts.principal, std::slice::from_ref(&asked), &region)?;

@@ -16,7 +16,7 @@ use super::eval::{
 };
 use super::facts::{
     MatchedStatement, OrgFacts, OrgPolicy, PolicyOrigin, PolicySource, PrincipalFacts,
-    PrincipalKind, SimulatedDecision, SimulationOutcome,
+    PrincipalKind, ResourcePolicies, SimulatedDecision, SimulationOutcome,
 };
 use super::policy::{Policy, PolicyError};
 use super::profile::{RequiredAction, requested_region};
@@ -224,17 +224,22 @@ pub fn request_context(
     ctx
 }
 
-/// Decides every required action locally.
+/// Decides every required action locally. `resource_policies` holds what is known of the
+/// resources' resource-based policies, by ARN (a resource absent from it was never looked at);
+/// they do not take part in the decision yet. A resource policy that cannot be parsed will be
+/// an error naming it, as an identity policy's is.
 pub fn check_local(
     set: &PolicySet,
     principal: &PrincipalFacts,
     org: Option<&OrgFacts>,
+    resource_policies: &ResourcePolicies,
     required: &[RequiredAction],
     region: &str,
-) -> Vec<ActionResult> {
+) -> Result<Vec<ActionResult>, PolicyError> {
+    let _not_yet_evaluated = resource_policies;
     // Only `aws:RequestedRegion` varies between actions; the principal's keys are built once.
     let base = request_context(principal, org, "", region);
-    required
+    let results = required
         .iter()
         .map(|r| {
             let mut context = base.clone();
@@ -262,7 +267,8 @@ pub fn check_local(
                 confirmation: None,
             }
         })
-        .collect()
+        .collect();
+    Ok(results)
 }
 
 /// IAM's verdict as a decision.
@@ -553,12 +559,14 @@ mod tests {
             &set,
             &principal(),
             Some(&org(None)),
+            &ResourcePolicies::new(),
             &[
                 required("ec2:CreateNetworkInterface"),
                 required("iam:CreateRole"),
             ],
             "eu-west-1",
-        );
+        )
+        .expect("no resource policies to parse");
         assert_eq!(results[0].decision, Decision::ExplicitDeny);
         assert_eq!(
             results[0].decided_by[0].statement.as_deref(),
