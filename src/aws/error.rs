@@ -72,9 +72,59 @@ pub enum AwsError {
     #[error("`{api}` was still throttled after {MAX_ATTEMPTS} attempts: retry later")]
     Throttled { api: String },
 
-    /// Connection refused, DNS failure, TLS failure or timeout.
+    /// DNS failure, TLS failure or another connection error.
     #[error("cannot reach {}: {detail}", endpoint_phrase(.url.as_deref()))]
     Endpoint { url: Option<String>, detail: String },
+
+    /// The endpoint's host is up and nothing listens on its port.
+    #[error("`{api}` could not connect: `{endpoint}` refused the connection")]
+    ConnectionRefused { api: String, endpoint: String },
+
+    /// The run's time limit (`--timeout`) passed while a request was waiting for an answer
+    /// (`sent`), or before it could be sent because the requests ahead of it did not answer.
+    #[error(
+        "{} within {seconds} s (the run's time limit, `--timeout`)",
+        no_answer_phrase(.api, .endpoint, *.sent)
+    )]
+    NoAnswer {
+        api: String,
+        endpoint: String,
+        seconds: u64,
+        sent: bool,
+    },
+
+    /// The credential chain (a `credential_process`, SSO, the instance metadata service) did
+    /// not produce credentials within the run's time limit.
+    #[error(
+        "the AWS credential provider did not answer within {seconds} s (the run's time limit, `--timeout`)"
+    )]
+    CredentialsNoAnswer { seconds: u64 },
+
+    /// An endpoint URL from `--endpoint-url`, `AWS_ENDPOINT_URL` or the profile is malformed.
+    #[error("{origin}: {error}")]
+    InvalidEndpointUrl {
+        origin: String,
+        error: super::network::EndpointUrlError,
+    },
+
+    /// `--aws-profile` (or `AWS_PROFILE`) names a profile neither shared file defines.
+    #[error(
+        "AWS profile `{name}` does not exist: it is in neither `{config_file}` nor `{credentials_file}`"
+    )]
+    ProfileNotFound {
+        name: String,
+        config_file: String,
+        credentials_file: String,
+        known: Vec<String>,
+    },
+
+    /// A shared AWS config or credentials file that cannot be read without blocking or failing.
+    #[error("cannot read the AWS {what} file `{path}`: {reason}")]
+    AwsConfigFile {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
 
     #[error("`{arn}` is not a valid {expected} ARN")]
     InvalidArn { arn: String, expected: String },
@@ -125,6 +175,21 @@ impl AwsError {
         }
     }
 
+    /// What to do about a connection problem, for the help line.
+    pub fn network_help(&self) -> Option<String> {
+        Some(match self {
+            Self::ConnectionRefused { .. } => "check `--endpoint-url` / `AWS_ENDPOINT_URL` (is the emulator or proxy running on that port?), or use --offline".to_string(),
+            Self::NoAnswer { .. } => "the endpoint accepted the connection but sent no answer: check the network path (proxy, firewall, VPC endpoint) and `--endpoint-url`, or raise `--timeout SECONDS`".to_string(),
+            Self::CredentialsNoAnswer { .. } => "check the profile's `credential_process`, run `aws sso login`, or check the instance metadata service; or raise `--timeout SECONDS`".to_string(),
+            Self::Endpoint { .. } => "check the network, `--endpoint-url` / `AWS_ENDPOINT_URL` and `--region`, or use --offline".to_string(),
+            Self::InvalidEndpointUrl { .. } => "give a URL such as `https://iam.amazonaws.com` or `http://localhost:5000`, or leave the endpoint unset to use AWS".to_string(),
+            Self::ProfileNotFound { known, .. } if known.is_empty() => "no profile is defined there: create one with `aws configure --profile NAME`, or set AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE".to_string(),
+            Self::ProfileNotFound { known, .. } => format!("profiles defined there: {}", known.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")),
+            Self::AwsConfigFile { .. } => "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a regular file".to_string(),
+            _ => return None,
+        })
+    }
+
     /// Detail for a separate help line: AWS's own message or the provider's explanation.
     pub fn help(&self) -> Option<&str> {
         let text = match self {
@@ -151,6 +216,14 @@ fn caller_phrase(hint: Option<&str>) -> String {
 
 fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion.map_or_else(String::new, |s| format!(", did you mean `{s}`?"))
+}
+
+fn no_answer_phrase(api: &str, endpoint: &str, sent: bool) -> String {
+    if sent {
+        format!("`{api}` got no answer from `{endpoint}`")
+    } else {
+        format!("`{api}` was not sent: the requests ahead of it got no answer from `{endpoint}`")
+    }
 }
 
 fn endpoint_phrase(url: Option<&str>) -> String {
@@ -198,6 +271,8 @@ pub(crate) struct ErrorContext<'a> {
     pub endpoint: Option<&'a str>,
     /// The caller's ARN, once known, to name in access-denied errors.
     pub caller: Option<&'a str>,
+    /// The run's time limit, to word an SDK timeout as the run's.
+    pub run_limit: Option<std::time::Duration>,
 }
 
 /// Classifies an SDK error by its AWS error code.
@@ -225,21 +300,37 @@ where
             code: format!("HTTP {}", response.raw().status().as_u16()),
             message: "the response could not be read".to_string(),
         },
-        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
-            AwsError::Endpoint {
-                url: ctx.endpoint.map(str::to_string),
-                detail: innermost(err),
+        SdkError::DispatchFailure(failure)
+            if failure
+                .as_connector_error()
+                .is_some_and(super::network::is_refused) =>
+        {
+            AwsError::ConnectionRefused {
+                api: api.action().to_string(),
+                endpoint: ctx.endpoint.unwrap_or("the AWS endpoint").to_string(),
             }
         }
-        SdkError::TimeoutError(_) => AwsError::Endpoint {
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => no_answer(api, ctx),
+        SdkError::DispatchFailure(failure) if failure.is_io() => AwsError::Endpoint {
             url: ctx.endpoint.map(str::to_string),
-            detail: "the request timed out".to_string(),
+            detail: innermost(err),
         },
+        SdkError::TimeoutError(_) => no_answer(api, ctx),
         _ => AwsError::Service {
             api: api.action().to_string(),
             code: "RequestFailed".to_string(),
             message: chain(err),
         },
+    }
+}
+
+/// An SDK timeout (connect, attempt or operation) after the retries the run allowed.
+fn no_answer(api: Api, ctx: ErrorContext<'_>) -> AwsError {
+    AwsError::NoAnswer {
+        api: api.action().to_string(),
+        endpoint: ctx.endpoint.unwrap_or("the AWS endpoint").to_string(),
+        seconds: ctx.run_limit.map_or(0, |d| d.as_secs()),
+        sent: true,
     }
 }
 
@@ -303,7 +394,8 @@ fn tidy(message: &str) -> String {
     one_line.trim_end_matches('.').to_string()
 }
 
-/// An error and its sources on one line.
+/// An error and its sources on one line, secrets redacted (see
+/// [`redact_secrets`](super::network::redact_secrets)).
 pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
@@ -314,7 +406,7 @@ pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
         }
         source = inner.source();
     }
-    tidy(&out)
+    super::network::redact_secrets(&tidy(&out))
 }
 
 /// The deepest cause, which for connection failures names the real problem
@@ -324,7 +416,7 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
     while let Some(inner) = last.source() {
         last = inner;
     }
-    tidy(&last.to_string())
+    super::network::redact_secrets(&tidy(&last.to_string()))
 }
 
 #[cfg(test)]

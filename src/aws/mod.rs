@@ -16,7 +16,9 @@ mod auth_details;
 mod cloudformation;
 mod error;
 mod iam;
+pub mod network;
 mod organizations;
+mod profiles;
 mod session;
 mod simulate;
 

@@ -3,7 +3,9 @@
 //! Every request goes through a [`CallGate`], which is where the run's politeness towards AWS
 //! lives: a bounded number of requests in flight (IAM's simulator throttles quickly), the SDK's
 //! retry policy for the throttling that still happens, and a per-API call count that the
-//! benchmark reports. Clients share one gate, so the bound holds across services.
+//! benchmark reports. Clients share one gate, so the bound holds across services. The gate
+//! also holds the run's deadline (`--timeout`): a request still unanswered when it passes
+//! ends with an error naming the request and the endpoint, never a silent wait.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,10 +20,12 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use super::cloudformation::SdkCloudFormation;
 use super::error::{self, AwsError, ErrorContext};
 use super::iam::SdkIam;
+use super::network::{self, RefusedIsFinal};
 use super::organizations::SdkOrganizations;
 
 /// Attempts per request, the first included. Eight attempts with exponential backoff (capped
@@ -46,6 +50,8 @@ pub struct AwsOptions {
     /// Overrides every service endpoint (for example a local moto server). `AWS_ENDPOINT_URL`
     /// and the profile's `endpoint_url` are honoured by the SDK without this.
     pub endpoint_url: Option<String>,
+    /// The run's time limit, retries included (default [`network::DEFAULT_RUN_TIMEOUT`]).
+    pub timeout: Option<Duration>,
 }
 
 /// The retry policy every client uses: standard mode (exponential backoff with jitter,
@@ -118,6 +124,11 @@ impl Api {
     pub fn is_organizations(self) -> bool {
         self.action().starts_with("organizations:")
     }
+
+    /// The service prefix, e.g. `iam`: which client (and endpoint) sends the request.
+    pub fn service(self) -> &'static str {
+        self.action().split(':').next().unwrap_or_default()
+    }
 }
 
 const API_COUNT: usize = Api::ALL.len();
@@ -127,7 +138,12 @@ const API_COUNT: usize = Api::ALL.len();
 pub struct CallGate {
     permits: Semaphore,
     counts: [AtomicUsize; API_COUNT],
+    /// The endpoint override, or `None` for AWS's own endpoints.
     endpoint: Option<String>,
+    /// AWS's endpoint per service prefix, for messages when there is no override.
+    service_endpoints: BTreeMap<&'static str, String>,
+    /// When the run must end, and the limit it was computed from.
+    deadline: Option<(Instant, Duration)>,
     caller: OnceLock<String>,
 }
 
@@ -137,8 +153,40 @@ impl CallGate {
         Self {
             permits: Semaphore::new(max_in_flight.max(1)),
             counts: [const { AtomicUsize::new(0) }; API_COUNT],
-            endpoint,
+            endpoint: endpoint.map(|e| network::redact_secrets(&e)),
+            service_endpoints: BTreeMap::new(),
+            deadline: None,
             caller: OnceLock::new(),
+        }
+    }
+
+    /// Ends every request still waiting `limit` after `start` (the run's `--timeout`).
+    pub fn with_deadline(mut self, start: Instant, limit: Duration) -> Self {
+        self.deadline = Some((start + limit, limit));
+        self
+    }
+
+    /// Names AWS's endpoint of each service in messages (used when there is no override).
+    pub fn with_service_endpoints(mut self, endpoints: BTreeMap<&'static str, String>) -> Self {
+        self.service_endpoints = endpoints;
+        self
+    }
+
+    /// The endpoint `api` is sent to, as messages name it.
+    fn endpoint_of(&self, api: Api) -> Option<&str> {
+        self.endpoint.as_deref().or_else(|| {
+            self.service_endpoints
+                .get(api.service())
+                .map(String::as_str)
+        })
+    }
+
+    fn no_answer(&self, api: Api, limit: Duration, sent: bool) -> AwsError {
+        AwsError::NoAnswer {
+            api: api.action().to_string(),
+            endpoint: self.endpoint_of(api).unwrap_or("AWS").to_string(),
+            seconds: limit.as_secs(),
+            sent,
         }
     }
 
@@ -154,16 +202,26 @@ impl CallGate {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AwsError::Interrupted)?;
+        let acquire = self.permits.acquire();
+        let permit = match self.deadline {
+            Some((at, limit)) => tokio::time::timeout_at(at, acquire)
+                .await
+                .map_err(|_| self.no_answer(api, limit, false))?,
+            None => acquire.await,
+        };
+        let _permit = permit.map_err(|_| AwsError::Interrupted)?;
         self.counts[api as usize].fetch_add(1, Ordering::Relaxed);
-        request.await.map_err(|err| {
+        let answer = match self.deadline {
+            Some((at, limit)) => tokio::time::timeout_at(at, request)
+                .await
+                .map_err(|_| self.no_answer(api, limit, true))?,
+            None => request.await,
+        };
+        answer.map_err(|err| {
             let ctx = ErrorContext {
-                endpoint: self.endpoint.as_deref(),
+                endpoint: self.endpoint_of(api),
                 caller: self.caller.get().map(String::as_str),
+                run_limit: self.deadline.map(|(_, limit)| limit),
             };
             error::from_sdk(api, &err, ctx)
         })
@@ -200,9 +258,22 @@ impl AwsSession {
     /// Loads configuration through the SDK's default chain (environment, profiles, SSO,
     /// `credential_process`, web identity, ECS, IMDS) and resolves credentials once, so a
     /// missing login is reported before any work starts rather than in the middle of it.
+    ///
+    /// Everything is bounded by the run's time limit, which starts here: loading, the
+    /// credential provider, and every request after.
     pub async fn connect(options: &AwsOptions) -> Result<Self, AwsError> {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+        let start = Instant::now();
+        let limit = options.timeout.unwrap_or(network::DEFAULT_RUN_TIMEOUT);
+        if let Some(url) = &options.endpoint_url {
+            network::check_endpoint_url(url).map_err(|error| AwsError::InvalidEndpointUrl {
+                origin: "`--endpoint-url`".to_string(),
+                error,
+            })?;
+        }
+        super::profiles::check_selected(options.profile.as_deref()).await?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .timeout_config(network::timeout_config(limit));
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -212,7 +283,15 @@ impl AwsSession {
         if let Some(url) = &options.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let mut config = loader.load().await;
+        let credentials_no_answer = || AwsError::CredentialsNoAnswer {
+            seconds: limit.as_secs(),
+        };
+        let mut config = tokio::time::timeout_at(start + limit, loader.load())
+            .await
+            .map_err(|_| credentials_no_answer())?;
+        if options.endpoint_url.is_none() {
+            check_configured_endpoints(config.endpoint_url())?;
+        }
         if config.region().is_none() {
             config = config
                 .into_builder()
@@ -224,37 +303,58 @@ impl AwsSession {
                 detail: "no credential provider is configured".to_string(),
             });
         };
-        if let Err(err) = provider.provide_credentials().await {
-            return Err(AwsError::NoCredentials {
-                detail: error::chain(&err),
-            });
+        match tokio::time::timeout_at(start + limit, provider.provide_credentials()).await {
+            Err(_) => return Err(credentials_no_answer()),
+            Ok(Err(err)) => {
+                return Err(AwsError::NoCredentials {
+                    detail: error::chain(&err),
+                });
+            }
+            Ok(Ok(_)) => {}
         }
-        let endpoint = options.endpoint_url.clone().or_else(|| {
-            std::env::var("AWS_ENDPOINT_URL")
-                .ok()
-                .filter(|url| !url.is_empty())
-        });
-        Ok(Self::from_sdk_config(&config, endpoint))
+        let endpoint = config.endpoint_url().map(str::to_string);
+        Ok(Self::build(&config, endpoint, Some((start, limit))))
     }
 
     /// Builds the clients from an already loaded configuration (tests, embedding).
     pub fn from_sdk_config(config: &SdkConfig, endpoint: Option<String>) -> Self {
-        let gate = Arc::new(CallGate::new(MAX_IN_FLIGHT, endpoint));
+        Self::build(config, endpoint, None)
+    }
+
+    fn build(
+        config: &SdkConfig,
+        endpoint: Option<String>,
+        deadline: Option<(Instant, Duration)>,
+    ) -> Self {
+        let region = config.region().map(|r| r.to_string());
+        let mut gate = CallGate::new(MAX_IN_FLIGHT, endpoint)
+            .with_service_endpoints(aws_endpoints(region.as_deref().unwrap_or(FALLBACK_REGION)));
+        if let Some((start, limit)) = deadline {
+            gate = gate.with_deadline(start, limit);
+        }
+        let gate = Arc::new(gate);
+        let refused = RefusedIsFinal::new(network::REFUSED_RETRIES);
+        macro_rules! client {
+            ($krate:ident) => {
+                $krate::Client::from_conf(
+                    $krate::config::Builder::from(config)
+                        .retry_classifier(refused.shared())
+                        .build(),
+                )
+            };
+        }
         Self {
             iam: SdkIam::new(
-                aws_sdk_iam::Client::new(config),
-                aws_sdk_sts::Client::new(config),
+                client!(aws_sdk_iam),
+                client!(aws_sdk_sts),
                 Arc::clone(&gate),
             ),
-            organizations: SdkOrganizations::new(
-                aws_sdk_organizations::Client::new(config),
-                Arc::clone(&gate),
-            ),
+            organizations: SdkOrganizations::new(client!(aws_sdk_organizations), Arc::clone(&gate)),
             cloudformation: SdkCloudFormation::new(
-                aws_sdk_cloudformation::Client::new(config),
+                client!(aws_sdk_cloudformation),
                 Arc::clone(&gate),
             ),
-            region: config.region().map(|r| r.to_string()),
+            region,
             gate,
         }
     }
@@ -282,9 +382,112 @@ impl AwsSession {
     }
 }
 
+/// The environment variables the SDK reads endpoint URLs from, for the services this tool
+/// calls (the SDK drops or defers a malformed one to the first request).
+const ENDPOINT_URL_VARS: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_ORGANIZATIONS",
+    "AWS_ENDPOINT_URL_CLOUDFORMATION",
+];
+
+/// Checks the endpoint URLs configured outside the command line: the environment and the
+/// profile's `endpoint_url` (`from_profile`, as the SDK loaded it).
+fn check_configured_endpoints(from_profile: Option<&str>) -> Result<(), AwsError> {
+    let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    if ignored {
+        return Ok(());
+    }
+    for var in ENDPOINT_URL_VARS {
+        if let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
+            network::check_endpoint_url(&url).map_err(|error| AwsError::InvalidEndpointUrl {
+                origin: format!("`{var}`"),
+                error,
+            })?;
+        }
+    }
+    if let Some(url) = from_profile {
+        network::check_endpoint_url(url).map_err(|error| AwsError::InvalidEndpointUrl {
+            origin: "the profile's `endpoint_url`".to_string(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
+/// AWS's own endpoint of each service this tool calls in `region`, as the SDKs' endpoint
+/// rules resolve it, for messages (an override replaces them all).
+fn aws_endpoints(region: &str) -> BTreeMap<&'static str, String> {
+    macro_rules! resolve {
+        ($krate:ident) => {{
+            use $krate::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            Params::builder()
+                .region(region)
+                .build()
+                .ok()
+                .and_then(|params| ready_now(DefaultResolver::new().resolve_endpoint(&params)))
+                .and_then(Result::ok)
+                .map(|e| e.url().to_string())
+        }};
+    }
+    [
+        ("iam", resolve!(aws_sdk_iam)),
+        ("sts", resolve!(aws_sdk_sts)),
+        ("organizations", resolve!(aws_sdk_organizations)),
+        ("cloudformation", resolve!(aws_sdk_cloudformation)),
+    ]
+    .into_iter()
+    .filter_map(|(service, url)| Some((service, url?)))
+    .collect()
+}
+
+/// The output of a future that needs no I/O (the SDKs' rule-based endpoint resolvers answer
+/// at once), or `None` if it would wait.
+fn ready_now<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_endpoints_come_from_the_sdk_rules() {
+        let endpoints = aws_endpoints("eu-west-1");
+        assert_eq!(endpoints["iam"], "https://iam.amazonaws.com");
+        assert_eq!(endpoints["sts"], "https://sts.eu-west-1.amazonaws.com");
+        assert_eq!(
+            endpoints["cloudformation"],
+            "https://cloudformation.eu-west-1.amazonaws.com"
+        );
+        assert!(endpoints.contains_key("organizations"));
+    }
+
+    #[tokio::test]
+    async fn a_request_unanswered_at_the_deadline_names_the_call_and_endpoint() {
+        let gate = CallGate::new(2, Some("http://127.0.0.1:9".into()))
+            .with_deadline(Instant::now(), Duration::from_millis(50));
+        let never = std::future::pending::<
+            Result<u8, SdkError<aws_sdk_iam::operation::get_role::GetRoleError, HttpResponse>>,
+        >();
+        let err = gate.call(Api::GetRole, never).await.unwrap_err();
+        assert_eq!(
+            err,
+            AwsError::NoAnswer {
+                api: "iam:GetRole".into(),
+                endpoint: "http://127.0.0.1:9".into(),
+                seconds: 0,
+                sent: true,
+            }
+        );
+    }
 
     #[test]
     fn api_names_are_iam_actions_and_indexes_match() {

@@ -62,6 +62,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (None, None, Some(s)) => Who::Stack(s.clone()),
         (None, None, None) => Who::Caller,
     };
+    super::validate::region(&args.region, args.output.quiet)?;
     let Some(dir) = &args.offline else {
         return run_live(args, &who);
     };

@@ -155,6 +155,9 @@ struct Explained {
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
+    if let Some(region) = &args.region {
+        super::validate::region(region, args.output.quiet)?;
+    }
     let text = if args.message == "-" {
         let mut s = String::new();
         std::io::stdin()

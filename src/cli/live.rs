@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use iam_doctor::aws::network::{DEFAULT_RUN_TIMEOUT, redact_secrets};
 use iam_doctor::aws::{
     AwsError, AwsOptions, AwsSession, CfnApi, CustomSimulation, IamApi, OrgApi, PrincipalRef,
 };
@@ -28,6 +29,11 @@ pub struct AwsArgs {
     /// Endpoint for every AWS service (also `AWS_ENDPOINT_URL`), e.g. a local emulator.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Time limit for the whole run's AWS calls, retries included: when it passes, the run
+    /// ends (exit 3) naming the call that did not answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_RUN_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
 }
 
 /// Turns an adapter error into what the user sees. Bad names are input errors (2); anything
@@ -42,12 +48,15 @@ pub fn aws_failure(e: AwsError) -> Failure {
         | AwsError::StackResourceNotFound { .. }
         | AwsError::InvalidArn { .. }
         | AwsError::WrongAccount { .. }
-        | AwsError::UnsupportedCaller { .. } => Exit::Input,
+        | AwsError::UnsupportedCaller { .. }
+        | AwsError::InvalidEndpointUrl { .. }
+        | AwsError::ProfileNotFound { .. }
+        | AwsError::AwsConfigFile { .. } => Exit::Input,
         _ => Exit::Incomplete,
     };
-    let help = e.help().map(str::to_string);
+    let help = e.help().map(redact_secrets).or_else(|| e.network_help());
     Failure {
-        message: e.to_string(),
+        message: redact_secrets(&e.to_string()),
         help,
         exit,
     }
@@ -71,6 +80,7 @@ impl Live {
             profile: args.aws_profile.clone(),
             region: region.map(str::to_string),
             endpoint_url: args.endpoint_url.clone(),
+            timeout: Some(Duration::from_secs(args.timeout)),
         };
         let session = rt
             .block_on(AwsSession::connect(&options))

@@ -14,11 +14,13 @@ mod self_policy;
 mod simulate;
 mod snapshot;
 mod source;
+mod validate;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use iam_doctor::aws::network::redact_url_credentials;
 
 pub use args::*;
 
@@ -133,9 +135,13 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(f) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "iam-doctor: error: {}", one_line(&f.message));
+            let _ = writeln!(
+                err,
+                "iam-doctor: error: {}",
+                one_line(&redact_url_credentials(&f.message))
+            );
             if let Some(h) = &f.help {
-                let _ = writeln!(err, "  help: {}", one_line(h));
+                let _ = writeln!(err, "  help: {}", one_line(&redact_url_credentials(h)));
             }
             f.exit.into()
         }
@@ -172,7 +178,7 @@ pub fn warn(quiet: bool, message: &str) {
         let _ = writeln!(
             std::io::stderr().lock(),
             "iam-doctor: warning: {}",
-            one_line(message)
+            one_line(&redact_url_credentials(message))
         );
     }
 }
@@ -182,7 +188,7 @@ pub fn note(quiet: bool, message: &str) {
         let _ = writeln!(
             std::io::stderr().lock(),
             "iam-doctor: note: {}",
-            one_line(message)
+            one_line(&redact_url_credentials(message))
         );
     }
 }

@@ -338,6 +338,10 @@ fn push_block(blocks: &mut Vec<Block>, action: &str, verdict: Verdict, statement
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
+    super::validate::region(&args.region, args.output.quiet)?;
+    if let Some(account) = &args.account {
+        super::validate::account_id(account)?;
+    }
     // The required actions depend on the account only through template ARNs: without
     // templates they are built once, before any AWS call, so config errors come first.
     let shared_required = if args.profile.template.is_empty() {

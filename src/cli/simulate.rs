@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             .map_err(|e| Failure::input(format!("cannot read stdin: {e}")))?;
         s
     } else {
-        std::fs::read_to_string(&args.input)
+        iam_doctor::inputs::file::read_regular_to_string(&args.input)
             .map_err(|e| Failure::input(format!("cannot read `{}`: {e}", args.input.display())))?
     };
     let (set, request) = simulate::parse(&text).map_err(Failure::input)?;

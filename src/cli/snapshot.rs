@@ -63,6 +63,9 @@ fn arn_account(input: &str) -> Option<String> {
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
+    if let Some(region) = &args.region {
+        super::validate::region(region, args.output.quiet)?;
+    }
     let named = match (&args.role, &args.user, &args.stack) {
         (Some(r), _, _) => Named::Role(r.clone()),
         (None, Some(u), _) => Named::User(u.clone()),

@@ -13,5 +13,6 @@ pub mod jets;
 pub mod pattern;
 pub mod policy;
 pub mod profile;
+pub mod region;
 pub mod remediation;
 pub mod variables;

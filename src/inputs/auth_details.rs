@@ -58,10 +58,11 @@ impl AuthorizationDetails {
     /// Reads the file.
     pub fn load(path: &Path) -> Result<Self, AuthDetailsError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| AuthDetailsError::Read {
-            path: shown.clone(),
-            detail: e.to_string(),
-        })?;
+        let text =
+            super::file::read_regular_to_string(path).map_err(|e| AuthDetailsError::Read {
+                path: shown.clone(),
+                detail: e.to_string(),
+            })?;
         Self::from_str(&shown, &text)
     }
 

@@ -181,7 +181,7 @@ pub fn load(project_dir: &Path, jets_env: &str) -> Result<JetsSettings, ConfigEr
 
     let mut sources = Vec::new();
     for path in paths.into_iter().chain(others) {
-        match fs::read(&path) {
+        match super::file::read_regular(&path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 sources.push((path, text));

@@ -2,6 +2,7 @@
 
 pub mod access_denied;
 pub mod auth_details;
+pub mod file;
 pub mod jets_config;
 pub mod organization;
 pub mod ruby;

@@ -73,7 +73,7 @@ struct PolicySummary {
 /// Reads an organization file.
 pub fn load(path: &Path) -> Result<OrgFacts, OrganizationError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| OrganizationError::Read {
+    let text = super::file::read_regular_to_string(path).map_err(|e| OrganizationError::Read {
         path: shown.clone(),
         detail: e.to_string(),
     })?;

@@ -45,7 +45,7 @@ use crate::core::{cfn, fuzzy};
 pub enum TemplateError {
     #[error("template `{path}` not found")]
     NotFound { path: String },
-    #[error("cannot read template `{path}`: {kind}")]
+    #[error("cannot read template `{path}`: {source}")]
     Read {
         path: String,
         kind: std::io::ErrorKind,
@@ -124,7 +124,7 @@ impl Template {
 /// Read and parse a template file.
 pub fn load(path: &Path) -> Result<Template, TemplateError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+    let bytes = super::file::read_regular(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => TemplateError::NotFound { path: name.clone() },
         kind => TemplateError::Read {
             path: name.clone(),

@@ -1,0 +1,75 @@
+//! Checks of option values made before any work starts, so a bad value is a usage error
+//! (exit 2) at once rather than a wrong answer or a failure after the AWS calls.
+
+use iam_doctor::core::region::{self, RegionError, RegionName};
+
+use super::{Failure, warn};
+
+/// `--region`: a malformed name is an input error; a well-formed name the partitions data
+/// does not list is a warning (it may be newer than the data), and the run goes on.
+pub fn region(value: &str, quiet: bool) -> Result<(), Failure> {
+    match region::check(value) {
+        Ok(RegionName::Known { .. }) => Ok(()),
+        Ok(RegionName::Unknown) => {
+            let nearest = region::nearest_known(value)
+                .map(|r| format!(" (did you mean `{r}`?)"))
+                .unwrap_or_default();
+            warn(
+                quiet,
+                &format!(
+                    "`--region {value}` is not a region AWS's partitions data lists{nearest}: requests and `aws:RequestedRegion` use it as given (data: {})",
+                    region::SOURCE.lines().next().unwrap_or_default()
+                ),
+            );
+            Ok(())
+        }
+        Err(e @ RegionError::Empty) => Err(Failure::input(format!("`--region`: {e}"))
+            .help("give a region such as `us-east-1`, or leave `--region` and AWS_REGION unset")),
+        Err(e) => Err(Failure::input(format!("`--region` (or AWS_REGION): {e}"))
+            .help("give a region such as `us-east-1` or `eu-west-1`; `aws account list-regions` lists your account's regions")),
+    }
+}
+
+/// An AWS account id: exactly 12 digits.
+pub fn account_id(value: &str) -> Result<(), Failure> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(Failure::input(format!(
+        "`--account {}` is not an AWS account id: an account id is 12 digits",
+        iam_doctor::aws::network::shown_value(value).escape_default()
+    ))
+    .help("give the 12-digit id, e.g. `--account 111122223333` (`aws sts get-caller-identity` shows yours), or leave `--account` out to audit the credentials' account"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_id_must_be_12_digits() {
+        assert!(account_id("111122223333").is_ok());
+        for bad in ["abc", "11112222333", "1111222233334", "11112222333a", ""] {
+            let f = account_id(bad).unwrap_err();
+            assert!(
+                f.message.contains("an account id is 12 digits"),
+                "{}",
+                f.message
+            );
+            assert!(f.help.is_some());
+        }
+    }
+
+    #[test]
+    fn region_shapes() {
+        assert!(region("eu-west-1", true).is_ok());
+        assert!(
+            region("mars-north-9", true).is_ok(),
+            "well-formed: a warning only"
+        );
+        for bad in ["", "US-EAST-1", "*"] {
+            let f = region(bad, true).unwrap_err();
+            assert!(f.help.is_some(), "{bad}");
+        }
+    }
+}
