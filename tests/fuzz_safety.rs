@@ -546,6 +546,10 @@ fn check_decision(input: &str, set: &PolicySet, request: &Request) {
             "allowed without an identity Allow for {input:?}"
         ),
         Decision::ImplicitDeny => {}
+        Decision::Unknown => assert!(
+            request.context.unknown_keys().next().is_some() && !e.depends_on.is_empty(),
+            "unknown without a key of unknown value for {input:?}: {e:?}"
+        ),
     }
     assert!(
         !e.decided_by.is_empty(),

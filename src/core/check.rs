@@ -41,6 +41,9 @@ pub struct ActionResult {
     pub decided_by: Vec<Blame>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_context: Vec<String>,
+    /// For an `unknown` decision: the keys of unknown value it depends on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     /// Why the deploy needs it, and where the generated role grants it.
     pub reason: String,
     pub grant: String,
@@ -258,6 +261,7 @@ pub fn check_local(
                 engine: Engine::Local,
                 decided_by: e.decided_by,
                 missing_context: e.missing_context,
+                depends_on: e.depends_on,
                 reason: r.reason.clone(),
                 grant: r.grant.clone(),
                 policy: r.policy.clone(),
@@ -323,6 +327,13 @@ pub fn merge_simulation(
             let local = r.decision;
             if aws == local {
                 // Agreement; nothing to add.
+            } else if local == Decision::Unknown && aws.is_allowed() {
+                // IAM decided with whatever values it assumed for keys the real request will
+                // carry; the local engine found a Deny or a needed Allow that depends on them.
+                r.disagreement = Some(format!(
+                    "IAM's simulator says allowed, but the decision depends on {} whose values the real request will carry: not counted as allowed until they are given with `--context KEY=VALUE`",
+                    r.depends_on.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ));
             } else if rcp_denies && aws.is_allowed() {
                 r.disagreement = Some(
                     "decided locally: IAM's simulator does not evaluate resource control policies".to_string(),
@@ -341,6 +352,7 @@ pub fn merge_simulation(
                     target: None,
                     target_name: None,
                     statement: None,
+                    depends_on: Vec::new(),
                 }];
                 r.disagreement = Some(
                     "IAM says the organization's policies stop it; the SCPs could not be read to say which"
@@ -654,8 +666,10 @@ mod tests {
                 target: None,
                 target_name: None,
                 statement: None,
+                depends_on: Vec::new(),
             }],
             missing_context: vec![],
+            depends_on: vec![],
             reason: String::new(),
             grant: String::new(),
             policy: String::new(),
@@ -711,6 +725,37 @@ mod tests {
             m[0].disagreement
                 .as_deref()
                 .is_some_and(|d| d.contains("IAM's simulator says implicit deny"))
+        );
+    }
+
+    #[test]
+    fn simulator_allow_does_not_lift_a_decision_on_unknown_keys() {
+        // IAM's simulator decides with the context it is given; keys it is not given are
+        // absent to it (SimulatePrincipalPolicy, ContextEntries), while the real request
+        // carries them (reference_policies_condition-keys.html, "Availability").
+        let mut unknown = local(
+            "s3:GetObject",
+            Decision::Unknown,
+            PolicyKind::Identity,
+            Verdict::MayDeny,
+        );
+        unknown.depends_on = vec!["aws:SourceIp".into()];
+        let (m, _) = merge_simulation(
+            &principal(),
+            vec![unknown],
+            &[outcome(
+                "s3:GetObject",
+                SimulatedDecision::Allowed,
+                Some(true),
+            )],
+            OrgVisibility::Evaluated,
+        );
+        assert_eq!(m[0].decision, Decision::Unknown);
+        assert_eq!(m[0].engine, Engine::Aws);
+        assert!(
+            m[0].disagreement
+                .as_deref()
+                .is_some_and(|d| d.contains("depends on `aws:SourceIp`"))
         );
     }
 

@@ -28,6 +28,10 @@
 //!   glob-matched on its own, so a `*` never spans a `:`; the last part may hold colons.
 //! - Policy variables are substituted in the values of string and ARN operators, the ones AWS
 //!   allows them in. A value with an unresolved variable matches no request value.
+//! - A key the real request carries with a value the check cannot know (`aws:SourceIp`,
+//!   `aws:CurrentTime`, see [`Context::set_unknown`]) makes a clause [`Truth::Unknown`], and so
+//!   does a policy variable on such a key when no known value decides; only `Null` on a key
+//!   that is always present is decided. Clauses combine in Kleene's three-valued logic.
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
@@ -204,16 +208,114 @@ impl BaseOperator {
     }
 }
 
+/// A three-valued truth: a test on a value the check cannot know ([`Context::set_unknown`]) is
+/// `Unknown`. Combined as in Kleene's logic: `False` and anything is `False`, `True` or anything
+/// is `True`, otherwise unknown stays unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Truth {
+    False,
+    Unknown,
+    True,
+}
+
+impl Truth {
+    pub fn and(self, other: Truth) -> Truth {
+        self.min(other)
+    }
+
+    pub fn or(self, other: Truth) -> Truth {
+        self.max(other)
+    }
+
+    pub fn is_true(self) -> bool {
+        self == Truth::True
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Truth::False => 0,
+            Truth::Unknown => 1,
+            Truth::True => 2,
+        }
+    }
+
+    fn min(self, other: Truth) -> Truth {
+        if other.rank() < self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+
+    fn max(self, other: Truth) -> Truth {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl std::ops::Not for Truth {
+    type Output = Truth;
+
+    fn not(self) -> Truth {
+        match self {
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+            Truth::True => Truth::False,
+        }
+    }
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b { Truth::True } else { Truth::False }
+    }
+}
+
 /// The result of evaluating conditions against a request context.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionOutcome {
-    pub matched: bool,
+    pub matched: Truth,
     /// Context keys that were absent and whose presence could change `matched`: condition keys
     /// and keys named by unresolved policy variables, as written in the policy, in policy order,
     /// without duplicates. For a match, every absent key the match relied on; for a non-match,
     /// only those of the clauses that failed. This is what a report shows as missing context,
     /// like the simulator's `MissingContextValues`.
     pub missing_keys: Vec<String>,
+    /// When `matched` is `Unknown`: the keys with unknown values it depends on, as written in
+    /// the policy, in policy order, without duplicates. Empty otherwise.
+    pub unknown_keys: Vec<String>,
+}
+
+impl Default for ConditionOutcome {
+    /// No match, nothing missing.
+    fn default() -> Self {
+        ConditionOutcome {
+            matched: Truth::False,
+            missing_keys: Vec::new(),
+            unknown_keys: Vec::new(),
+        }
+    }
+}
+
+impl ConditionOutcome {
+    fn decided(matched: bool, missing_keys: Vec<String>) -> Self {
+        ConditionOutcome {
+            matched: matched.into(),
+            missing_keys,
+            unknown_keys: Vec::new(),
+        }
+    }
+
+    fn unknown(key: &str) -> Self {
+        ConditionOutcome {
+            matched: Truth::Unknown,
+            missing_keys: Vec::new(),
+            unknown_keys: vec![key.to_string()],
+        }
+    }
 }
 
 /// Evaluates a statement's condition clauses, ANDed. No clauses is a match.
@@ -222,25 +324,51 @@ pub fn evaluate_all(conditions: &[ConditionClause], ctx: &Context) -> ConditionO
         .iter()
         .map(|clause| evaluate_clause(clause, ctx))
         .collect();
-    let matched = outcomes.iter().all(|o| o.matched);
+    let matched = outcomes
+        .iter()
+        .fold(Truth::True, |acc, o| acc.and(o.matched));
     let mut missing_keys = Vec::new();
-    for o in outcomes.iter().filter(|o| matched || !o.matched) {
+    let mut unknown_keys = Vec::new();
+    // A false outcome is decided by its false clauses alone; otherwise every clause counts.
+    for o in outcomes
+        .iter()
+        .filter(|o| matched != Truth::False || o.matched == Truth::False)
+    {
         for key in &o.missing_keys {
             push_unique(&mut missing_keys, key);
+        }
+        if matched == Truth::Unknown {
+            for key in &o.unknown_keys {
+                push_unique(&mut unknown_keys, key);
+            }
         }
     }
     ConditionOutcome {
         matched,
         missing_keys,
+        unknown_keys,
     }
 }
 
 /// Evaluates one `operator: { key: values }` clause. `missing_keys` holds the clause's key when
-/// it is absent, and unresolved variable keys when resolving them could flip the result.
+/// it is absent, and unresolved variable keys when resolving them could flip the result. A key
+/// with an unknown value makes the clause unknown, unless the operator is `Null` on a key that
+/// is always present.
 pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutcome {
     let op = clause.operator;
     let entry = ctx.get(&clause.key);
     let absent = || vec![clause.key.clone()];
+
+    if entry.is_none()
+        && let Some(unknown) = ctx.unknown(&clause.key)
+    {
+        if op.base == BaseOperator::Null && !unknown.may_be_absent {
+            // Always present: `Null: false` holds whatever the value.
+            let matched = clause.values.iter().any(|v| parse_bool(v) == Some(false));
+            return ConditionOutcome::decided(matched, Vec::new());
+        }
+        return ConditionOutcome::unknown(&clause.key);
+    }
 
     if op.base == BaseOperator::Null {
         let is_null = entry.is_none_or(|e| e.values.is_empty());
@@ -250,10 +378,7 @@ pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutc
         } else {
             Vec::new()
         };
-        return ConditionOutcome {
-            matched,
-            missing_keys,
-        };
+        return ConditionOutcome::decided(matched, missing_keys);
     }
 
     let negated = op.base.is_negated();
@@ -263,10 +388,7 @@ pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutc
             Some(SetQualifier::ForAllValues) => true,
             None => op.if_exists || negated,
         };
-        return ConditionOutcome {
-            matched,
-            missing_keys: absent(),
-        };
+        return ConditionOutcome::decided(matched, absent());
     };
     if entry.values.is_empty() {
         // Nothing to compare: "any value matches" is false, "all values match" and "no value
@@ -276,36 +398,48 @@ pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutc
             Some(SetQualifier::ForAllValues) => true,
             None => negated,
         };
-        return ConditionOutcome {
-            matched,
-            missing_keys: Vec::new(),
-        };
+        return ConditionOutcome::decided(matched, Vec::new());
     }
 
     let mut unresolved = Vec::new();
-    let Ok(tester) = Tester::new(op.base, &clause.values, ctx, &mut unresolved) else {
+    let mut unknown = Vec::new();
+    let Ok(tester) = Tester::new(op.base, &clause.values, ctx, &mut unresolved, &mut unknown)
+    else {
         return ConditionOutcome::default();
+    };
+    // A policy value with an unknown variable may equal any request value: a request value
+    // that hits no known policy value hits it "maybe".
+    let miss = if unknown.is_empty() {
+        Truth::False
+    } else {
+        Truth::Unknown
     };
     let Ok(hits) = entry
         .values
         .iter()
-        .map(|v| tester.hit(v))
-        .collect::<Result<Vec<bool>, TypeError>>()
+        .map(|v| {
+            tester
+                .hit(v)
+                .map(|hit| if hit { Truth::True } else { miss })
+        })
+        .collect::<Result<Vec<Truth>, TypeError>>()
     else {
         return ConditionOutcome::default();
     };
     // A request value satisfies the operator when it hits a policy value, or for a negated
     // operator when it hits none.
-    let satisfies = |hit: &bool| *hit != negated;
+    let satisfies = |hit: &Truth| if negated { !*hit } else { *hit };
+    let any = || hits.iter().map(satisfies).fold(Truth::False, Truth::or);
+    let all = || hits.iter().map(satisfies).fold(Truth::True, Truth::and);
     let matched = match op.set {
-        Some(SetQualifier::ForAnyValue) => hits.iter().any(satisfies),
-        Some(SetQualifier::ForAllValues) => hits.iter().all(satisfies),
-        None if negated => hits.iter().all(satisfies),
-        None => hits.iter().any(satisfies),
+        Some(SetQualifier::ForAnyValue) => any(),
+        Some(SetQualifier::ForAllValues) => all(),
+        None if negated => all(),
+        None => any(),
     };
     // An unresolved value hits nothing; resolving it can only add hits, which can turn a
     // positive operator true or a negated one false.
-    let missing_keys = if matched == negated {
+    let missing_keys = if matched == Truth::from(negated) {
         unresolved
     } else {
         Vec::new()
@@ -313,6 +447,11 @@ pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutc
     ConditionOutcome {
         matched,
         missing_keys,
+        unknown_keys: if matched == Truth::Unknown {
+            unknown
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -373,13 +512,22 @@ impl Tester {
         values: &[String],
         ctx: &Context,
         unresolved: &mut Vec<String>,
+        unknown: &mut Vec<String>,
     ) -> Result<Tester, TypeError> {
         use BaseOperator as B;
         let mut resolve = |v: &String| match variables::resolve_segments(v, ctx) {
             Ok(segments) => Some(segments),
             Err(missing) => {
-                for key in &missing {
-                    push_unique(unresolved, key);
+                // An absent key leaves the value unresolved, matching nothing; when every
+                // variable left is on a key with an unknown value, the value is unknown.
+                if missing.iter().all(|k| ctx.unknown(k).is_some()) {
+                    for key in &missing {
+                        push_unique(unknown, key);
+                    }
+                } else {
+                    for key in missing.iter().filter(|k| ctx.unknown(k).is_none()) {
+                        push_unique(unresolved, key);
+                    }
                 }
                 None
             }
@@ -701,7 +849,9 @@ mod tests {
     }
 
     fn eval(op: &str, key: &str, values: &[&str], ctx: &Context) -> bool {
-        evaluate_all(&[clause(op, key, values)], ctx).matched
+        evaluate_all(&[clause(op, key, values)], ctx)
+            .matched
+            .is_true()
     }
 
     // ---- operator table ----
@@ -737,7 +887,7 @@ mod tests {
             }
             let name = base.name();
             let plain = evaluate_all(&[clause(name, "aws:Missing", &["1"])], &empty);
-            assert_eq!(plain.matched, base.is_negated(), "{name}");
+            assert_eq!(plain.matched, Truth::from(base.is_negated()), "{name}");
             assert_eq!(
                 plain.missing_keys,
                 vec!["aws:Missing".to_string()],
@@ -745,7 +895,7 @@ mod tests {
             );
             let if_exists = format!("{name}IfExists");
             let o = evaluate_all(&[clause(&if_exists, "aws:Missing", &["1"])], &empty);
-            assert!(o.matched, "{if_exists}");
+            assert!(o.matched.is_true(), "{if_exists}");
             assert_eq!(
                 o.missing_keys,
                 vec!["aws:Missing".to_string()],
@@ -1004,7 +1154,7 @@ mod tests {
             &[clause("StringLike", "s3:prefix", &["home/${aws:username}"])],
             &c,
         );
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert_eq!(o.missing_keys, vec!["aws:username".to_string()]);
         // Another value can still match; the unresolved one then does not matter.
         let o = evaluate_all(
@@ -1015,7 +1165,7 @@ mod tests {
             )],
             &c,
         );
-        assert!(o.matched);
+        assert!(o.matched.is_true());
         assert!(o.missing_keys.is_empty());
     }
 
@@ -1030,7 +1180,7 @@ mod tests {
             )],
             &c,
         );
-        assert!(o.matched);
+        assert!(o.matched.is_true());
         assert_eq!(o.missing_keys, vec!["aws:username".to_string()]);
         let o = evaluate_all(
             &[clause(
@@ -1040,7 +1190,7 @@ mod tests {
             )],
             &c,
         );
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert!(o.missing_keys.is_empty());
     }
 
@@ -1686,7 +1836,7 @@ mod tests {
             )],
             &one("aws:PrincipalArn", "arn:aws:iam::123456789012:role/x"),
         );
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert_eq!(o.missing_keys, vec!["aws:PrincipalAccount".to_string()]);
     }
 
@@ -1726,7 +1876,7 @@ mod tests {
             &[clause("Null", "aws:TokenIssueTime", &["false"])],
             &Context::new(),
         );
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert_eq!(o.missing_keys, vec!["aws:TokenIssueTime".to_string()]);
     }
 
@@ -1736,7 +1886,7 @@ mod tests {
     fn for_any_value_missing_empty_and_multi() {
         let op = "ForAnyValue:StringEquals";
         let o = evaluate_all(&[clause(op, "aws:TagKeys", &["env"])], &Context::new());
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert_eq!(o.missing_keys, vec!["aws:TagKeys".to_string()]);
         assert!(!eval(
             op,
@@ -1971,7 +2121,7 @@ mod tests {
     fn empty_set_without_qualifier_is_present() {
         let c = multi("aws:CalledVia", &[]);
         let pos = evaluate_all(&[clause("StringEquals", "aws:CalledVia", &["x"])], &c);
-        assert!(!pos.matched);
+        assert_eq!(pos.matched, Truth::False);
         assert!(pos.missing_keys.is_empty());
         assert!(eval("StringNotEquals", "aws:CalledVia", &["x"], &c));
         assert!(!eval("StringEqualsIfExists", "aws:CalledVia", &["x"], &c));
@@ -1985,8 +2135,9 @@ mod tests {
         assert_eq!(
             o,
             ConditionOutcome {
-                matched: true,
-                missing_keys: vec![]
+                matched: Truth::True,
+                missing_keys: vec![],
+                unknown_keys: vec![]
             }
         );
     }
@@ -1997,8 +2148,12 @@ mod tests {
         let secure = clause("Bool", "aws:SecureTransport", &["true"]);
         let inside = clause("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]);
         let outside = clause("IpAddress", "aws:SourceIp", &["192.168.0.0/16"]);
-        assert!(evaluate_all(&[secure.clone(), inside], &c).matched);
-        assert!(!evaluate_all(&[secure, outside], &c).matched);
+        assert!(
+            evaluate_all(&[secure.clone(), inside], &c)
+                .matched
+                .is_true()
+        );
+        assert!(!evaluate_all(&[secure, outside], &c).matched.is_true());
     }
 
     #[test]
@@ -2012,7 +2167,7 @@ mod tests {
             ],
             &c,
         );
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert_eq!(o.missing_keys, vec!["aws:SourceVpce".to_string()]);
     }
 
@@ -2028,7 +2183,7 @@ mod tests {
             ],
             &Context::new(),
         );
-        assert!(o.matched);
+        assert!(o.matched.is_true());
         assert_eq!(
             o.missing_keys,
             vec![
@@ -2044,8 +2199,120 @@ mod tests {
     fn present_keys_are_never_missing() {
         let c = one("aws:SourceVpc", "vpc-1");
         let o = evaluate_all(&[clause("StringEquals", "aws:SourceVpc", &["vpc-2"])], &c);
-        assert!(!o.matched);
+        assert_eq!(o.matched, Truth::False);
         assert!(o.missing_keys.is_empty());
+    }
+
+    // ---- keys with values the check cannot know ----
+    //
+    // AWS's global condition keys page
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+    // lists keys a real request always carries (`aws:CurrentTime`: "This key is always included
+    // in the request context") and keys present only sometimes (`aws:SourceIp`: "except when
+    // the requester uses a VPC endpoint"). A clause on such a key is neither true nor false
+    // until its value is known.
+
+    fn unknown(key: &str, may_be_absent: bool) -> Context {
+        let mut c = Context::new();
+        c.set_unknown(key, may_be_absent);
+        c
+    }
+
+    #[test]
+    fn every_operator_on_an_unknown_key_is_unknown() {
+        for may_be_absent in [false, true] {
+            let c = unknown("aws:SourceIp", may_be_absent);
+            for base in BaseOperator::ALL
+                .iter()
+                .filter(|b| **b != BaseOperator::Null)
+            {
+                for prefix in ["", "ForAnyValue:", "ForAllValues:"] {
+                    for suffix in ["", "IfExists"] {
+                        let op = format!("{prefix}{}{suffix}", base.name());
+                        let o = evaluate_all(&[clause(&op, "aws:SourceIp", &["1"])], &c);
+                        assert_eq!(o.matched, Truth::Unknown, "{op}");
+                        assert_eq!(o.unknown_keys, vec!["aws:SourceIp".to_string()], "{op}");
+                        assert!(o.missing_keys.is_empty(), "{op}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn null_is_decided_for_an_always_present_unknown_key() {
+        let always = unknown("aws:CurrentTime", false);
+        assert!(eval("Null", "aws:CurrentTime", &["false"], &always));
+        assert!(!eval("Null", "aws:CurrentTime", &["true"], &always));
+        let sometimes = unknown("aws:SourceIp", true);
+        let o = evaluate_all(&[clause("Null", "aws:SourceIp", &["true"])], &sometimes);
+        assert_eq!(o.matched, Truth::Unknown);
+    }
+
+    #[test]
+    fn clauses_combine_in_three_values() {
+        let c = unknown("aws:SourceIp", true).with("aws:RequestedRegion", "us-east-1");
+        let ip = clause("IpAddress", "aws:SourceIp", &["10.0.0.0/8"]);
+        let us = clause("StringEquals", "aws:RequestedRegion", &["us-east-1"]);
+        let eu = clause("StringEquals", "aws:RequestedRegion", &["eu-west-1"]);
+        let o = evaluate_all(&[ip.clone(), us], &c);
+        assert_eq!(o.matched, Truth::Unknown);
+        assert_eq!(o.unknown_keys, vec!["aws:SourceIp".to_string()]);
+        let o = evaluate_all(&[ip, eu], &c);
+        assert_eq!(o.matched, Truth::False);
+        assert!(o.unknown_keys.is_empty());
+    }
+
+    #[test]
+    fn a_variable_on_an_unknown_key_may_hit_any_value() {
+        let c = unknown("aws:userid", false).with("s3:prefix", "home/");
+        // A known value that hits decides; otherwise the unknown value might.
+        assert!(eval(
+            "StringEquals",
+            "s3:prefix",
+            &["home/", "${aws:userid}/"],
+            &c
+        ));
+        let o = evaluate_all(
+            &[clause("StringEquals", "s3:prefix", &["${aws:userid}/"])],
+            &c,
+        );
+        assert_eq!(o.matched, Truth::Unknown);
+        assert_eq!(o.unknown_keys, vec!["aws:userid".to_string()]);
+        let o = evaluate_all(
+            &[clause("StringNotEquals", "s3:prefix", &["${aws:userid}/"])],
+            &c,
+        );
+        assert_eq!(o.matched, Truth::Unknown);
+        // The default of a variable does not stand in for a key the request carries.
+        let o = evaluate_all(
+            &[clause(
+                "StringEquals",
+                "s3:prefix",
+                &["${aws:userid, 'home'}/"],
+            )],
+            &c,
+        );
+        assert_eq!(o.matched, Truth::Unknown);
+        // With an absent key beside it, the value never resolves: no match, key missing.
+        let o = evaluate_all(
+            &[clause(
+                "StringEquals",
+                "s3:prefix",
+                &["${aws:userid}/${aws:PrincipalTag/x}"],
+            )],
+            &c,
+        );
+        assert_eq!(o.matched, Truth::False);
+        assert_eq!(o.missing_keys, vec!["aws:PrincipalTag/x".to_string()]);
+    }
+
+    #[test]
+    fn a_supplied_value_replaces_an_unknown_one() {
+        let mut c = unknown("aws:SourceIp", true);
+        c.set("aws:SourceIp", "10.1.2.3");
+        assert!(c.unknown("aws:SourceIp").is_none());
+        assert!(eval("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &c));
     }
 
     #[test]

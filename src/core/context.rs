@@ -17,10 +17,24 @@ pub struct ContextEntry {
     pub multivalued: bool,
 }
 
+/// A key the real request carries (or may carry) with a value the check cannot know, such as
+/// `aws:SourceIp` or `aws:CurrentTime`. Conditions on it are neither true nor false: they are
+/// unknown until a value is supplied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// The key as the caller spelled it, for messages.
+    pub key: String,
+    /// Whether the key can also be absent from the request (AWS's "present when …" keys), as
+    /// opposed to always present with some value.
+    pub may_be_absent: bool,
+}
+
 /// Condition keys of a request, looked up case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: BTreeMap<String, ContextEntry>,
+    /// Keys with values the check cannot know. A key is never both here and in `entries`.
+    unknown: BTreeMap<String, UnknownKey>,
 }
 
 impl Context {
@@ -31,6 +45,7 @@ impl Context {
     /// Sets a single-valued key, replacing any earlier value.
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
         let key = key.into();
+        self.unknown.remove(&key.to_ascii_lowercase());
         self.entries.insert(
             key.to_ascii_lowercase(),
             ContextEntry {
@@ -45,6 +60,7 @@ impl Context {
     /// Sets a multivalued key, replacing any earlier value.
     pub fn set_multi(&mut self, key: impl Into<String>, values: Vec<String>) -> &mut Self {
         let key = key.into();
+        self.unknown.remove(&key.to_ascii_lowercase());
         self.entries.insert(
             key.to_ascii_lowercase(),
             ContextEntry {
@@ -54,6 +70,30 @@ impl Context {
             },
         );
         self
+    }
+
+    /// Marks a key as carried by the real request with a value the check cannot know,
+    /// replacing any value it had.
+    pub fn set_unknown(&mut self, key: impl Into<String>, may_be_absent: bool) -> &mut Self {
+        let key = key.into();
+        let folded = key.to_ascii_lowercase();
+        self.entries.remove(&folded);
+        self.unknown
+            .insert(folded, UnknownKey { key, may_be_absent });
+        self
+    }
+
+    /// The key's unknown-value marker, when its value is not known (see [`UnknownKey`]).
+    pub fn unknown(&self, key: &str) -> Option<&UnknownKey> {
+        if self.unknown.is_empty() {
+            return None;
+        }
+        self.unknown.get(&key.to_ascii_lowercase())
+    }
+
+    /// Every key whose value is unknown.
+    pub fn unknown_keys(&self) -> impl Iterator<Item = &UnknownKey> {
+        self.unknown.values()
     }
 
     /// Builder form of [`Context::set`].
@@ -74,7 +114,8 @@ impl Context {
         self.entries.values()
     }
 
+    /// No key is known or unknown.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.unknown.is_empty()
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::condition;
+use super::condition::{self, Truth};
 use super::context::Context;
 use super::facts::TargetType;
 use super::pattern::{Case, action_matches};
@@ -17,13 +17,21 @@ use super::policy::{
 };
 use super::variables;
 
-/// The three outcomes IAM knows.
+/// The three outcomes IAM knows, and `Unknown` for a decision that depends on request values
+/// the check cannot know.
+///
+/// `Unknown` means: no statement or gate denies for certain, but a `Deny` may match or a needed
+/// `Allow` may not, depending on keys such as `aws:SourceIp` whose values only the real request
+/// carries ([`Context::set_unknown`]). The blames with [`Verdict::MayDeny`] and
+/// [`Verdict::MayAllow`] say which statements and [`Evaluation::depends_on`] which keys. It is
+/// never counted as allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Allowed,
     ImplicitDeny,
     ExplicitDeny,
+    Unknown,
 }
 
 impl Decision {
@@ -36,6 +44,7 @@ impl Decision {
             Decision::Allowed => "allowed",
             Decision::ImplicitDeny => "implicit_deny",
             Decision::ExplicitDeny => "explicit_deny",
+            Decision::Unknown => "unknown",
         }
     }
 
@@ -45,6 +54,7 @@ impl Decision {
             Decision::Allowed => "allowed",
             Decision::ImplicitDeny => "implicit deny",
             Decision::ExplicitDeny => "explicit deny",
+            Decision::Unknown => "unknown",
         }
     }
 }
@@ -121,6 +131,11 @@ pub enum Verdict {
     Allows,
     /// Nothing at this place allows the action.
     FailsToAllow,
+    /// A `Deny` statement matches for some values of the keys in [`Blame::depends_on`].
+    MayDeny,
+    /// The only `Allow` at its place matches only for some values of the keys in
+    /// [`Blame::depends_on`].
+    MayAllow,
 }
 
 /// One reason for a decision: which policy, where it is attached, and which statement.
@@ -136,6 +151,10 @@ pub struct Blame {
     pub target_name: Option<String>,
     /// The statement's Sid, or `#index` when it has none.
     pub statement: Option<String>,
+    /// For [`Verdict::MayDeny`] and [`Verdict::MayAllow`]: the keys with unknown values the
+    /// statement's match depends on. Empty for every other verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
 
 impl Blame {
@@ -171,6 +190,16 @@ impl Blame {
             Verdict::Denies => {
                 format!("{} `{policy}`{place}{stmt} denies it", self.kind.describe())
             }
+            Verdict::MayDeny => format!(
+                "depends on {}: {} `{policy}`{place}{stmt} denies it for some values",
+                quoted_keys(&self.depends_on),
+                self.kind.describe()
+            ),
+            Verdict::MayAllow => format!(
+                "depends on {}: {} `{policy}`{place}{stmt} allows it only for some values",
+                quoted_keys(&self.depends_on),
+                self.kind.describe()
+            ),
             Verdict::Allows => {
                 format!("{} `{policy}`{place}{stmt} allows it", self.kind.describe())
             }
@@ -189,15 +218,49 @@ impl Blame {
     }
 }
 
+/// `` `aws:SourceIp`, `aws:CurrentTime` `` for messages.
+fn quoted_keys(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A decision and everything that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evaluation {
     pub decision: Decision,
     /// For a deny: every matching `Deny` statement, or every place that failed to allow.
     /// For an allow: the statements that allowed it.
+    /// For `Unknown`: every `Deny` that may match ([`Verdict::MayDeny`]) and, for each place
+    /// whose allow is uncertain, the statements that may allow ([`Verdict::MayAllow`]).
     pub decided_by: Vec<Blame>,
     /// Condition keys that were absent from the request and could have changed the outcome.
     pub missing_context: Vec<String>,
+    /// For `Unknown`: the keys with unknown values the decision depends on. Supplying their
+    /// values (`--context KEY=VALUE`) decides it. Empty for every other decision.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+/// Whether a statement applies to a request: certainly, not at all, or depending on the values
+/// of keys the check cannot know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicability {
+    No,
+    Yes,
+    /// Applies for some values of these keys (as written in the policy, without duplicates).
+    Maybe(Vec<String>),
+}
+
+impl Applicability {
+    fn from_truth(truth: Truth, keys: Vec<String>) -> Applicability {
+        match truth {
+            Truth::False => Applicability::No,
+            Truth::True => Applicability::Yes,
+            Truth::Unknown => Applicability::Maybe(keys),
+        }
+    }
 }
 
 /// The services whose resources RCPs can govern. RCPs are ignored for any other service.
@@ -214,7 +277,54 @@ pub const RCP_SERVICES: &[&str] = &[
     "logs",
 ];
 
+/// Statements that matched one search: those that certainly apply, and those that apply for
+/// some values of keys the check cannot know.
+#[derive(Debug, Default)]
+struct Matches {
+    certain: Vec<Blame>,
+    maybe: Vec<Blame>,
+}
+
+/// One place that must allow (an SCP or RCP level, the identity policies, the boundary): a
+/// certain allow passes it; with only uncertain allows its `MayAllow` blames go to
+/// `uncertain`; with none, `failure` goes to `failures`. Returns the certain allows.
+fn gate(
+    found: Matches,
+    failure: impl FnOnce() -> Blame,
+    failures: &mut Vec<Blame>,
+    uncertain: &mut Vec<Blame>,
+) -> Vec<Blame> {
+    if !found.certain.is_empty() {
+        found.certain
+    } else {
+        if found.maybe.is_empty() {
+            failures.push(failure());
+        } else {
+            uncertain.extend(found.maybe);
+        }
+        Vec::new()
+    }
+}
+
+fn fails_to_allow(kind: PolicyKind) -> Blame {
+    Blame {
+        kind,
+        verdict: Verdict::FailsToAllow,
+        policy: None,
+        policy_id: None,
+        target: None,
+        target_name: None,
+        statement: None,
+        depends_on: Vec::new(),
+    }
+}
+
 /// Decides one request against a policy set.
+///
+/// With keys of unknown value in the request context, statements apply certainly, not at
+/// all, or maybe ([`Applicability`]). A certain `Deny` is an explicit deny and a place with no
+/// allow at all an implicit deny, whatever else is unknown. Otherwise a `Deny` that may match,
+/// or a place whose only allows may not match, makes the decision [`Decision::Unknown`].
 pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     let mut missing = Vec::new();
     let service = request.action.split(':').next().unwrap_or("");
@@ -222,7 +332,7 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     let rcp_levels: &[OrgLevelPolicies] = if rcps_apply { &set.rcps } else { &[] };
 
     // 1. Explicit denies anywhere.
-    let mut denies = Vec::new();
+    let mut denies = Matches::default();
     for level in rcp_levels {
         collect_level(
             level,
@@ -269,13 +379,13 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     // one run shows everything that has to change; with an explicit deny too, since lifting
     // the deny alone would still leave the action blocked.
     let mut failures = Vec::new();
-    let mut allows = Vec::new();
+    let mut uncertain = Vec::new();
     for (levels, kind) in [
         (rcp_levels, PolicyKind::Rcp),
         (&set.scps[..], PolicyKind::Scp),
     ] {
         for level in levels {
-            let mut level_allows = Vec::new();
+            let mut level_allows = Matches::default();
             collect_level(
                 level,
                 kind,
@@ -284,20 +394,19 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
                 &mut level_allows,
                 &mut missing,
             );
-            if level_allows.is_empty() {
-                failures.push(Blame {
-                    kind,
-                    verdict: Verdict::FailsToAllow,
-                    policy: None,
-                    policy_id: None,
+            gate(
+                level_allows,
+                || Blame {
                     target: Some(level.target_id.clone()),
                     target_name: Some(level.target_name.clone()),
-                    statement: None,
-                });
-            }
+                    ..fails_to_allow(kind)
+                },
+                &mut failures,
+                &mut uncertain,
+            );
         }
     }
-    let mut identity_allows = Vec::new();
+    let mut identity_allows = Matches::default();
     for p in &set.identity {
         collect_policy(
             p,
@@ -309,20 +418,14 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             &mut missing,
         );
     }
-    if identity_allows.is_empty() {
-        failures.push(Blame {
-            kind: PolicyKind::Identity,
-            verdict: Verdict::FailsToAllow,
-            policy: None,
-            policy_id: None,
-            target: None,
-            target_name: None,
-            statement: None,
-        });
-    }
-    allows.extend(identity_allows);
+    let allows = gate(
+        identity_allows,
+        || fails_to_allow(PolicyKind::Identity),
+        &mut failures,
+        &mut uncertain,
+    );
     if let Some(b) = &set.boundary {
-        let mut boundary_allows = Vec::new();
+        let mut boundary_allows = Matches::default();
         collect_policy(
             b,
             PolicyKind::Boundary,
@@ -332,35 +435,57 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             &mut boundary_allows,
             &mut missing,
         );
-        if boundary_allows.is_empty() {
-            failures.push(Blame {
-                kind: PolicyKind::Boundary,
-                verdict: Verdict::FailsToAllow,
+        gate(
+            boundary_allows,
+            || Blame {
                 policy: Some(b.name.clone()),
                 policy_id: b.id.clone(),
-                target: None,
-                target_name: None,
-                statement: None,
-            });
-        }
+                ..fails_to_allow(PolicyKind::Boundary)
+            },
+            &mut failures,
+            &mut uncertain,
+        );
     }
-    if !denies.is_empty() {
-        denies.extend(failures);
-        finish(Decision::ExplicitDeny, denies, missing)
-    } else if failures.is_empty() {
-        finish(Decision::Allowed, allows, missing)
+    // A deny that may match still has to be lifted once the certain causes are: it is listed
+    // after them.
+    if !denies.certain.is_empty() {
+        let mut by = denies.certain;
+        by.extend(denies.maybe);
+        by.extend(failures);
+        finish(Decision::ExplicitDeny, by, missing)
+    } else if !failures.is_empty() {
+        let mut by = failures;
+        by.extend(denies.maybe);
+        finish(Decision::ImplicitDeny, by, missing)
+    } else if !denies.maybe.is_empty() || !uncertain.is_empty() {
+        let mut by = denies.maybe;
+        by.extend(uncertain);
+        finish(Decision::Unknown, by, missing)
     } else {
-        finish(Decision::ImplicitDeny, failures, missing)
+        finish(Decision::Allowed, allows, missing)
     }
 }
 
 fn finish(decision: Decision, decided_by: Vec<Blame>, mut missing: Vec<String>) -> Evaluation {
     missing.sort_by_key(|k| k.to_ascii_lowercase());
     missing.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let mut depends_on = Vec::new();
+    if decision == Decision::Unknown {
+        for key in decided_by.iter().flat_map(|b| &b.depends_on) {
+            push_unique(&mut depends_on, key);
+        }
+    }
     Evaluation {
         decision,
         decided_by,
         missing_context: missing,
+        depends_on,
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, key: &str) {
+    if !list.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+        list.push(key.to_string());
     }
 }
 
@@ -369,7 +494,7 @@ fn collect_level(
     kind: PolicyKind,
     effect: Effect,
     request: &Request,
-    out: &mut Vec<Blame>,
+    out: &mut Matches,
     missing: &mut Vec<String>,
 ) {
     for p in &level.policies {
@@ -383,54 +508,78 @@ fn collect_policy(
     level: Option<&OrgLevelPolicies>,
     effect: Effect,
     request: &Request,
-    out: &mut Vec<Blame>,
+    out: &mut Matches,
     missing: &mut Vec<String>,
 ) {
     for st in p.policy.statements.iter().filter(|s| s.effect == effect) {
-        if statement_applies(st, kind, request, missing) {
-            out.push(Blame {
-                kind,
-                verdict: if effect == Effect::Deny {
-                    Verdict::Denies
-                } else {
-                    Verdict::Allows
-                },
-                policy: Some(p.name.clone()),
-                policy_id: p.id.clone(),
-                target: level.map(|l| l.target_id.clone()),
-                target_name: level.map(|l| l.target_name.clone()),
-                statement: Some(st.label()),
-            });
+        let (verdict, depends_on) = match statement_applies(st, kind, request, missing) {
+            Applicability::No => continue,
+            Applicability::Yes if effect == Effect::Deny => (Verdict::Denies, Vec::new()),
+            Applicability::Yes => (Verdict::Allows, Vec::new()),
+            Applicability::Maybe(keys) if effect == Effect::Deny => (Verdict::MayDeny, keys),
+            Applicability::Maybe(keys) => (Verdict::MayAllow, keys),
+        };
+        let blame = Blame {
+            kind,
+            verdict,
+            policy: Some(p.name.clone()),
+            policy_id: p.id.clone(),
+            target: level.map(|l| l.target_id.clone()),
+            target_name: level.map(|l| l.target_name.clone()),
+            statement: Some(st.label()),
+            depends_on,
+        };
+        if blame.depends_on.is_empty() {
+            out.certain.push(blame);
+        } else {
+            out.maybe.push(blame);
         }
     }
 }
 
-/// Does this statement apply to the request? Missing condition keys that decided a
-/// statement which otherwise matched are recorded in `missing`.
+/// Does this statement apply to the request: yes, no, or only for some values of keys the
+/// check cannot know? Missing condition keys that decided a statement which otherwise matched
+/// are recorded in `missing`.
 pub fn statement_applies(
     st: &Statement,
     kind: PolicyKind,
     request: &Request,
     missing: &mut Vec<String>,
-) -> bool {
+) -> Applicability {
     let action_hit = match &st.action {
         ActionClause::Action(list) => list.iter().any(|p| action_matches(p, &request.action)),
         ActionClause::NotAction(list) => !list.iter().any(|p| action_matches(p, &request.action)),
     };
     if !action_hit {
-        return false;
+        return Applicability::No;
     }
-    let resource_hit = match &st.resource {
-        None => true,
-        Some(ResourceClause::Resource(list)) => list
-            .iter()
-            .any(|p| resource_pattern_matches(p, &request.resource, &request.context, missing)),
-        Some(ResourceClause::NotResource(list)) => !list
-            .iter()
-            .any(|p| resource_pattern_matches(p, &request.resource, &request.context, missing)),
+    let mut unknown = Vec::new();
+    let mut any_resource = |list: &[String], unknown: &mut Vec<String>| {
+        let mut hit = Truth::False;
+        for p in list {
+            hit = hit.or(resource_pattern_matches(
+                p,
+                &request.resource,
+                &request.context,
+                missing,
+                unknown,
+            ));
+            if hit == Truth::True {
+                break;
+            }
+        }
+        hit
     };
-    if !resource_hit {
-        return false;
+    let resource_hit = match &st.resource {
+        None => Truth::True,
+        Some(ResourceClause::Resource(list)) => any_resource(list, &mut unknown),
+        Some(ResourceClause::NotResource(list)) => !any_resource(list, &mut unknown),
+    };
+    if resource_hit == Truth::False {
+        return Applicability::No;
+    }
+    if resource_hit == Truth::True {
+        unknown.clear();
     }
     // Principal elements only mean something in resource-side policies (RCPs here).
     if kind == PolicyKind::Rcp {
@@ -440,36 +589,48 @@ pub fn statement_applies(
             Some(PrincipalClause::NotPrincipal(p)) => !principal_matches(p, &request.principal),
         };
         if !principal_hit {
-            return false;
+            return Applicability::No;
         }
     }
     if st.conditions.is_empty() {
-        return true;
+        return Applicability::from_truth(resource_hit, unknown);
     }
     let outcome = condition::evaluate_all(&st.conditions, &request.context);
     missing.extend(outcome.missing_keys);
-    outcome.matched
+    let truth = resource_hit.and(outcome.matched);
+    for key in &outcome.unknown_keys {
+        push_unique(&mut unknown, key);
+    }
+    Applicability::from_truth(truth, unknown)
 }
 
 /// A resource pattern matches when its variables resolve and the glob matches. An unresolved
 /// variable never matches, as in IAM, and its key is recorded as missing context: supplying
-/// it could change the decision.
+/// it could change the decision. A variable whose key has an unknown value (and no other
+/// unresolved one) makes the match unknown; its key goes to `unknown`.
 fn resource_pattern_matches(
     pattern: &str,
     resource: &str,
     ctx: &Context,
     missing: &mut Vec<String>,
-) -> bool {
+    unknown: &mut Vec<String>,
+) -> Truth {
     if pattern == "*" {
-        return true;
+        return Truth::True;
     }
     match variables::matches_with_variables(pattern, resource, Case::Sensitive, ctx) {
-        Some(hit) => hit,
+        Some(hit) => hit.into(),
         None => {
             if let variables::Substituted::Unresolved(keys) = variables::substitute(pattern, ctx) {
-                missing.extend(keys);
+                if keys.iter().all(|k| ctx.unknown(k).is_some()) {
+                    for key in &keys {
+                        push_unique(unknown, key);
+                    }
+                    return Truth::Unknown;
+                }
+                missing.extend(keys.into_iter().filter(|k| ctx.unknown(k).is_none()));
             }
-            false
+            Truth::False
         }
     }
 }

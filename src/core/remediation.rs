@@ -127,7 +127,24 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
     let stmt = cause.statement.as_deref().unwrap_or_default();
     let n = actions.len();
     let kind = cause.kind.describe();
+    let keys = cause
+        .depends_on
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let at = if where_.is_empty() {
+        String::new()
+    } else {
+        format!(" attached to {where_}")
+    };
     match (cause.kind, cause.verdict) {
+        (_, Verdict::MayDeny) => format!(
+            "{kind} `{pol}`{at} statement `{stmt}` denies {n} action(s) for some values of {keys}: give the values the deploy's requests carry with `--context KEY=VALUE` to decide, or narrow that statement"
+        ),
+        (_, Verdict::MayAllow) => format!(
+            "{kind} `{pol}`{at} statement `{stmt}` allows {n} action(s) only for some values of {keys}: give the values the deploy's requests carry with `--context KEY=VALUE` to decide, or widen that statement"
+        ),
         (PolicyKind::Scp | PolicyKind::Rcp, _)
             if cause.policy.is_none() && cause.target.is_none() =>
         {
@@ -207,6 +224,7 @@ mod tests {
             engine: Engine::Local,
             decided_by: vec![blame],
             missing_context: vec![],
+            depends_on: vec![],
             reason: "r".into(),
             grant: "g".into(),
             policy: "DefaultPolicy".into(),
@@ -231,6 +249,7 @@ mod tests {
             target: target.map(str::to_string),
             target_name: Some("Workloads".into()),
             statement: Some("Deny1".into()),
+            depends_on: Vec::new(),
         }
     }
 

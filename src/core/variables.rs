@@ -164,7 +164,8 @@ fn push_missing(missing: &mut Vec<String>, key: &str) {
 /// Resolves the variables of `template`, keeping policy text and substituted text apart.
 /// Adjacent segments of the same kind are merged; empty text produces no segment.
 ///
-/// Errors with the unresolved variable names (see [`Substituted::Unresolved`]).
+/// Errors with the unresolved variable names (see [`Substituted::Unresolved`]); keys with
+/// unknown values ([`Context::set_unknown`]) are among them, whatever their default.
 pub fn resolve_segments(template: &str, ctx: &Context) -> Result<Vec<Segment>, Vec<String>> {
     let mut out = Vec::new();
     let mut missing = Vec::new();
@@ -172,6 +173,11 @@ pub fn resolve_segments(template: &str, ctx: &Context) -> Result<Vec<Segment>, V
         match piece {
             Piece::Text(text) => push_segment(&mut out, Segment::Pattern(text.to_string())),
             Piece::Escape(c) => push_segment(&mut out, Segment::Literal(c.to_string())),
+            // A key with a value the check cannot know has no value to substitute, and its
+            // default does not apply either: the real request carries the key.
+            Piece::Variable { key, .. } if ctx.unknown(key).is_some() => {
+                push_missing(&mut missing, key)
+            }
             Piece::Variable { key, default } => match (lookup(key, ctx), default) {
                 (Some(value), _) => push_segment(&mut out, Segment::Literal(value.to_string())),
                 (None, Some(default)) => push_segment(&mut out, Segment::Literal(default)),

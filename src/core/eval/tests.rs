@@ -406,9 +406,186 @@ fn describe_reads_well() {
         target: Some("ou-1".into()),
         target_name: Some("Workloads".into()),
         statement: Some("DenyOutsideRegions".into()),
+        depends_on: Vec::new(),
     };
     assert_eq!(
         b.describe(),
         "service control policy `RegionLock` attached to Workloads (ou-1) statement `DenyOutsideRegions` denies it"
     );
+}
+
+// ---- keys the check cannot know ----
+//
+// AWS's global condition keys page
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+// says `aws:SourceIp` "is included in the request context, except when the requester uses a VPC
+// endpoint" and `aws:CurrentTime` "is always included in the request context": a real request
+// carries them, so a pre-flight that leaves them out must not read a condition on them as false.
+// The evaluation-logic page
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
+// says an explicit deny in any policy overrides any allow: a Deny that may match can stop the
+// request, so the decision is unknown, never allowed.
+
+fn deny_all_ips() -> NamedPolicy {
+    pol(
+        "P",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllIPs","Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}"#,
+    )
+}
+
+fn with_unknown_source_ip(mut r: Request) -> Request {
+    r.context.set_unknown("aws:SourceIp", true);
+    r
+}
+
+#[test]
+fn regression_deny_on_source_ip_absent_from_the_check_was_skipped_and_allowed() {
+    let mut set = allow_all_identity();
+    set.identity.push(deny_all_ips());
+    let e = evaluate(&set, &with_unknown_source_ip(req("s3:GetObject", "*")));
+    assert_eq!(e.decision, Decision::Unknown);
+    assert!(!e.decision.is_allowed());
+    assert_eq!(e.depends_on, vec!["aws:SourceIp".to_string()]);
+    assert_eq!(e.decided_by.len(), 1);
+    assert_eq!(e.decided_by[0].verdict, Verdict::MayDeny);
+    assert_eq!(
+        e.decided_by[0].describe(),
+        "depends on `aws:SourceIp`: identity policy `P` statement `DenyAllIPs` denies it for some values"
+    );
+    assert!(
+        e.missing_context.is_empty(),
+        "an unknown key is not an absent one"
+    );
+}
+
+#[test]
+fn regression_scp_deny_on_source_ip_absent_from_the_check_was_skipped_and_allowed() {
+    let mut set = allow_all_identity();
+    set.scps = vec![level(
+        "r-1",
+        "Root",
+        TargetType::Root,
+        vec![full_access(), deny_all_ips()],
+    )];
+    let e = evaluate(
+        &set,
+        &with_unknown_source_ip(req("lambda:CreateFunction", "*")),
+    );
+    assert_eq!(e.decision, Decision::Unknown);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Scp);
+    assert_eq!(e.decided_by[0].target.as_deref(), Some("r-1"));
+    assert_eq!(e.depends_on, vec!["aws:SourceIp".to_string()]);
+}
+
+#[test]
+fn a_supplied_value_decides_what_an_unknown_one_cannot() {
+    let mut set = allow_all_identity();
+    set.identity.push(deny_all_ips());
+    let mut r = with_unknown_source_ip(req("s3:GetObject", "*"));
+    r.context.set("aws:SourceIp", "203.0.113.9");
+    assert_eq!(evaluate(&set, &r).decision, Decision::ExplicitDeny);
+    r.context.set("aws:SourceIp", "2001:db8::1");
+    assert_eq!(evaluate(&set, &r).decision, Decision::Allowed);
+}
+
+#[test]
+fn a_certain_deny_or_missing_allow_decides_despite_unknown_keys() {
+    // Certain explicit deny: the uncertain one is listed after it.
+    let mut set = allow_all_identity();
+    set.identity.push(deny_all_ips());
+    set.identity.push(pol(
+        "NoS3",
+        r#"{"Statement":[{"Sid":"NoS3","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+    ));
+    let e = evaluate(&set, &with_unknown_source_ip(req("s3:GetObject", "*")));
+    assert_eq!(e.decision, Decision::ExplicitDeny);
+    let verdicts: Vec<Verdict> = e.decided_by.iter().map(|b| b.verdict).collect();
+    assert_eq!(verdicts, vec![Verdict::Denies, Verdict::MayDeny]);
+    assert!(e.depends_on.is_empty());
+    // Nothing allows: an implicit deny whatever the address.
+    let set = PolicySet {
+        identity: vec![deny_all_ips()],
+        ..PolicySet::default()
+    };
+    let e = evaluate(&set, &with_unknown_source_ip(req("s3:GetObject", "*")));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].verdict, Verdict::FailsToAllow);
+}
+
+#[test]
+fn an_allow_that_may_not_match_is_unknown_unless_another_allows() {
+    let set = PolicySet {
+        identity: vec![pol(
+            "Window",
+            r#"{"Statement":[{"Sid":"Until2030","Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}}]}"#,
+        )],
+        ..PolicySet::default()
+    };
+    let mut r = req("s3:GetObject", "*");
+    r.context.set_unknown("aws:CurrentTime", false);
+    let e = evaluate(&set, &r);
+    assert_eq!(e.decision, Decision::Unknown);
+    assert_eq!(e.decided_by[0].verdict, Verdict::MayAllow);
+    assert_eq!(e.depends_on, vec!["aws:CurrentTime".to_string()]);
+    assert!(
+        e.decided_by[0]
+            .describe()
+            .contains("allows it only for some values")
+    );
+
+    let mut set = set;
+    set.identity.push(pol(
+        "Admin",
+        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ));
+    let e = evaluate(&set, &r);
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.decided_by[0].policy.as_deref(), Some("Admin"));
+}
+
+#[test]
+fn null_on_an_always_present_key_is_decided() {
+    // `aws:CurrentTime` is always in the request: `Null: true` never holds for it.
+    let mut set = allow_all_identity();
+    set.identity.push(pol(
+        "NoClock",
+        r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:CurrentTime":"true"}}}]}"#,
+    ));
+    let mut r = req("s3:GetObject", "*");
+    r.context.set_unknown("aws:CurrentTime", false);
+    assert_eq!(evaluate(&set, &r).decision, Decision::Allowed);
+    // `aws:SourceIp` may be absent (requests through a VPC endpoint): unknown.
+    set.identity[1] = pol(
+        "NoIp",
+        r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:SourceIp":"true"}}}]}"#,
+    );
+    let e = evaluate(&set, &with_unknown_source_ip(req("s3:GetObject", "*")));
+    assert_eq!(e.decision, Decision::Unknown);
+}
+
+#[test]
+fn a_false_clause_decides_a_statement_with_an_unknown_one() {
+    // Clauses are ANDed: a Deny limited to eu-west-1 does not apply to us-east-1 whatever the
+    // address.
+    let mut set = allow_all_identity();
+    set.identity.push(pol(
+        "EuIps",
+        r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"},"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}"#,
+    ));
+    let e = evaluate(&set, &with_unknown_source_ip(req("s3:GetObject", "*")));
+    assert_eq!(e.decision, Decision::Allowed);
+}
+
+#[test]
+fn a_resource_variable_on_an_unknown_key_is_unknown() {
+    let mut set = allow_all_identity();
+    set.identity.push(pol(
+        "Odd",
+        r#"{"Statement":[{"Sid":"ByAgent","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::logs/${aws:UserAgent}"}]}"#,
+    ));
+    let mut r = req("s3:GetObject", "arn:aws:s3:::logs/x");
+    r.context.set_unknown("aws:UserAgent", false);
+    let e = evaluate(&set, &r);
+    assert_eq!(e.decision, Decision::Unknown);
+    assert_eq!(e.depends_on, vec!["aws:UserAgent".to_string()]);
 }
