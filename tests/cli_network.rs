@@ -419,3 +419,42 @@ fn fifo_given_as_any_input_file_is_refused_without_blocking() {
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     out.assert_one_line_error("cannot read the AWS config file");
 }
+
+#[cfg(unix)]
+#[test]
+fn credential_process_that_never_returns_ends_at_the_deadline() {
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        home.path().join("config"),
+        "[profile slow]\ncredential_process = sleep 1000\n",
+    )
+    .expect("write config");
+    let out = run(cmd(home.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "check",
+            "--role",
+            "r",
+            "--aws-profile",
+            "slow",
+            "--timeout",
+            "2",
+        ])
+        .args([
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{}", closed_port()),
+        ]));
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    out.assert_one_line_error("the AWS credential provider did not answer within 2 s");
+}
+
+#[test]
+fn timeout_must_be_a_positive_number_of_seconds() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for bad in ["0", "-1", "soon"] {
+        let out = run(cmd(home.path()).args(["check", "--role", "r", &format!("--timeout={bad}")]));
+        assert_eq!(out.code, Some(2), "{bad}: {}", out.stderr);
+        assert!(out.stderr.contains("--timeout"), "{}", out.stderr);
+    }
+}

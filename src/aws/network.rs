@@ -268,6 +268,39 @@ mod tests {
         assert!(!classifier.take_retry());
     }
 
+    fn failed_attempt(error: std::io::Error) -> InterceptorContext {
+        use aws_smithy_runtime_api::client::interceptors::context::Input;
+        use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        ctx.set_output_or_error(Err(OrchestratorError::connector(ConnectorError::io(
+            Box::new(error),
+        ))));
+        ctx
+    }
+
+    #[test]
+    fn refused_connection_is_retried_once_per_run_then_final() {
+        let classifier = RefusedIsFinal::new(REFUSED_RETRIES);
+        let refused = || failed_attempt(std::io::ErrorKind::ConnectionRefused.into());
+        assert_eq!(
+            classifier.classify_retry(&refused()),
+            RetryAction::NoActionIndicated,
+            "the one retry the run allows: the SDK's own classifier decides"
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                classifier.classify_retry(&refused()),
+                RetryAction::RetryForbidden
+            );
+        }
+        // Other I/O errors (a reset, a timeout) are left to the SDK's retry policy.
+        let reset = failed_attempt(std::io::ErrorKind::ConnectionReset.into());
+        assert_eq!(
+            classifier.classify_retry(&reset),
+            RetryAction::NoActionIndicated
+        );
+    }
+
     #[test]
     fn endpoint_url_not_a_url_is_refused_before_any_request() {
         for bad in ["not a url", "localhost:5000", "", "://x", "http//x"] {

@@ -244,6 +244,19 @@ impl CallGate {
     }
 }
 
+/// One SDK client's configuration for a run: the loaded configuration, the run's shared
+/// refused-connection classifier and, for a run with a deadline, its timeouts.
+macro_rules! client_config {
+    ($krate:ident, $config:expr, $refused:expr, $timeouts:expr) => {{
+        let mut builder =
+            $krate::config::Builder::from($config).retry_classifier($refused.shared());
+        if let Some(timeouts) = $timeouts {
+            builder = builder.timeout_config(timeouts.clone());
+        }
+        builder.build()
+    }};
+}
+
 /// The clients of one run, sharing one [`CallGate`].
 #[derive(Debug, Clone)]
 pub struct AwsSession {
@@ -334,13 +347,10 @@ impl AwsSession {
         }
         let gate = Arc::new(gate);
         let refused = RefusedIsFinal::new(network::REFUSED_RETRIES);
+        let timeouts = deadline.map(|(_, limit)| network::timeout_config(limit));
         macro_rules! client {
             ($krate:ident) => {
-                $krate::Client::from_conf(
-                    $krate::config::Builder::from(config)
-                        .retry_classifier(refused.shared())
-                        .build(),
-                )
+                $krate::Client::from_conf(client_config!($krate, config, &refused, &timeouts))
             };
         }
         Self {
@@ -457,6 +467,40 @@ fn ready_now<F: Future>(future: F) -> Option<F::Output> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_sdk_client_gets_the_runs_timeouts() {
+        use aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry;
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let refused = RefusedIsFinal::new(network::REFUSED_RETRIES);
+        let limit = Duration::from_secs(7);
+        let timeouts = Some(network::timeout_config(limit));
+        let expected = (Some(Duration::from_secs(5)), Some(limit), Some(limit));
+        macro_rules! assert_timeouts {
+            ($($krate:ident),+) => {$(
+                let built = client_config!($krate, &config, &refused, &timeouts);
+                let t = built.timeout_config().expect(stringify!($krate));
+                assert_eq!(
+                    (t.connect_timeout(), t.operation_attempt_timeout(), t.operation_timeout()),
+                    expected,
+                    stringify!($krate)
+                );
+                assert!(
+                    built.retry_classifiers().any(|c| c.name() == "refused connections are final"),
+                    stringify!($krate)
+                );
+            )+};
+        }
+        assert_timeouts!(
+            aws_sdk_iam,
+            aws_sdk_sts,
+            aws_sdk_organizations,
+            aws_sdk_cloudformation
+        );
+    }
 
     #[test]
     fn aws_endpoints_come_from_the_sdk_rules() {
