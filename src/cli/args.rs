@@ -9,6 +9,7 @@ use iam_doctor::core::jets::Literal;
 use iam_doctor::core::profile::{
     self, Expansion, ProfileInputs, RequiredAction, RequiredPermissions,
 };
+use iam_doctor::core::request_keys::{self, Supplied};
 use iam_doctor::inputs::jets_config;
 use iam_doctor::inputs::template::{self, TemplateContext};
 
@@ -42,6 +43,75 @@ pub struct ProfileArgs {
     /// Stack name for ARNs derived from templates (stack and role ARNs).
     #[arg(long, value_name = "NAME")]
     pub stack_name: Option<String>,
+}
+
+/// Values of request-context keys the check cannot know (`aws:SourceIp`, `aws:CurrentTime`, …).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ContextArgs {
+    /// A value the real requests carry for a condition key the check cannot know, e.g.
+    /// `aws:SourceIp=203.0.113.7` or `aws:CurrentTime=2026-01-31T12:00:00Z`; repeatable, and
+    /// repeating a key gives it several values. Overrides the profile's stated values. Without
+    /// it, a decision that depends on such a key is unknown (exit 3), never allowed.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+}
+
+impl ContextArgs {
+    /// The profile's stated values (when there is a profile), then the `--context` values.
+    pub fn supplied(&self, profile_name: Option<&str>) -> Result<Supplied, Failure> {
+        let mut supplied = match profile_name {
+            Some(name) => Supplied::from_profile(profile::profile(name).map_err(Failure::input)?),
+            None => Supplied::default(),
+        };
+        let mut given: Vec<(String, Vec<String>)> = Vec::new();
+        for arg in &self.context {
+            let (key, value) = parse_context(arg)?;
+            match given.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+                Some((_, values)) => values.push(value),
+                None => given.push((key, vec![value])),
+            }
+        }
+        for (key, values) in given {
+            supplied.state(&key, Some(values));
+        }
+        Ok(supplied)
+    }
+}
+
+/// `KEY=VALUE`, with the value checked against the key's type when the key is a known one.
+fn parse_context(arg: &str) -> Result<(String, String), Failure> {
+    let example = "give it as KEY=VALUE, e.g. `--context aws:SourceIp=203.0.113.7`";
+    let Some((key, value)) = arg.split_once('=') else {
+        return Err(Failure::input(format!(
+            "`--context {arg}` has no value: expected KEY=VALUE"
+        ))
+        .help(example));
+    };
+    let key = key.trim();
+    let well_formed = key
+        .split_once(':')
+        .is_some_and(|(prefix, name)| !prefix.is_empty() && !name.is_empty())
+        && !key.chars().any(char::is_whitespace);
+    if !well_formed {
+        return Err(Failure::input(format!(
+            "`--context {arg}`: `{key}` is not a condition key (expected `prefix:Name`, e.g. `aws:SourceIp`)"
+        ))
+        .help(example));
+    }
+    if let Some(known) = request_keys::lookup(key)
+        && !known.value_type.accepts(value)
+    {
+        return Err(Failure::input(format!(
+            "`--context {arg}`: `{value}` is not a valid value for `{}`",
+            known.key
+        ))
+        .help(format!(
+            "`{}` takes {}",
+            known.key,
+            known.value_type.describe()
+        )));
+    }
+    Ok((key.to_string(), value.to_string()))
 }
 
 /// Output controls.

@@ -8,13 +8,14 @@ use iam_doctor::core::check::{
 };
 use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredPermissions;
+use iam_doctor::core::request_keys::Supplied;
 
 use super::live::{AwsArgs, Live};
 use super::source::{Facts, Offline, Who};
 use iam_doctor::report;
 
 use super::{
-    CheckFormat, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
+    CheckFormat, ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
     terminal_width, warn,
 };
 
@@ -31,6 +32,8 @@ pub struct Args {
     pub stack: Option<String>,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// Region the deploy targets (sets `aws:RequestedRegion`; global services use us-east-1).
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub region: String,
@@ -75,7 +78,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let (required, config_notes) = args
         .profile
         .required(Some(&args.region), Some(&facts.principal.account_id))?;
-    let report = check_facts(&facts, &required, config_notes, &args.region)?;
+    let supplied = args.context.supplied(Some(&args.profile.profile))?;
+    let report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
     render(args, &report)
 }
 
@@ -90,7 +94,8 @@ fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
         },
         |(r, _)| &r.actions,
     )?;
-    let mut report = check_facts(&facts, &required, config_notes, &args.region)?;
+    let supplied = args.context.supplied(Some(&args.profile.profile))?;
+    let mut report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
     let (mut results, missing) = merge_simulation(
         &facts.principal,
         std::mem::take(&mut report.results),
@@ -128,6 +133,7 @@ pub fn check_facts(
     required: &RequiredPermissions,
     config_notes: Vec<String>,
     region: &str,
+    supplied: &Supplied,
 ) -> Result<CheckReport, Failure> {
     let (set, mut notes) =
         policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
@@ -140,6 +146,7 @@ pub fn check_facts(
         &ResourcePolicies::new(),
         &required.actions,
         region,
+        supplied,
     )
     .map_err(Failure::input)?;
     Ok(CheckReport {
@@ -172,9 +179,10 @@ pub fn render(args: &Args, report: &CheckReport) -> Result<Exit, Failure> {
         CheckFormat::Junit => report::junit::check(report),
         CheckFormat::Sarif => pretty(&report::sarif::check(report, &config_file)),
     });
-    Ok(if report.incomplete {
+    let summary = report.summary();
+    Ok(if report.incomplete || summary.unknown > 0 {
         Exit::Incomplete
-    } else if report.summary().denied > 0 {
+    } else if summary.denied > 0 {
         Exit::Denied
     } else {
         Exit::Allowed

@@ -23,7 +23,7 @@ use iam_doctor::report;
 
 use super::live::{AwsArgs, Live};
 use super::source::{Facts, Offline, Who};
-use super::{CheckFormat, Exit, Failure, OutputArgs, emit, required::pretty};
+use super::{CheckFormat, ContextArgs, Exit, Failure, OutputArgs, emit, required::pretty};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,6 +42,8 @@ pub struct Args {
     /// Use a snapshot folder instead of AWS (see `check --offline`).
     #[arg(long, value_name = "DIR")]
     pub offline: Option<PathBuf>,
+    #[command(flatten)]
+    pub context: ContextArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
@@ -252,6 +254,7 @@ fn explain_one(
         &ResourcePolicies::new(),
         std::slice::from_ref(&asked),
         &region,
+        &args.context.supplied(None)?,
     )
     .map_err(Failure::input)?;
     // Live: IAM's simulator decides, the local evaluation explains (as in `check`).

@@ -24,11 +24,13 @@ use iam_doctor::core::facts::{
 };
 use iam_doctor::core::policy::{Effect, PolicyError};
 use iam_doctor::core::profile::RequiredAction;
+use iam_doctor::core::request_keys::Supplied;
 
 use super::live::Live;
 use super::live::{AwsArgs, aws_failure};
 use super::{
-    Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty, terminal_width, warn,
+    ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
+    terminal_width, warn,
 };
 
 /// Accounts whose organization path is read at once with `--all-accounts`. Requests are
@@ -59,6 +61,8 @@ pub struct Args {
     pub all_accounts: bool,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// Region the deploy targets (sets `aws:RequestedRegion`; global services use us-east-1).
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub region: String,
@@ -112,6 +116,12 @@ pub struct AccountAudit {
     pub levels: Vec<LevelAudit>,
     /// Required actions the organization's policies stop, whatever the role's own policies.
     pub blocked: Vec<String>,
+    /// Required actions they may stop, depending on keys of unknown value (`depends_on`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undecided: Vec<String>,
+    /// The keys of unknown value the undecided actions depend on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     pub required_actions: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -130,6 +140,8 @@ impl AccountAudit {
             name,
             levels: Vec::new(),
             blocked: Vec::new(),
+            undecided: Vec::new(),
+            depends_on: Vec::new(),
             required_actions: 0,
             notes: Vec::new(),
             missing_context: Vec::new(),
@@ -225,6 +237,7 @@ pub fn audit(
     required: &[RequiredAction],
     region: &str,
     role_name: &str,
+    supplied: &Supplied,
 ) -> Result<AccountAudit, PolicyError> {
     let principal = audit_principal(&org.account_id, role_name);
     let (set, mut notes) = policy_set(&principal, Some(org))?;
@@ -260,18 +273,32 @@ pub fn audit(
         .collect();
     let probes = probes(&set);
     let mut blocked = Vec::new();
+    let mut undecided = Vec::new();
+    let mut depends_on: Vec<String> = Vec::new();
     let mut missing = BTreeSet::new();
     for r in required {
         let request = Request {
             principal: principal.arn.clone(),
             action: r.action.clone(),
             resource: r.resource.clone(),
-            context: request_context(&principal, Some(org), &r.action, region),
+            context: request_context(&principal, Some(org), &r.action, region, supplied),
         };
         let whole = evaluate(&set, &request);
         missing.extend(whole.missing_context);
-        if !whole.decision.is_allowed() && !blocked.contains(&r.action) {
-            blocked.push(r.action.clone());
+        for k in &whole.depends_on {
+            if !depends_on.iter().any(|d| d.eq_ignore_ascii_case(k)) {
+                depends_on.push(k.clone());
+            }
+        }
+        let list = match whole.decision {
+            Decision::Allowed => None,
+            Decision::Unknown => Some(&mut undecided),
+            _ => Some(&mut blocked),
+        };
+        if let Some(list) = list
+            && !list.contains(&r.action)
+        {
+            list.push(r.action.clone());
         }
         for probe in &probes {
             let e = evaluate(&probe.set, &request);
@@ -284,16 +311,15 @@ pub fn audit(
                 _ => &mut level.scps,
             };
             match probe.policy {
-                Some(pi) if e.decision == Decision::ExplicitDeny => {
+                Some(pi) if matches!(e.decision, Decision::ExplicitDeny | Decision::Unknown) => {
                     let Some(p) = policies.get_mut(pi) else {
                         continue;
                     };
-                    for b in e
-                        .decided_by
-                        .iter()
-                        .filter(|b| b.kind == probe.kind && b.verdict == Verdict::Denies)
-                    {
-                        push_block(&mut p.blocks, &r.action, Verdict::Denies, &b.statement);
+                    for b in e.decided_by.iter().filter(|b| {
+                        b.kind == probe.kind
+                            && matches!(b.verdict, Verdict::Denies | Verdict::MayDeny)
+                    }) {
+                        push_block(&mut p.blocks, &r.action, b.verdict, &b.statement);
                     }
                 }
                 None if e
@@ -319,6 +345,8 @@ pub fn audit(
         name: account_name,
         levels,
         blocked,
+        undecided,
+        depends_on,
         required_actions: required.len(),
         notes,
         missing_context: missing.into_iter().collect(),
@@ -338,6 +366,7 @@ fn push_block(blocks: &mut Vec<Block>, action: &str, verdict: Verdict, statement
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
+    let supplied = args.context.supplied(Some(&args.profile.profile))?;
     super::validate::region(&args.region, args.output.quiet)?;
     if let Some(account) = &args.account {
         super::validate::account_id(account)?;
@@ -433,8 +462,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             }
             first = false;
         }
-        let mut a =
-            audit(&org, &req.actions, &args.region, &args.role_name).map_err(Failure::input)?;
+        let mut a = audit(&org, &req.actions, &args.region, &args.role_name, &supplied)
+            .map_err(Failure::input)?;
         if a.name.is_none() {
             a.name = listed_name;
         }
@@ -460,13 +489,18 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     if args.stats {
         aws.print_stats(quiet);
     }
-    Ok(if audits.iter().any(|a| a.error.is_some()) {
-        Exit::Incomplete
-    } else if audits.iter().any(|a| !a.blocked.is_empty()) {
-        Exit::Denied
-    } else {
-        Exit::Allowed
-    })
+    Ok(
+        if audits
+            .iter()
+            .any(|a| a.error.is_some() || !a.undecided.is_empty())
+        {
+            Exit::Incomplete
+        } else if audits.iter().any(|a| !a.blocked.is_empty()) {
+            Exit::Denied
+        } else {
+            Exit::Allowed
+        },
+    )
 }
 
 fn place(level: &LevelAudit) -> String {
@@ -511,6 +545,10 @@ fn describe_blocks(blocks: &[Block]) -> String {
             let head = match (verdict, statement) {
                 (Verdict::FailsToAllow, _) => format!(
                     "allows none of {} required action(s) at this level",
+                    actions.len()
+                ),
+                (Verdict::MayDeny, Some(s)) => format!(
+                    "may deny {} action(s) by statement `{s}`, depending on request values the audit cannot know",
                     actions.len()
                 ),
                 (_, Some(s)) => {
@@ -581,6 +619,14 @@ fn render_table(audits: &[AccountAudit], profile: &str, region: &str) -> String 
             out.push_str(&format!(
                 "  conditions on keys the request does not carry were read as absent: {}\n",
                 a.missing_context.join(", ")
+            ));
+        }
+        if !a.undecided.is_empty() {
+            let undecided: Vec<&str> = a.undecided.iter().map(String::as_str).collect();
+            out.push_str(&format!(
+                "  {}: {}\n",
+                iam_doctor::report::unknown_summary(undecided.len(), &a.depends_on),
+                some_actions(&undecided)
             ));
         }
         let blocked: Vec<&str> = a.blocked.iter().map(String::as_str).collect();
@@ -695,6 +741,7 @@ mod tests {
             ]),
             "eu-west-1",
             "deployer",
+            &Supplied::default(),
         )
         .expect("valid policies");
         assert_eq!(
@@ -742,6 +789,7 @@ mod tests {
             &required(&["ec2:RunInstances"]),
             "eu-west-1",
             "deployer",
+            &Supplied::default(),
         )
         .expect("valid policies");
         assert!(a.blocked.is_empty());

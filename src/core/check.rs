@@ -20,6 +20,7 @@ use super::facts::{
 };
 use super::policy::{Policy, PolicyError};
 use super::profile::{RequiredAction, requested_region};
+use super::request_keys::{self, Supplied};
 
 /// What decided a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +82,8 @@ pub struct CheckReport {
 pub struct Summary {
     pub allowed: usize,
     pub denied: usize,
+    /// Decisions that depend on keys of unknown value ([`Decision::Unknown`]).
+    pub unknown: usize,
 }
 
 impl CheckReport {
@@ -89,15 +92,32 @@ impl CheckReport {
         self.results.iter().filter(|r| !r.decision.is_allowed())
     }
 
+    /// The keys of unknown value the results depend on, in order of first appearance.
+    pub fn depends_on(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for k in self.results.iter().flat_map(|r| &r.depends_on) {
+            if !keys.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+                keys.push(k.clone());
+            }
+        }
+        keys
+    }
+
     pub fn summary(&self) -> Summary {
         let allowed = self
             .results
             .iter()
             .filter(|r| r.decision.is_allowed())
             .count();
+        let unknown = self
+            .results
+            .iter()
+            .filter(|r| r.decision == Decision::Unknown)
+            .count();
         Summary {
             allowed,
-            denied: self.results.len() - allowed,
+            denied: self.results.len() - allowed - unknown,
+            unknown,
         }
     }
 }
@@ -181,12 +201,14 @@ pub fn policy_set(
     Ok((set, notes))
 }
 
-/// The request context IAM supplies for this principal and action.
+/// The request context IAM supplies for this principal and action. Keys only the real request
+/// has ([`request_keys::REQUEST_TIME_KEYS`]) are unknown unless `supplied` states them.
 pub fn request_context(
     principal: &PrincipalFacts,
     org: Option<&OrgFacts>,
     action: &str,
     region: &str,
+    supplied: &Supplied,
 ) -> Context {
     let mut ctx = Context::new();
     ctx.set("aws:RequestedRegion", requested_region(action, region));
@@ -199,7 +221,9 @@ pub fn request_context(
             PrincipalKind::User => "User",
         },
     );
-    ctx.set("aws:SecureTransport", "true");
+    // "set to false if the service uses the credentials of an IAM principal"
+    // (reference_policies_condition-keys, aws:PrincipalIsAWSService): the principal is one.
+    ctx.set("aws:PrincipalIsAWSService", "false");
     if principal.kind == PrincipalKind::User {
         ctx.set("aws:username", principal.name.clone());
     }
@@ -224,6 +248,8 @@ pub fn request_context(
             vec![format!("{org_id}/{}/", path.join("/"))],
         );
     }
+    request_keys::mark_unknown(&mut ctx);
+    supplied.apply(&mut ctx);
     ctx
 }
 
@@ -238,10 +264,11 @@ pub fn check_local(
     resource_policies: &ResourcePolicies,
     required: &[RequiredAction],
     region: &str,
+    supplied: &Supplied,
 ) -> Result<Vec<ActionResult>, PolicyError> {
     let _not_yet_evaluated = resource_policies;
     // Only `aws:RequestedRegion` varies between actions; the principal's keys are built once.
-    let base = request_context(principal, org, "", region);
+    let base = request_context(principal, org, "", region, supplied);
     let results = required
         .iter()
         .map(|r| {
@@ -577,6 +604,7 @@ mod tests {
                 required("iam:CreateRole"),
             ],
             "eu-west-1",
+            &Supplied::default(),
         )
         .expect("no resource policies to parse");
         assert_eq!(results[0].decision, Decision::ExplicitDeny);
@@ -619,6 +647,7 @@ mod tests {
             Some(&org(None)),
             "iam:CreateRole",
             "eu-west-1",
+            &Supplied::default(),
         );
         assert_eq!(
             ctx.get("aws:requestedregion").map(|e| e.values[0].as_str()),
@@ -634,6 +663,66 @@ mod tests {
                 .map(|e| e.values[0].as_str()),
             Some("o-abc/r-1/")
         );
+    }
+
+    #[test]
+    fn request_time_keys_are_unknown_unless_supplied() {
+        // reference_policies_condition-keys: aws:SourceIp "is included in the request context,
+        // except when the requester uses a VPC endpoint"; aws:SecureTransport "is always
+        // included". The check cannot know either value.
+        let ctx = request_context(
+            &principal(),
+            None,
+            "s3:GetObject",
+            "eu-west-1",
+            &Supplied::default(),
+        );
+        assert!(ctx.unknown("aws:SourceIp").is_some_and(|u| u.may_be_absent));
+        assert!(
+            ctx.unknown("aws:SecureTransport")
+                .is_some_and(|u| !u.may_be_absent)
+        );
+        let mut supplied = Supplied::default();
+        supplied.state("aws:SourceIp", Some(vec!["203.0.113.7".into()]));
+        supplied.state("aws:MultiFactorAuthAge", None);
+        let ctx = request_context(&principal(), None, "s3:GetObject", "eu-west-1", &supplied);
+        assert_eq!(
+            ctx.get("aws:SourceIp").map(|e| e.values.clone()),
+            Some(vec!["203.0.113.7".to_string()])
+        );
+        assert!(ctx.unknown("aws:MultiFactorAuthAge").is_none());
+        assert!(!ctx.contains("aws:MultiFactorAuthAge"));
+    }
+
+    #[test]
+    fn regression_role_deny_on_every_source_ip_was_counted_allowed() {
+        let mut p = principal();
+        p.identity_policies.push(PolicySource {
+            name: "DenyAllIPs".into(),
+            arn: None,
+            origin: PolicyOrigin::Inline,
+            group: None,
+            document: r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllIPs","Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}"#.into(),
+        });
+        let (set, _) = policy_set(&p, None).expect("valid");
+        let run = |supplied: &Supplied| {
+            check_local(
+                &set,
+                &p,
+                None,
+                &ResourcePolicies::new(),
+                &[required("iam:CreateRole")],
+                "eu-west-1",
+                supplied,
+            )
+            .expect("no resource policies")
+        };
+        let r = run(&Supplied::default());
+        assert_eq!(r[0].decision, Decision::Unknown);
+        assert_eq!(r[0].depends_on, vec!["aws:SourceIp".to_string()]);
+        let mut supplied = Supplied::default();
+        supplied.state("aws:SourceIp", Some(vec!["198.51.100.1".into()]));
+        assert_eq!(run(&supplied)[0].decision, Decision::ExplicitDeny);
     }
 
     fn outcome(

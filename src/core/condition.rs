@@ -653,6 +653,21 @@ fn parse_all<T>(values: &[String], parse: impl Fn(&str) -> Option<T>) -> Result<
     values.iter().map(|v| parse(v).ok_or(TypeError)).collect()
 }
 
+/// Whether `text` is a boolean as the `Bool` operator reads it.
+pub fn is_bool(text: &str) -> bool {
+    parse_bool(text).is_some()
+}
+
+/// Whether `text` is a date as the date operators read it.
+pub fn is_date(text: &str) -> bool {
+    parse_date(text).is_some()
+}
+
+/// Whether `text` is a number as the numeric operators read it.
+pub fn is_number(text: &str) -> bool {
+    Decimal::parse(text).is_some()
+}
+
 /// `true`/`false` in any case, as IAM accepts them.
 fn parse_bool(text: &str) -> Option<bool> {
     if text.eq_ignore_ascii_case("true") {

@@ -83,6 +83,14 @@ impl Context {
         self
     }
 
+    /// Makes a key absent: neither a value nor an unknown one.
+    pub fn remove(&mut self, key: &str) -> &mut Self {
+        let folded = key.to_ascii_lowercase();
+        self.entries.remove(&folded);
+        self.unknown.remove(&folded);
+        self
+    }
+
     /// The key's unknown-value marker, when its value is not known (see [`UnknownKey`]).
     pub fn unknown(&self, key: &str) -> Option<&UnknownKey> {
         if self.unknown.is_empty() {

@@ -15,4 +15,5 @@ pub mod policy;
 pub mod profile;
 pub mod region;
 pub mod remediation;
+pub mod request_keys;
 pub mod variables;

@@ -105,6 +105,21 @@ pub struct Profile {
     /// managed policy name → `service:Action` → reason.
     #[serde(default)]
     pub managed_calls: BTreeMap<String, BTreeMap<String, String>>,
+    /// Values the role's real requests are known to carry for keys a check cannot otherwise
+    /// know (see [`super::request_keys`]), each with its reason. `--context` overrides them.
+    #[serde(default)]
+    pub request_context: Vec<ContextDefault>,
+}
+
+/// A request-context value a profile states for its role's requests.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextDefault {
+    pub key: String,
+    /// The value; none when the key is known to be absent from the role's requests.
+    pub value: Option<String>,
+    /// Why the role's requests carry this value, for people.
+    pub reason: String,
 }
 
 /// A profile name that is not one of ours.

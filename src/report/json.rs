@@ -16,6 +16,7 @@ pub fn blame(b: &Blame) -> Value {
         "target": b.target,
         "target_name": b.target_name,
         "statement": b.statement,
+        "depends_on": b.depends_on,
         "explanation": b.describe(),
     })
 }
@@ -51,6 +52,9 @@ pub fn check(report: &CheckReport) -> Value {
             if !r.missing_context.is_empty() {
                 v["missing_context"] = json!(r.missing_context);
             }
+            if !r.depends_on.is_empty() {
+                v["depends_on"] = json!(r.depends_on);
+            }
             if let Some(aws) = &r.aws {
                 v["aws"] = json!(aws);
             }
@@ -65,7 +69,8 @@ pub fn check(report: &CheckReport) -> Value {
             }
             v
         }).collect::<Vec<_>>(),
-        "summary": {"allowed": s.allowed, "denied": s.denied},
+        "summary": {"allowed": s.allowed, "denied": s.denied, "unknown": s.unknown},
+        "depends_on": report.depends_on(),
         "remediation": crate::core::remediation::remediate(report),
         "notes": report.notes,
         "warnings": report.warnings,
@@ -78,5 +83,6 @@ pub fn evaluation(e: &Evaluation) -> Value {
         "decision": e.decision,
         "decided_by": e.decided_by.iter().map(blame).collect::<Vec<_>>(),
         "missing_context": e.missing_context,
+        "depends_on": e.depends_on,
     })
 }

@@ -1,6 +1,7 @@
 //! JUnit XML: one test case per required action, a failure per denial. Any CI shows it.
 
 use crate::core::check::CheckReport;
+use crate::core::eval::Decision;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -14,19 +15,20 @@ pub fn check(report: &CheckReport) -> String {
     let fix = crate::core::remediation::remediate(report);
     let s = report.summary();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    // A decision that depends on keys of unknown value is an error (not decided), not a
+    // failure (denied); so is an incomplete report.
+    let errors = usize::from(report.incomplete) + s.unknown;
     out.push_str(&format!(
-        "<testsuites name=\"iam-doctor\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
-        s.allowed + s.denied,
+        "<testsuites name=\"iam-doctor\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\">\n",
+        s.allowed + s.denied + s.unknown + usize::from(report.incomplete),
         s.denied,
-        usize::from(report.incomplete)
     ));
     out.push_str(&format!(
-        "  <testsuite name=\"{} {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+        "  <testsuite name=\"{} {}\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\">\n",
         esc(&report.profile),
         esc(&report.principal),
-        s.allowed + s.denied,
+        s.allowed + s.denied + s.unknown + usize::from(report.incomplete),
         s.denied,
-        usize::from(report.incomplete)
     ));
     if report.incomplete {
         out.push_str(&format!(
@@ -46,6 +48,15 @@ pub fn check(report: &CheckReport) -> String {
                 "    <testcase classname=\"{}\" name=\"{}\"/>\n",
                 esc(service),
                 esc(&name)
+            ));
+        } else if r.decision == Decision::Unknown {
+            out.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <error type=\"unknown\" message=\"{}\">needed for: {}\ngive the values with --context KEY=VALUE: {}</error>\n    </testcase>\n",
+                esc(service),
+                esc(&name),
+                esc(&super::explanation(r)),
+                esc(&r.reason),
+                esc(&r.depends_on.join(", "))
             ));
         } else {
             out.push_str(&format!(

@@ -10,17 +10,26 @@ fn cell(s: &str) -> String {
 pub fn check(report: &CheckReport) -> String {
     let s = report.summary();
     let mut out = String::new();
-    let icon = if report.incomplete {
+    let icon = if report.incomplete || s.unknown > 0 {
         "⚠️"
     } else if s.denied == 0 {
         "✅"
     } else {
         "❌"
     };
+    let unknown = if s.unknown > 0 {
+        format!(
+            "; {}",
+            super::unknown_summary(s.unknown, &report.depends_on())
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "### {icon} iam-doctor: {} of {} required actions allowed\n\n`{}` · profile `{}` · region `{}`\n\n",
+        "### {icon} iam-doctor: {} of {} required actions allowed{}\n\n`{}` · profile `{}` · region `{}`\n\n",
         s.allowed,
-        s.allowed + s.denied,
+        s.allowed + s.denied + s.unknown,
+        cell(&unknown),
         report.principal,
         report.profile,
         report.region

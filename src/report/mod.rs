@@ -11,6 +11,17 @@ pub mod table;
 use crate::core::check::ActionResult;
 use crate::core::eval::Blame;
 
+/// The sentence that ends a summary when some decisions depend on keys of unknown value.
+pub fn unknown_summary(unknown: usize, keys: &[String]) -> String {
+    format!(
+        "{unknown} depend on values only the real request has ({}): give them with `--context KEY=VALUE`",
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// The explanation of one result in one line.
 pub fn explanation(r: &ActionResult) -> String {
     let mut parts: Vec<String> = r.decided_by.iter().map(Blame::describe).collect();

@@ -10,6 +10,7 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
     let fix = crate::core::remediation::remediate(report);
     let rule = |d: Decision| match d {
         Decision::ExplicitDeny => "explicit-deny",
+        Decision::Unknown => "depends-on-unknown-context",
         _ => "implicit-deny",
     };
     let results: Vec<Value> = report
@@ -30,8 +31,9 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
                 "ruleId": rule(r.decision),
                 "level": "error",
                 "message": {"text": format!(
-                    "{} is denied for {}: {} (needed for: {}){}",
+                    "{} is {} for {}: {} (needed for: {}){}",
                     r.action,
+                    if r.decision == Decision::Unknown { "not known to be allowed" } else { "denied" },
                     report.principal,
                     super::explanation(r),
                     r.reason,
@@ -54,7 +56,8 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": [
                     {"id": "explicit-deny", "shortDescription": {"text": "A required action is explicitly denied"}},
-                    {"id": "implicit-deny", "shortDescription": {"text": "A required action is not allowed"}}
+                    {"id": "implicit-deny", "shortDescription": {"text": "A required action is not allowed"}},
+                    {"id": "depends-on-unknown-context", "shortDescription": {"text": "Whether a required action is allowed depends on request values the check cannot know"}}
                 ]
             }},
             "results": results,

@@ -99,11 +99,19 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         }
     }
     let s = report.summary();
+    let unknown = if s.unknown > 0 {
+        format!(
+            ", {}",
+            super::unknown_summary(s.unknown, &report.depends_on())
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "{}: {} of {} required actions allowed, {} denied (profile {}, region {}){}\n",
+        "{}: {} of {} required actions allowed, {} denied{unknown} (profile {}, region {}){}\n",
         report.principal,
         s.allowed,
-        s.allowed + s.denied,
+        s.allowed + s.denied + s.unknown,
         s.denied,
         report.profile,
         report.region,
@@ -125,6 +133,12 @@ pub fn evaluation(action: &str, resource: &str, e: &Evaluation) -> String {
         out.push_str(&format!(
             "  missing context: {}\n",
             e.missing_context.join(", ")
+        ));
+    }
+    if !e.depends_on.is_empty() {
+        out.push_str(&format!(
+            "  depends on keys of unknown value: {}\n",
+            e.depends_on.join(", ")
         ));
     }
     out
