@@ -66,8 +66,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (None, None, None) => Who::Caller,
     };
     super::validate::region(&args.region, args.output.quiet)?;
+    let supplied = args.context.supplied(Some(&args.profile.profile))?;
     let Some(dir) = &args.offline else {
-        return run_live(args, &who);
+        return run_live(args, &who, &supplied);
     };
     if args.confirm {
         return Err(Failure::input(
@@ -78,12 +79,11 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let (required, config_notes) = args
         .profile
         .required(Some(&args.region), Some(&facts.principal.account_id))?;
-    let supplied = args.context.supplied(Some(&args.profile.profile))?;
     let report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
     render(args, &report)
 }
 
-fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
+fn run_live(args: &Args, who: &Who, supplied: &Supplied) -> Result<Exit, Failure> {
     let live = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
     let (facts, visibility, (required, config_notes), outcomes) = live.facts_and_verdicts(
         who,
@@ -94,8 +94,7 @@ fn run_live(args: &Args, who: &Who) -> Result<Exit, Failure> {
         },
         |(r, _)| &r.actions,
     )?;
-    let supplied = args.context.supplied(Some(&args.profile.profile))?;
-    let mut report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
+    let mut report = check_facts(&facts, &required, config_notes, &args.region, supplied)?;
     let (mut results, missing) = merge_simulation(
         &facts.principal,
         std::mem::take(&mut report.results),
