@@ -60,7 +60,9 @@ impl ContextArgs {
     /// The profile's stated values (when there is a profile), then the `--context` values.
     pub fn supplied(&self, profile_name: Option<&str>) -> Result<Supplied, Failure> {
         let mut supplied = match profile_name {
-            Some(name) => Supplied::from_profile(profile::profile(name).map_err(Failure::input)?),
+            Some(name) => Supplied::from_profile(profile::profile(name).map_err(|e| {
+                Failure::input(e).help(format!("profiles: {}", profile::profile_names().join(", ")))
+            })?),
             None => Supplied::default(),
         };
         let mut given: Vec<(String, Vec<String>)> = Vec::new();
