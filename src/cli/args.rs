@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use iam_doctor::core::jets::Literal;
 use iam_doctor::core::profile::{
-    self, Expansion, ProfileInputs, RequiredAction, RequiredPermissions,
+    self, Expansion, ProfileError, ProfileInputs, RequiredAction, RequiredPermissions,
 };
 use iam_doctor::core::request_keys::{self, Supplied};
 use iam_doctor::inputs::jets_config;
@@ -165,6 +165,7 @@ impl ProfileArgs {
         };
         let mut warnings = Vec::new();
         let mut notes = Vec::new();
+        let mut unchecked = Vec::new();
         let templates = self
             .template
             .iter()
@@ -184,30 +185,50 @@ impl ProfileArgs {
                 inputs.vpc = true;
                 notes.push("a template has a Lambda function with `VpcConfig`, so the EC2 permissions are required".to_string());
             }
-            for t in &reqs.unknown_types {
-                warnings.push(format!("resource type `{t}` has no known handler permissions: its actions are not checked"));
-            }
+            unchecked.extend(reqs.unchecked.iter().cloned());
             warnings.extend(reqs.warnings.iter().cloned());
             Some(reqs)
         };
-        if let Some(dir) = dir {
-            let settings = jets_config::load(&dir, &self.jets_env).map_err(|e| {
-                let help = e.help();
-                Failure::input(e).help(help)
-            })?;
+        let settings = dir
+            .map(|dir| {
+                jets_config::load(&dir, &self.jets_env).map_err(|e| {
+                    let help = e.help();
+                    Failure::input(e).help(help)
+                })
+            })
+            .transpose()?;
+        if let Some(settings) = &settings {
             if let Some(v) = &settings.vpc {
                 inputs.vpc = true;
-                notes.push(format!(
-                    "VPC config found: `config.{}` in {}:{}, so the EC2 permissions are required",
-                    v.key,
-                    v.file.display(),
-                    v.line
-                ));
+                if profile.has_vpc_policy() {
+                    notes.push(format!(
+                        "VPC config found: `config.{}` in {}:{}, so the EC2 permissions are required",
+                        v.key,
+                        v.file.display(),
+                        v.line
+                    ));
+                }
             }
             warnings.extend(settings.warnings.iter().map(ToString::to_string));
             let prefix = format!("{}.", profile.config.prefix);
+            for (key, at) in &settings.skipped {
+                if key
+                    .strip_prefix(&prefix)
+                    .is_some_and(|rel| profile.reads_key(rel))
+                {
+                    unchecked.push(format!(
+                        "`config.{key}` ({}:{}) could not be read as a literal, so what it grants is not checked",
+                        at.file.display(),
+                        at.line
+                    ));
+                }
+            }
             for (key, setting) in &settings.values {
-                let Some(rel) = key.strip_prefix(&prefix) else {
+                // Keys Jets does not read were reported with their file:line when loading.
+                let Some(rel) = key
+                    .strip_prefix(&prefix)
+                    .filter(|rel| profile.reads_key(rel))
+                else {
                     continue;
                 };
                 let value = if setting.extends_default {
@@ -233,7 +254,21 @@ impl ProfileArgs {
                 inputs.overrides.insert(rel.to_string(), value);
             }
         }
-        let mut req = profile.build(&inputs).map_err(Failure::input)?;
+        let mut req = profile.build(&inputs).map_err(|e| match e {
+            ProfileError::JetsFails {
+                ref key,
+                ref failure,
+                ..
+            } => {
+                let at = settings
+                    .as_ref()
+                    .and_then(|s| s.get(key))
+                    .map(|s| format!("{}:{}: ", s.file.display(), s.line))
+                    .unwrap_or_default();
+                Failure::input(format!("{at}{e}")).help(failure.fix())
+            }
+            other => Failure::input(other),
+        })?;
         warnings.append(&mut req.warnings);
         if let Some(reqs) = from_templates {
             for p in reqs.permissions {
@@ -253,6 +288,7 @@ impl ProfileArgs {
             }
         }
         req.warnings = warnings;
+        req.unchecked = unchecked;
         Ok((req, notes))
     }
 }

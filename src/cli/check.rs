@@ -155,7 +155,8 @@ pub fn check_facts(
         results,
         notes,
         warnings: required.warnings.clone(),
-        incomplete: facts.incomplete,
+        incomplete: facts.incomplete || !required.unchecked.is_empty(),
+        unchecked: required.unchecked.clone(),
     })
 }
 

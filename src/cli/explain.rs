@@ -289,6 +289,7 @@ fn explain_one(
         notes: notes.iter().chain(facts.notes.iter()).cloned().collect(),
         warnings: vec![],
         incomplete: facts.incomplete,
+        unchecked: Vec::new(),
     };
     Ok(Explained {
         denial: d,

@@ -183,6 +183,16 @@ pub fn warn(quiet: bool, message: &str) {
     }
 }
 
+/// What makes a result incomplete, on stderr whatever `--quiet` says: hiding it would make an
+/// incomplete answer look complete.
+pub fn incomplete(message: &str) {
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "iam-doctor: incomplete: {}",
+        one_line(message)
+    );
+}
+
 pub fn note(quiet: bool, message: &str) {
     if !quiet {
         let _ = writeln!(

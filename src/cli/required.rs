@@ -4,7 +4,7 @@ use clap::ValueEnum;
 
 use iam_doctor::report;
 
-use super::{Exit, Failure, OutputArgs, ProfileArgs, emit, note, terminal_width, warn};
+use super::{Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, terminal_width, warn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -47,7 +47,16 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         Format::Cloudformation => report::cloudformation::role_properties(&req),
     };
     emit(&text);
-    Ok(Exit::Allowed)
+    if req.unchecked.is_empty() {
+        return Ok(Exit::Allowed);
+    }
+    // The policy and cloudformation formats have no place for it; `-q` never hides it.
+    if matches!(args.format, Format::Policy | Format::Cloudformation) {
+        for u in &req.unchecked {
+            incomplete(u);
+        }
+    }
+    Ok(Exit::Incomplete)
 }
 
 pub fn pretty(v: &serde_json::Value) -> String {

@@ -29,7 +29,7 @@ use iam_doctor::core::request_keys::Supplied;
 use super::live::Live;
 use super::live::{AwsArgs, aws_failure};
 use super::{
-    ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
+    ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, required::pretty,
     terminal_width, warn,
 };
 
@@ -422,6 +422,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
 
     let mut audits = Vec::new();
     let mut first = true;
+    let mut unchecked: Vec<String> = Vec::new();
     for (account, listed_name, path) in fetched {
         let org = match path {
             Ok(org) => org,
@@ -454,6 +455,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             }
         };
         if first {
+            unchecked.clone_from(&req.unchecked);
             for w in &req.warnings {
                 warn(quiet, w);
             }
@@ -480,6 +482,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             "region": args.region,
             "identity": identity,
             "accounts": audits,
+            "unchecked": unchecked,
         }))),
         Format::Table => emit(&format!(
             "{}note: {identity}\n",
@@ -489,10 +492,15 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     if args.stats {
         aws.print_stats(quiet);
     }
+    // Required inputs that were never turned into actions were audited by no policy.
+    for u in &unchecked {
+        incomplete(u);
+    }
     Ok(
         if audits
             .iter()
             .any(|a| a.error.is_some() || !a.undecided.is_empty())
+            || !unchecked.is_empty()
         {
             Exit::Incomplete
         } else if audits.iter().any(|a| !a.blocked.is_empty()) {

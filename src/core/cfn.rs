@@ -52,6 +52,35 @@ pub fn handler_permissions(resource_type: &str) -> Option<&'static HandlerPermis
     PARSED.get(resource_type)
 }
 
+/// Known type names, case-folded as characters, for [`closest_type`].
+static FOLDED: LazyLock<Vec<(&'static str, Vec<char>)>> = LazyLock::new(|| {
+    let mut names: Vec<(&'static str, Vec<char>)> = PARSED
+        .keys()
+        .map(|n| (*n, n.to_lowercase().chars().collect()))
+        .collect();
+    names.sort_by(|a, b| a.0.cmp(b.0));
+    names
+});
+
+/// The known type nearest to `resource_type`, when it is close enough to be a typo (the rule of
+/// [`crate::core::fuzzy::closest`]): ties go to the shorter, then alphabetically first name.
+pub fn closest_type(resource_type: &str) -> Option<&'static str> {
+    let input: Vec<char> = resource_type.to_lowercase().chars().collect();
+    let mut limit = (input.len() / 3).max(1);
+    let mut best: Option<(usize, &'static str)> = None;
+    for (name, folded) in FOLDED.iter() {
+        let Some(d) = crate::core::fuzzy::distance_within(&input, folded, limit) else {
+            continue;
+        };
+        let better = best.is_none_or(|(bd, bn)| (d, name.len()) < (bd, bn.len()));
+        if better {
+            best = Some((d, name));
+            limit = d;
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
 /// How many resource types the embedded data knows, including those without handler data.
 pub fn known_types() -> usize {
     PARSED.len()
@@ -130,6 +159,17 @@ mod tests {
         assert!(handler_permissions("AWS::Nope::Nothing").is_none());
         assert!(handler_permissions("").is_none());
         assert!(SOURCE.contains("cfn-lint@"));
+    }
+
+    #[test]
+    fn closest_type_suggests_typos_only() {
+        assert_eq!(
+            closest_type("AWS::Lamda::Function"),
+            Some("AWS::Lambda::Function")
+        );
+        assert_eq!(closest_type("aws::s3::bucket"), Some("AWS::S3::Bucket"));
+        assert_eq!(closest_type("AWS::Frobnicate::Widget"), None);
+        assert_eq!(closest_type(""), None);
     }
 
     #[test]

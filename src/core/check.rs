@@ -75,6 +75,10 @@ pub struct CheckReport {
     pub warnings: Vec<String>,
     /// True when part of the decision could not be made (e.g. SCPs unreadable).
     pub incomplete: bool,
+    /// Required inputs that could not be turned into permissions, so were never decided; each
+    /// makes the report incomplete, and every format states them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
 }
 
 /// Counts for the summary line.

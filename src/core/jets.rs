@@ -242,6 +242,281 @@ fn standardize_hash(policy_name: &str, hash: &Literal) -> Result<GeneratedPolicy
     })
 }
 
+/// Why Jets 6's own policy code (`lib/jets/cfn/iam/policy.rb`, `managed_policy.rb`) cannot turn a
+/// config value into a policy: it raises, so the role is never built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JetsFailure {
+    #[error("is {found}, not an array: Jets calls `compact` on it and raises NoMethodError")]
+    NotAList { found: &'static str },
+    #[error(
+        "is a hash not wrapped in an array: Jets flattens it into its keys and values (`{flattened}`) before reading it and {outcome}"
+    )]
+    BareHash { flattened: String, outcome: String },
+    #[error(
+        "holds a hash with neither `Action:` nor `Statement:` as a symbol key (its keys: {keys}): Jets reads `definition[:Action]`, gets nil and raises NoMethodError"
+    )]
+    HashWithoutAction { keys: String, policy_document: bool },
+    #[error(
+        "holds {found} (`{shown}`) among its items: Jets only takes strings and hashes there and raises NoMethodError"
+    )]
+    NotStringOrHash { found: &'static str, shown: String },
+    #[error(
+        "holds {found} (`{shown}`): Jets calls `include?(\"arn:\")` on each managed policy and raises NoMethodError"
+    )]
+    ManagedNotString { found: &'static str, shown: String },
+}
+
+impl JetsFailure {
+    /// What happens to the command that builds the role (`jets bootstrap`) on this value.
+    #[must_use]
+    pub fn consequence(&self, built_by: &str) -> String {
+        match self {
+            Self::BareHash { outcome, .. } if !outcome.starts_with("raises") => {
+                format!("`{built_by}` would build a policy from it that is not the one written")
+            }
+            _ => format!("`{built_by}` will fail on it"),
+        }
+    }
+
+    /// The form that works, for the help line.
+    #[must_use]
+    pub fn fix(&self) -> String {
+        const STATEMENT: &str = "{Action: [\"s3:GetObject\"], Effect: \"Allow\", Resource: \"*\"}";
+        match self {
+            Self::NotAList { .. } => "write it as an array, e.g. `[\"s3\", \"sqs:SendMessage\"]`".to_owned(),
+            Self::BareHash { .. } => format!(
+                "wrap it in an array: `[{STATEMENT}]`, or `[{{Statement: [...]}}]` for a whole policy document"
+            ),
+            Self::HashWithoutAction { policy_document: true, .. } => format!(
+                "Jets names the policy itself: give the document's statements instead, `[{{Statement: [{STATEMENT}]}}]`"
+            ),
+            Self::HashWithoutAction { .. } => format!(
+                "write each statement with PascalCase symbol keys, e.g. `{STATEMENT}`, or a hash with `Statement:`"
+            ),
+            Self::NotStringOrHash { .. } => {
+                "write each action as a string: `\"s3\"` (all of S3) or `\"s3:GetObject\"`".to_owned()
+            }
+            Self::ManagedNotString { .. } => {
+                "write each managed policy as a string: a name such as `\"AmazonS3ReadOnlyAccess\"` or an ARN".to_owned()
+            }
+        }
+    }
+}
+
+/// Ruby's `inspect`-like rendering, short, to show a value in a message.
+fn shown(value: &Literal) -> String {
+    let text = match value {
+        Literal::Nil => "nil".to_owned(),
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(i) => i.to_string(),
+        Literal::Float(f) => f.to_string(),
+        Literal::Str(s) => format!("{s:?}"),
+        Literal::Sym(s) => format!(":{s}"),
+        Literal::Array(items) => format!(
+            "[{}]",
+            items.iter().map(shown).collect::<Vec<_>>().join(", ")
+        ),
+        Literal::Hash(pairs) => format!(
+            "{{{}}}",
+            pairs
+                .iter()
+                .map(|(k, v)| match k {
+                    Literal::Sym(k) => format!("{k}: {}", shown(v)),
+                    k => format!("{} => {}", shown(k), shown(v)),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(79).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Ruby's `compact.flatten.uniq` on a config value, as Jets' `Policy` and `ManagedPolicy` start.
+/// `Array#compact` drops top-level nils only and `Array#flatten` flattens every level;
+/// `Hash#compact` drops nil values and `Hash#flatten` gives `[k1, v1, k2, v2, ...]`, one level.
+fn compact_flatten_uniq(value: &Literal) -> Result<Vec<&Literal>, JetsFailure> {
+    fn deep<'a>(items: &'a [Literal], out: &mut Vec<&'a Literal>) {
+        for item in items {
+            match item {
+                Literal::Array(inner) => deep(inner, out),
+                other => out.push(other),
+            }
+        }
+    }
+    let mut flat = Vec::new();
+    match value {
+        Literal::Array(items) => {
+            for item in items {
+                match item {
+                    Literal::Nil => {}
+                    Literal::Array(inner) => deep(inner, &mut flat),
+                    other => flat.push(other),
+                }
+            }
+        }
+        Literal::Hash(pairs) => {
+            for (k, v) in pairs.iter().filter(|(_, v)| *v != Literal::Nil) {
+                flat.push(k);
+                match v {
+                    Literal::Array(inner) => flat.extend(inner.iter()),
+                    other => flat.push(other),
+                }
+            }
+        }
+        other => {
+            return Err(JetsFailure::NotAList {
+                found: other.kind(),
+            });
+        }
+    }
+    let mut unique: Vec<&Literal> = Vec::new();
+    for item in flat {
+        if !unique.contains(&item) {
+            unique.push(item);
+        }
+    }
+    Ok(unique)
+}
+
+/// A hash key Jets reads with `definition.key?(:Name)`: a symbol, never a string.
+fn symbol_key<'a>(hash: &'a [(Literal, Literal)], name: &str) -> Option<&'a Literal> {
+    hash.iter()
+        .find(|(k, _)| matches!(k, Literal::Sym(s) if s == name))
+        .map(|(_, v)| v)
+}
+
+/// The statements Jets 6's `Policy#standardize` gives for a config value, or why it raises.
+/// `Ok(None)` when the value is empty and Jets drops the policy. Statements keep the config's
+/// literals (key order and symbol/string keys) so a renderer can write them as Jets does.
+///
+/// # Errors
+/// For every value on which Jets' own code raises (or, for a hash not wrapped in an array,
+/// never reads the hash as a policy): `jets bootstrap` cannot build the role from it.
+pub fn jets6_statements(value: &Literal) -> Result<Option<Vec<Literal>>, JetsFailure> {
+    if let Literal::Hash(_) = value {
+        let flattened = Literal::Array(compact_flatten_uniq(value)?.into_iter().cloned().collect());
+        // With only string keys and values the flattened list is a list of action names.
+        let outcome = match jets6_statements(&flattened) {
+            Ok(Some(statements)) => format!(
+                "grants the actions named after them instead (`{}`)",
+                shown(&Literal::Array(statements))
+            ),
+            _ => "raises NoMethodError on them".to_owned(),
+        };
+        return Err(JetsFailure::BareHash {
+            flattened: shown(&flattened),
+            outcome,
+        });
+    }
+    let definitions = compact_flatten_uniq(value)?;
+    if definitions.is_empty() {
+        return Ok(None);
+    }
+    if definitions.iter().all(|d| matches!(d, Literal::Str(_))) {
+        let actions = definitions
+            .iter()
+            .filter_map(|d| d.as_text())
+            .map(|a| Literal::Str(action_from_string(a)))
+            .collect();
+        return Ok(Some(vec![allow_literal(actions)]));
+    }
+    let mut statements = Vec::new();
+    for definition in definitions {
+        match definition {
+            Literal::Str(s) => {
+                statements.push(allow_literal(vec![Literal::Str(action_from_string(s))]))
+            }
+            Literal::Hash(pairs) => {
+                if let Some(st) = symbol_key(pairs, "Statement") {
+                    statements.push(st.clone());
+                } else if symbol_key(pairs, "Action").is_some() {
+                    statements.push(definition.clone());
+                } else {
+                    let keys = pairs
+                        .iter()
+                        .map(|(k, _)| format!("`{}`", shown(k)))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(JetsFailure::HashWithoutAction {
+                        keys: if keys.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            keys
+                        },
+                        policy_document: definition.get("PolicyDocument").is_some(),
+                    });
+                }
+            }
+            other => {
+                return Err(JetsFailure::NotStringOrHash {
+                    found: other.kind(),
+                    shown: shown(other),
+                });
+            }
+        }
+    }
+    // `.flatten` after the map: a `Statement:` array contributes its items, at every depth.
+    let mut flat = Vec::new();
+    flatten_all(&statements, &mut flat);
+    Ok(Some(flat))
+}
+
+fn flatten_all(items: &[Literal], out: &mut Vec<Literal>) {
+    for item in items {
+        match item {
+            Literal::Array(inner) => flatten_all(inner, out),
+            other => out.push(other.clone()),
+        }
+    }
+}
+
+fn allow_literal(actions: Vec<Literal>) -> Literal {
+    Literal::Hash(vec![
+        (Literal::Sym("Action".into()), Literal::Array(actions)),
+        (Literal::Sym("Effect".into()), Literal::Str("Allow".into())),
+        (Literal::Sym("Resource".into()), Literal::Str("*".into())),
+    ])
+}
+
+/// The policy Jets 6 generates for a config value (see [`jets6_statements`]).
+///
+/// # Errors
+/// When Jets' own code fails on the value.
+pub fn jets6_policy(
+    policy_name: &str,
+    value: &Literal,
+) -> Result<Option<GeneratedPolicy>, JetsFailure> {
+    Ok(jets6_statements(value)?.map(|statements| GeneratedPolicy {
+        name: policy_name.to_string(),
+        document: json!({
+            "Version": "2012-10-17",
+            "Statement": statements.iter().map(Literal::to_json).collect::<Vec<_>>(),
+        }),
+    }))
+}
+
+/// The managed policy ARNs Jets 6's `ManagedPolicy#standardize` gives: `compact.flatten.uniq`
+/// on the names, then each mapped to an ARN (so two spellings of one policy stay two entries).
+///
+/// # Errors
+/// When Jets' own code fails on the value.
+pub fn jets6_managed_policy_arns(value: &Literal) -> Result<Vec<String>, JetsFailure> {
+    compact_flatten_uniq(value)?
+        .into_iter()
+        .map(|item| match item {
+            Literal::Str(name) => Ok(managed_policy_arn(name)),
+            other => Err(JetsFailure::ManagedNotString {
+                found: other.kind(),
+                shown: shown(other),
+            }),
+        })
+        .collect()
+}
+
 /// Managed policy names or ARNs from a config value, in order, de-duplicated.
 pub fn managed_policy_arns(value: &Literal) -> Vec<String> {
     let mut defs = Vec::new();

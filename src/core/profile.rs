@@ -96,6 +96,11 @@ pub struct Profile {
     /// Where the role lives, for people.
     pub role: String,
     pub config: ConfigLocation,
+    /// The command that builds the role with Jets 6's own policy code (`jets bootstrap`), when
+    /// that code is public: values are then turned into policies exactly as that code does,
+    /// and a value it fails on is an error. Without it the documented forms are followed.
+    #[serde(default)]
+    pub built_by: Option<String>,
     pub policies: Vec<PolicySlot>,
     pub managed_policies: Vec<ManagedSlot>,
     #[serde(default)]
@@ -132,6 +137,13 @@ pub enum ProfileError {
     },
     #[error("embedded profile `{name}` is broken: {message}")]
     Broken { name: String, message: String },
+    /// Jets' own code fails on the value, so the role cannot be built from this config.
+    #[error("`config.{key}` {failure}, so {}", failure.consequence(built_by))]
+    JetsFails {
+        key: String,
+        built_by: String,
+        failure: jets::JetsFailure,
+    },
     #[error("`config.{key}`: {source}")]
     Form {
         key: String,
@@ -217,6 +229,10 @@ pub struct RequiredPermissions {
     pub managed_policy_arns: Vec<String>,
     pub actions: Vec<RequiredAction>,
     pub warnings: Vec<String>,
+    /// Required inputs that could not be turned into permissions (a template resource of an
+    /// unknown type, an IAM setting that is not a literal). What they need is missing from
+    /// `actions`, so every answer built on these requirements is incomplete.
+    pub unchecked: Vec<String>,
 }
 
 impl Profile {
@@ -244,20 +260,10 @@ impl Profile {
         }
 
         let mut policies = Vec::new();
+        // Whether each generated policy's grants are required (VpcPolicy only with a VPC).
+        let mut required_policy = Vec::new();
         for slot in &self.policies {
-            if slot.when.as_deref() == Some("vpc") && !inputs.vpc {
-                let grants_anyway = match inputs.overrides.get(&slot.key) {
-                    Some(v) => !is_empty_literal(v),
-                    None => !slot.default.is_empty(),
-                };
-                if grants_anyway {
-                    warnings.push(format!(
-                        "no VPC config is set, so `{}` is not required; Jets 6 still grants it unless `config.{}.{} = []`",
-                        slot.name, self.config.prefix, slot.key
-                    ));
-                }
-                continue;
-            }
+            let vpc_only = slot.when.as_deref() == Some("vpc");
             let value = match inputs.overrides.get(&slot.key) {
                 Some(v) => {
                     if slot.key.starts_with("default_") {
@@ -267,18 +273,56 @@ impl Profile {
                 }
                 None => Literal::Array(slot.default.iter().cloned().map(Literal::Str).collect()),
             };
-            let (generated, form_warnings) =
-                jets::standardize(&slot.name, &value).map_err(|source| ProfileError::Form {
-                    key: format!("{}.{}", self.config.prefix, slot.key),
-                    source,
-                })?;
-            warnings.extend(form_warnings);
-            policies.extend(generated);
+            let key = format!("{}.{}", self.config.prefix, slot.key);
+            let generated = match &self.built_by {
+                // Jets' `vpc_policy` skips a nil or empty value before building the policy.
+                Some(_) if vpc_only && is_nil_or_empty(&value) => None,
+                Some(built_by) => jets::jets6_policy(&slot.name, &value).map_err(|failure| {
+                    ProfileError::JetsFails {
+                        key,
+                        built_by: built_by.clone(),
+                        failure,
+                    }
+                })?,
+                None if vpc_only && !inputs.vpc => None,
+                None => {
+                    let (generated, form_warnings) = jets::standardize(&slot.name, &value)
+                        .map_err(|source| ProfileError::Form { key, source })?;
+                    warnings.extend(form_warnings);
+                    generated
+                }
+            };
+            let Some(generated) = generated else {
+                continue;
+            };
+            if vpc_only && !inputs.vpc {
+                warnings.push(format!(
+                    "no VPC config is set, so `{}` is not required; Jets 6 still grants it unless `config.{}.{} = []`",
+                    slot.name, self.config.prefix, slot.key
+                ));
+            }
+            required_policy.push(!vpc_only || inputs.vpc);
+            policies.push(generated);
         }
 
         let mut managed_policy_arns: Vec<String> = Vec::new();
         for slot in &self.managed_policies {
-            let arns = match inputs.overrides.get(&slot.key) {
+            let value = inputs.overrides.get(&slot.key);
+            if let Some(built_by) = &self.built_by {
+                let value = value.cloned().unwrap_or_else(|| {
+                    Literal::Array(slot.default.iter().cloned().map(Literal::Str).collect())
+                });
+                let arns = jets::jets6_managed_policy_arns(&value).map_err(|failure| {
+                    ProfileError::JetsFails {
+                        key: format!("{}.{}", self.config.prefix, slot.key),
+                        built_by: built_by.clone(),
+                        failure,
+                    }
+                })?;
+                managed_policy_arns.extend(arns);
+                continue;
+            }
+            let arns = match value {
                 Some(v) => jets::managed_policy_arns(v),
                 None => slot
                     .default
@@ -294,10 +338,15 @@ impl Profile {
         }
 
         let mut actions = Vec::new();
-        for p in &policies {
-            self.actions_of_policy(p, inputs.expansion, &mut actions, &mut warnings);
+        for (p, _) in policies.iter().zip(&required_policy).filter(|(_, r)| **r) {
+            self.actions_of_policy(p, inputs, &mut actions, &mut warnings);
         }
+        let mut seen_managed = Vec::new();
         for arn in &managed_policy_arns {
+            if seen_managed.contains(&arn) {
+                continue;
+            }
+            seen_managed.push(arn);
             let name = arn.rsplit('/').next().unwrap_or(arn);
             if let Some(calls) = self.managed_calls.get(name) {
                 for (action, reason) in calls {
@@ -321,6 +370,7 @@ impl Profile {
             managed_policy_arns,
             actions,
             warnings,
+            unchecked: Vec::new(),
         })
     }
 
@@ -353,7 +403,7 @@ impl Profile {
     fn actions_of_policy(
         &self,
         p: &GeneratedPolicy,
-        expansion: Expansion,
+        inputs: &ProfileInputs,
         out: &mut Vec<RequiredAction>,
         warnings: &mut Vec<String>,
     ) {
@@ -386,7 +436,7 @@ impl Profile {
                 _ => Vec::new(),
             };
             for grant in grants {
-                self.actions_of_grant(&grant, &resource, &p.name, expansion, out, warnings);
+                self.actions_of_grant(&grant, &resource, &p.name, inputs, out, warnings);
             }
         }
     }
@@ -396,10 +446,11 @@ impl Profile {
         grant: &str,
         resource: &str,
         policy: &str,
-        expansion: Expansion,
+        inputs: &ProfileInputs,
         out: &mut Vec<RequiredAction>,
         warnings: &mut Vec<String>,
     ) {
+        let expansion = inputs.expansion;
         let cat = catalog();
         if let Err(e) = cat.check(grant) {
             warnings.push(format!("`{policy}`: {e}"));
@@ -407,12 +458,23 @@ impl Profile {
         }
         let service = grant.split(':').next().unwrap_or("").to_ascii_lowercase();
         let known = self.calls.get(&service);
+        // Without a VPC config, the known calls of a VPC-only service (EC2's network
+        // interfaces) are not why the deploy needs them: they are listed because another
+        // policy grants the service.
+        let vpc_only_service = !inputs.vpc && self.is_vpc_only_service(&service, policy);
         let reason_for = |action: &str| -> Option<String> {
             let name = action.split(':').nth(1)?;
-            known?
+            let reason = known?
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, r)| r.clone())
+                .map(|(_, r)| r.clone())?;
+            Some(if vpc_only_service {
+                format!(
+                    "covered by `{grant}` in `{policy}` (no VPC config is set; with one, the deploy calls it to {reason})"
+                )
+            } else {
+                reason
+            })
         };
         let mut push = |action: String, reason: String| {
             push_unique(
@@ -436,9 +498,10 @@ impl Profile {
         let known_matches: Vec<(String, String)> = known
             .map(|calls| {
                 calls
-                    .iter()
-                    .map(|(name, reason)| (format!("{service}:{name}"), reason.clone()))
-                    .filter(|(a, _)| action_matches(grant, a))
+                    .keys()
+                    .map(|name| format!("{service}:{name}"))
+                    .filter(|a| action_matches(grant, a))
+                    .filter_map(|a| reason_for(&a).map(|r| (a, r)))
                     .collect()
             })
             .unwrap_or_default();
@@ -464,6 +527,36 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// Whether the role has a policy that a VPC config switches on (`VpcPolicy`).
+    #[must_use]
+    pub fn has_vpc_policy(&self) -> bool {
+        self.policies
+            .iter()
+            .any(|p| p.when.as_deref() == Some("vpc"))
+    }
+
+    /// Whether `key` (relative to the config prefix, e.g. `policy`) is a setting of this role.
+    #[must_use]
+    pub fn reads_key(&self, key: &str) -> bool {
+        self.policies.iter().any(|p| p.key == key)
+            || self.managed_policies.iter().any(|m| m.key == key)
+    }
+
+    /// A service granted only by the VPC policy's defaults (`ec2`), granted here by `policy`.
+    fn is_vpc_only_service(&self, service: &str, policy: &str) -> bool {
+        self.policies.iter().any(|slot| {
+            slot.when.as_deref() == Some("vpc")
+                && slot.name != policy
+                && slot.default.iter().any(|d| {
+                    d.split(':')
+                        .next()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(service))
+                })
+        })
+    }
+}
+
 fn push_unique(out: &mut Vec<RequiredAction>, action: RequiredAction) {
     if !out
         .iter()
@@ -473,12 +566,13 @@ fn push_unique(out: &mut Vec<RequiredAction>, action: RequiredAction) {
     }
 }
 
-fn is_empty_literal(v: &Literal) -> bool {
+/// Ruby's `nil? || empty?` as Jets' `vpc_policy` tests it.
+fn is_nil_or_empty(v: &Literal) -> bool {
     match v {
         Literal::Nil => true,
-        Literal::Array(items) => items.iter().all(is_empty_literal),
-        Literal::Str(s) => s.is_empty(),
+        Literal::Array(items) => items.is_empty(),
         Literal::Hash(pairs) => pairs.is_empty(),
+        Literal::Str(s) | Literal::Sym(s) => s.is_empty(),
         _ => false,
     }
 }

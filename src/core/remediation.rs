@@ -304,6 +304,7 @@ mod tests {
             notes: vec![],
             warnings: vec![],
             incomplete: false,
+            unchecked: Vec::new(),
         };
         let r = remediate(&report);
         assert_eq!(
@@ -361,6 +362,7 @@ mod tests {
             notes: vec![],
             warnings: vec![],
             incomplete: false,
+            unchecked: Vec::new(),
         };
         let r = remediate(&report);
         let route53 = r.for_action("route53:GetChange");
@@ -383,6 +385,7 @@ mod tests {
             notes: vec![],
             warnings: vec![],
             incomplete: false,
+            unchecked: Vec::new(),
         };
         assert!(remediate(&report).is_empty());
     }

@@ -8,7 +8,6 @@
 //! is not written out literally becomes a warning naming the file and line, never a guess.
 
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -53,6 +52,13 @@ pub struct Setting {
     pub extends_default: bool,
 }
 
+/// Where an IAM setting's value was last made unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedSetting {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
 /// Where a VPC config is set, which makes the EC2 network-interface permissions required.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VpcEvidence {
@@ -86,6 +92,10 @@ pub struct JetsSettings {
     /// Set when some file sets a non-empty `*.vpc_config`.
     pub vpc: Option<VpcEvidence>,
     pub warnings: Vec<ConfigWarning>,
+    /// IAM settings (`codebuild.iam.policy` …) whose effective value could not be read (not a
+    /// literal, or an operation on one that is not understood), with where that happened: what
+    /// they grant is unknown, so a check of that role is incomplete.
+    pub skipped: BTreeMap<String, SkippedSetting>,
     /// Every file read, in the order applied. Empty when the project has no `config/jets`.
     pub files_read: Vec<PathBuf>,
 }
@@ -316,7 +326,7 @@ fn other_ruby_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<
 struct State {
     settings: JetsSettings,
     /// IAM keys whose current value could not be read, so later additions cannot be applied.
-    unknown: BTreeSet<String>,
+    unknown: BTreeMap<String, (PathBuf, usize)>,
     /// VPC settings in the order first seen, with their current state.
     vpc: Vec<VpcState>,
 }
@@ -449,7 +459,7 @@ impl State {
     }
 
     fn skip(&mut self, file: &Path, key: &str, not: &NotLiteral) {
-        self.forget(key);
+        self.forget(file, not.line, key);
         self.warn(
             file,
             not.line,
@@ -460,13 +470,14 @@ impl State {
         );
     }
 
-    fn forget(&mut self, key: &str) {
+    fn forget(&mut self, file: &Path, line: usize, key: &str) {
         self.settings.values.remove(key);
-        self.unknown.insert(key.to_owned());
+        self.unknown
+            .insert(key.to_owned(), (file.to_path_buf(), line));
     }
 
     fn append(&mut self, file: &Path, line: usize, key: String, value: Literal) {
-        if self.unknown.contains(&key) {
+        if self.unknown.contains_key(&key) {
             self.warn(
                 file,
                 line,
@@ -496,7 +507,7 @@ impl State {
     /// `||=`, `&&=` and `-=`, which need the current value. Every IAM setting has a non-nil
     /// default in Jets, so an unset key counts as truthy.
     fn operate(&mut self, file: &Path, line: usize, key: String, value: Literal, operator: &str) {
-        if self.unknown.contains(&key) {
+        if self.unknown.contains_key(&key) {
             self.warn(
                 file,
                 line,
@@ -529,7 +540,7 @@ impl State {
     }
 
     fn not_understood(&mut self, file: &Path, line: usize, key: &str, operator: &str) {
-        self.forget(key);
+        self.forget(file, line, key);
         self.warn(
             file,
             line,
@@ -605,6 +616,14 @@ impl State {
     }
 
     fn finish(mut self) -> JetsSettings {
+        self.settings.skipped = self
+            .unknown
+            .into_iter()
+            .map(|(key, (file, line))| {
+                let setting = SkippedSetting { file, line };
+                (key, setting)
+            })
+            .collect();
         if let Some(vpc) = self.vpc.into_iter().find(|v| v.set) {
             if let Some(warning) = vpc.assumed {
                 self.settings.warnings.push(warning);
@@ -727,6 +746,13 @@ mod tests {
                         ruby(&setting.value),
                         rel(&setting.file),
                         setting.line
+                    ));
+                }
+                for (key, at) in &settings.skipped {
+                    out.push_str(&format!(
+                        "skipped: {key}  # {}:{}\n",
+                        rel(&at.file),
+                        at.line
                     ));
                 }
                 match &settings.vpc {

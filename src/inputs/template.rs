@@ -32,13 +32,13 @@
 //! - SAM resources are approximated by the resource each expands to; the transform itself needs
 //!   `cloudformation:CreateChangeSet` on the transform's ARN.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::core::{cfn, fuzzy};
+use crate::core::cfn;
 
 /// Why a template could not be read. Messages are one line and name the file.
 #[derive(Debug, thiserror::Error)]
@@ -378,9 +378,22 @@ pub struct TemplateRequirements {
     /// Role ARNs (or ARN patterns) passed to resources; roles that cannot be identified are
     /// not listed here but reported in `warnings`.
     pub passed_roles: Vec<String>,
-    /// Resource types neither in the registry data nor custom resources.
+    /// Resource types neither in the registry data nor custom resources, in template order.
     pub unknown_types: Vec<String>,
+    /// What could not be turned into permissions (the unknown types, grouped in one line): a
+    /// check against these requirements is incomplete.
+    pub unchecked: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// How many unknown resource types are named, with their resources and a suggestion, in the
+/// one line that reports them; the rest are counted.
+const UNKNOWN_TYPES_SHOWN: usize = 10;
+
+/// The resources of one unknown type: (logical id, template name), in template order.
+#[derive(Default)]
+struct UnknownType {
+    resources: Vec<(String, String)>,
 }
 
 const STACK_ACTIONS: &[&str] = &[
@@ -518,6 +531,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
             out.req.vpc = true;
         }
     }
+    out.report_unknown_types();
     out.req
 }
 
@@ -534,9 +548,64 @@ struct Collector {
     req: TemplateRequirements,
     seen: HashSet<(String, String)>,
     seen_warnings: HashSet<String>,
+    /// Unknown resource types by name, their order kept in `req.unknown_types`.
+    unknown: HashMap<String, UnknownType>,
 }
 
 impl Collector {
+    fn unknown_type(&mut self, resource_type: &str, logical_id: &str, file: &str) {
+        let entry = self
+            .unknown
+            .entry(resource_type.to_owned())
+            .or_insert_with(|| {
+                self.req.unknown_types.push(resource_type.to_owned());
+                UnknownType::default()
+            });
+        entry
+            .resources
+            .push((logical_id.to_owned(), file.to_owned()));
+    }
+
+    /// One line for every unknown type: the first few named with their resources and the
+    /// nearest known type (looked up once per type shown), the rest counted.
+    fn report_unknown_types(&mut self) {
+        let types = &self.req.unknown_types;
+        if types.is_empty() {
+            return;
+        }
+        let mut shown = Vec::new();
+        for name in types.iter().take(UNKNOWN_TYPES_SHOWN) {
+            let resources = self
+                .unknown
+                .get(name)
+                .map(|u| u.resources.as_slice())
+                .unwrap_or_default();
+            let place = match resources {
+                [(id, file)] => format!("`{id}` in `{file}`"),
+                [(id, file), rest @ ..] => {
+                    format!("`{id}` in `{file}` and {} more", rest.len())
+                }
+                [] => String::new(),
+            };
+            let hint = cfn::closest_type(name)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            shown.push(format!("`{name}` ({place}{hint})"));
+        }
+        let more = types.len().saturating_sub(UNKNOWN_TYPES_SHOWN);
+        let resources: usize = self.unknown.values().map(|u| u.resources.len()).sum();
+        self.req.unchecked.push(format!(
+            "{} resource type(s) of {resources} resource(s) are not CloudFormation types this tool knows, so what deploying them needs is not checked: {}{}",
+            types.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+
     fn push(&mut self, action: &str, resource: &str, reason: String, res: &Res<'_>) {
         self.push_raw(action, resource, reason, res.resource_type, res.logical_id);
     }
@@ -631,16 +700,8 @@ fn transforms(template: &Template, ctx: &TemplateContext, out: &mut Collector) {
 fn handler_actions(res: &Res<'_>, lookup: &str, templates: &[Template], out: &mut Collector) {
     let (resource_type, logical_id) = (res.resource_type, res.logical_id);
     let Some(handlers) = cfn::handler_permissions(lookup) else {
-        if !out.req.unknown_types.iter().any(|t| t == resource_type) {
-            out.req.unknown_types.push(resource_type.to_string());
-        }
-        let hint = fuzzy::closest(resource_type, cfn::type_names())
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
         let file = templates.get(res.index).map_or("", |t| t.name.as_str());
-        out.warn(format!(
-            "unknown resource type `{resource_type}` (`{logical_id}` in `{file}`){hint}"
-        ));
+        out.unknown_type(resource_type, logical_id, file);
         return;
     };
     if handlers.is_empty() {
@@ -1558,12 +1619,12 @@ Resources:
     fn unknown_and_custom_types() {
         let req = requirements(&[fixture("misc.yml")], &ctx());
         assert_eq!(req.unknown_types, vec!["AWS::Lamda::Function".to_string()]);
+        assert_eq!(req.unchecked.len(), 1);
         assert!(
-            req.warnings
-                .iter()
-                .any(|w| w.contains("did you mean `AWS::Lambda::Function`")),
+            req.unchecked[0].starts_with("1 resource type(s) of 1 resource(s) are not CloudFormation types this tool knows, so what deploying them needs is not checked: `AWS::Lamda::Function` (`Typo` in `")
+                && req.unchecked[0].ends_with("misc.yml`; did you mean `AWS::Lambda::Function`?)"),
             "{:?}",
-            req.warnings
+            req.unchecked
         );
         assert!(has(
             &req,

@@ -29,6 +29,8 @@ pub fn required(r: &RequiredPermissions) -> Value {
         "managed_policy_arns": r.managed_policy_arns,
         "actions": r.actions,
         "warnings": r.warnings,
+        "incomplete": !r.unchecked.is_empty(),
+        "unchecked": r.unchecked,
     })
 }
 
@@ -75,6 +77,7 @@ pub fn check(report: &CheckReport) -> Value {
         "notes": report.notes,
         "warnings": report.warnings,
         "incomplete": report.incomplete,
+        "unchecked": report.unchecked,
     })
 }
 

@@ -33,7 +33,13 @@ pub fn check(report: &CheckReport) -> String {
     if report.incomplete {
         out.push_str(&format!(
             "    <testcase classname=\"iam-doctor\" name=\"completeness\"><error message=\"{}\"/></testcase>\n",
-            esc(&report.notes.join("; "))
+            esc(&report
+                .unchecked
+                .iter()
+                .map(|u| format!("not checked: {u}"))
+                .chain(report.notes.iter().cloned())
+                .collect::<Vec<_>>()
+                .join("; "))
         ));
     }
     for r in &report.results {

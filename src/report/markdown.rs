@@ -62,6 +62,9 @@ pub fn check(report: &CheckReport) -> String {
             out.push('\n');
         }
     }
+    for u in &report.unchecked {
+        out.push_str(&format!("> **Not checked:** {}\n", cell(u)));
+    }
     for n in &report.notes {
         out.push_str(&format!("> **Note:** {}\n", cell(n)));
     }

@@ -47,6 +47,18 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
             })
         })
         .collect();
+    let unchecked = report.unchecked.iter().map(|u| {
+        json!({
+            "ruleId": "unchecked-input",
+            "level": "error",
+            "message": {"text": format!("not checked, so the result is incomplete: {u}")},
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {"uri": config_file}, "region": {"startLine": 1}},
+            }],
+            "partialFingerprints": {"unchecked": format!("{}|{u}", report.principal)},
+        })
+    });
+    let results: Vec<Value> = unchecked.chain(results).collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -57,7 +69,8 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
                 "rules": [
                     {"id": "explicit-deny", "shortDescription": {"text": "A required action is explicitly denied"}},
                     {"id": "implicit-deny", "shortDescription": {"text": "A required action is not allowed"}},
-                    {"id": "depends-on-unknown-context", "shortDescription": {"text": "Whether a required action is allowed depends on request values the check cannot know"}}
+                    {"id": "depends-on-unknown-context", "shortDescription": {"text": "Whether a required action is allowed depends on request values the check cannot know"}},
+                    {"id": "unchecked-input", "shortDescription": {"text": "A required input could not be turned into permissions, so the check is incomplete"}}
                 ]
             }},
             "results": results,

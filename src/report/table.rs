@@ -49,7 +49,11 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
                 .join(", ")
         },
         if r.vpc { "on" } else { "off" },
-    )
+    ) + &r
+        .unchecked
+        .iter()
+        .map(|u| format!("INCOMPLETE: {u}\n"))
+        .collect::<String>()
 }
 
 pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> String {
@@ -121,6 +125,9 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
             ""
         },
     ));
+    for u in &report.unchecked {
+        out.push_str(&format!("INCOMPLETE: {u}\n"));
+    }
     out
 }
 

@@ -54,7 +54,14 @@ fn unknown_profile_suggests() {
 #[test]
 fn remote_defaults_without_vpc() {
     let r = build("jets-remote", ProfileInputs::default());
-    assert_eq!(r.policies.len(), 1);
+    // Jets 6 generates VpcPolicy whatever the VPC config; its grants are not required.
+    assert_eq!(
+        r.policies
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        ["DefaultPolicy", "VpcPolicy"]
+    );
     assert_eq!(r.policies[0].name, "DefaultPolicy");
     let actions = r.policies[0].document["Statement"][0]["Action"].clone();
     assert_eq!(actions.as_array().map(Vec::len), Some(18));
@@ -317,7 +324,48 @@ fn invalid_hash_is_an_error_naming_the_key() {
             ..ProfileInputs::default()
         });
     let msg = e.expect_err("invalid").to_string();
-    assert!(msg.starts_with("`config.codebuild.iam.policy`:"), "{msg}");
+    assert_eq!(
+        msg,
+        "`config.codebuild.iam.policy` is a hash not wrapped in an array: Jets flattens it into its keys and values (`[:Effect, \"Allow\"]`) before reading it and raises NoMethodError on them, so `jets bootstrap` will fail on it"
+    );
+}
+
+/// The CI role's code is not public: the documented forms are followed there, a policy hash
+/// inside the array merged with a warning.
+#[test]
+fn ci_profile_follows_the_documented_forms() {
+    let doc = Literal::Hash(vec![
+        (Literal::Sym("Version".into()), s("2012-10-17")),
+        (
+            Literal::Sym("Statement".into()),
+            Literal::Array(vec![Literal::Hash(vec![
+                (Literal::Sym("Action".into()), s("s3:GetObject")),
+                (Literal::Sym("Effect".into()), s("Allow")),
+                (Literal::Sym("Resource".into()), s("*")),
+            ])]),
+        ),
+    ]);
+    let mut overrides = BTreeMap::new();
+    overrides.insert(
+        "policy".to_string(),
+        Literal::Array(vec![Literal::Hash(vec![
+            (Literal::Sym("PolicyName".into()), s("MyPolicy")),
+            (Literal::Sym("PolicyDocument".into()), doc),
+        ])]),
+    );
+    let r = build(
+        "jets-ci",
+        ProfileInputs {
+            overrides,
+            ..ProfileInputs::default()
+        },
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("MyPolicy")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(has(&r, "s3:GetObject"));
 }
 
 #[test]
