@@ -26,7 +26,9 @@ use iam_doctor::core::pattern::{Case, glob_match};
 use iam_doctor::core::policy::{Effect, Policy};
 use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
 use iam_doctor::inputs::template::{self, TemplateContext};
-use iam_doctor::inputs::{access_denied, jets_config, organization, ruby, simulate};
+use iam_doctor::inputs::{
+    access_denied, jets_config, organization, resource_policies, ruby, simulate,
+};
 
 /// Inputs per generator and reader. Enough to reach the odd paths, small enough for a debug run.
 const CASES: usize = 1_500;
@@ -782,6 +784,34 @@ fn organization_never_panics() {
                     panic!("re-reading the written form failed ({e}) for {text:?}")
                 });
             assert_eq!(&again, org, "round trip changed {text:?}");
+        },
+    );
+    assert!(ok > 0, "no mutation of the seed stayed valid");
+}
+
+const RESOURCE_POLICIES_SEED: &str = r#"{"resources": [
+  {"arn": "arn:aws:s3:::demo-dev-s3bucket-1x2y3z", "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ProtectDeployedCode\",\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:role/r\"},\"Action\":\"s3:DeleteObject\",\"Resource\":\"arn:aws:s3:::demo-dev-s3bucket-1x2y3z/*\"}]}"},
+  {"arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "policy_name": "default", "policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}},
+  {"arn": "arn:aws:ecr:us-east-1:111122223333:repository/demo", "policy": null},
+  {"arn": "arn:aws:s3:::other", "unreadable": "`s3:GetBucketPolicy` was denied"}]}"#;
+
+#[test]
+fn resource_policies_never_panic() {
+    let all = inputs(11, &[RESOURCE_POLICIES_SEED.to_string()], JSON_TOKENS, 200);
+    let ok = survive(
+        "resource_policies::parse",
+        &all,
+        |text| {
+            resource_policies::parse("fuzz.json", text)
+                .inspect_err(|e| single_line("resource_policies::parse", text, &e.to_string()))
+        },
+        |text, policies| {
+            // What `snapshot` writes reads back the same.
+            let written = resource_policies::to_json(policies).to_string();
+            let again = resource_policies::parse("again", &written).unwrap_or_else(|e| {
+                panic!("re-reading the written form failed ({e}) for {text:?}")
+            });
+            assert_eq!(&again, policies, "round trip changed {text:?}");
         },
     );
     assert!(ok > 0, "no mutation of the seed stayed valid");

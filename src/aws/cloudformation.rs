@@ -17,6 +17,14 @@ pub trait CfnApi {
         stack_name: &str,
         logical_id: &str,
     ) -> impl Future<Output = Result<String, AwsError>> + Send;
+
+    /// The physical id of any resource of a stack: a bucket's name for `AWS::S3::Bucket`
+    /// (Jets' bootstrap stack names its deploy bucket `S3Bucket`).
+    fn stack_resource(
+        &self,
+        stack_name: &str,
+        logical_id: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
 }
 
 /// [`CfnApi`] over the AWS SDK.
@@ -32,6 +40,12 @@ impl SdkCloudFormation {
     }
 
     async fn role(&self, stack_name: &str, logical_id: &str) -> Result<String, AwsError> {
+        let physical = self.physical_id(stack_name, logical_id).await?;
+        // The physical id of a role is its name; tolerate an ARN all the same.
+        Ok(physical.rsplit('/').next().unwrap_or(&physical).to_string())
+    }
+
+    async fn physical_id(&self, stack_name: &str, logical_id: &str) -> Result<String, AwsError> {
         let not_found = || AwsError::StackResourceNotFound {
             stack: stack_name.to_string(),
             logical_id: logical_id.to_string(),
@@ -48,15 +62,11 @@ impl SdkCloudFormation {
             )
             .await;
         match result {
-            Ok(out) => {
-                let physical = out
-                    .stack_resource_detail
-                    .and_then(|d| d.physical_resource_id)
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(not_found)?;
-                // The physical id of a role is its name; tolerate an ARN all the same.
-                Ok(physical.rsplit('/').next().unwrap_or(&physical).to_string())
-            }
+            Ok(out) => out
+                .stack_resource_detail
+                .and_then(|d| d.physical_resource_id)
+                .filter(|id| !id.is_empty())
+                .ok_or_else(not_found),
             // CloudFormation answers `ValidationError` both for a missing stack and for a
             // missing resource; asking for the stack tells the two apart.
             Err(e) if e.code() == Some("ValidationError") => {
@@ -87,5 +97,13 @@ impl CfnApi for SdkCloudFormation {
         logical_id: &str,
     ) -> impl Future<Output = Result<String, AwsError>> + Send {
         self.role(stack_name, logical_id)
+    }
+
+    fn stack_resource(
+        &self,
+        stack_name: &str,
+        logical_id: &str,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send {
+        self.physical_id(stack_name, logical_id)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The checker in [`crate::core`] must give the same answer for a live account and for files
 //! exported from it, and it must be testable without AWS. So the SDK stops here: this module
-//! turns IAM, STS, Organizations and CloudFormation responses into the fact types of
+//! turns IAM, STS, Organizations, CloudFormation, S3, KMS and ECR responses into the fact types of
 //! [`crate::core::facts`], and the command layer depends on the small traits [`IamApi`],
 //! [`OrgApi`] and [`CfnApi`] rather than on SDK clients. Tests and offline modes implement the
 //! traits with fixtures; [`AwsSession`] implements them with the SDK.
@@ -19,6 +19,7 @@ mod iam;
 pub mod network;
 mod organizations;
 mod profiles;
+mod resource_policies;
 mod session;
 mod simulate;
 
@@ -32,6 +33,7 @@ pub use iam::{
     CallerIdentity, IamApi, PrincipalRef, SdkIam, assumed_role_to_role_name, role_name_from_arn,
 };
 pub use organizations::{OrgApi, SdkOrganizations};
+pub use resource_policies::{ResourcePolicyApi, SdkResourcePolicies, readable_kind};
 pub use session::{
     Api, AwsOptions, AwsSession, CallGate, MAX_ATTEMPTS, MAX_IN_FLIGHT, retry_config,
 };

@@ -27,6 +27,7 @@ use super::error::{self, AwsError, ErrorContext};
 use super::iam::SdkIam;
 use super::network::{self, RefusedIsFinal};
 use super::organizations::SdkOrganizations;
+use super::resource_policies::SdkResourcePolicies;
 
 /// Attempts per request, the first included. Eight attempts with exponential backoff (capped
 /// at 20 s) ride out the bursts of `Throttling` that `SimulatePrincipalPolicy` and
@@ -117,6 +118,9 @@ apis! {
     ListAccounts => "organizations:ListAccounts",
     DescribeStackResource => "cloudformation:DescribeStackResource",
     DescribeStacks => "cloudformation:DescribeStacks",
+    GetBucketPolicy => "s3:GetBucketPolicy",
+    GetKeyPolicy => "kms:GetKeyPolicy",
+    GetRepositoryPolicy => "ecr:GetRepositoryPolicy",
 }
 
 impl Api {
@@ -263,6 +267,7 @@ pub struct AwsSession {
     iam: SdkIam,
     organizations: SdkOrganizations,
     cloudformation: SdkCloudFormation,
+    resource_policies: SdkResourcePolicies,
     gate: Arc<CallGate>,
     region: Option<String>,
 }
@@ -340,6 +345,7 @@ impl AwsSession {
         deadline: Option<(Instant, Duration)>,
     ) -> Self {
         let region = config.region().map(|r| r.to_string());
+        let endpoint_given = endpoint.is_some() || config.endpoint_url().is_some();
         let mut gate = CallGate::new(MAX_IN_FLIGHT, endpoint)
             .with_service_endpoints(aws_endpoints(region.as_deref().unwrap_or(FALLBACK_REGION)));
         if let Some((start, limit)) = deadline {
@@ -364,6 +370,19 @@ impl AwsSession {
                 client!(aws_sdk_cloudformation),
                 Arc::clone(&gate),
             ),
+            resource_policies: SdkResourcePolicies::new(
+                aws_sdk_s3::Client::from_conf(
+                    aws_sdk_s3::config::Builder::from(config)
+                        .retry_classifier(refused.shared())
+                        // With an endpoint of its own (a local emulator, a proxy), buckets are
+                        // addressed in the path: `BUCKET.ENDPOINT` does not resolve there.
+                        .force_path_style(endpoint_given)
+                        .build(),
+                ),
+                client!(aws_sdk_kms),
+                client!(aws_sdk_ecr),
+                Arc::clone(&gate),
+            ),
             region,
             gate,
         }
@@ -379,6 +398,10 @@ impl AwsSession {
 
     pub fn cloudformation(&self) -> &SdkCloudFormation {
         &self.cloudformation
+    }
+
+    pub fn resource_policies(&self) -> &SdkResourcePolicies {
+        &self.resource_policies
     }
 
     /// The region requests are signed for (CloudFormation stacks are looked up there).
@@ -400,6 +423,9 @@ const ENDPOINT_URL_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_ORGANIZATIONS",
     "AWS_ENDPOINT_URL_CLOUDFORMATION",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_KMS",
+    "AWS_ENDPOINT_URL_ECR",
 ];
 
 /// Checks the endpoint URLs configured outside the command line: the environment and the
@@ -447,6 +473,8 @@ fn aws_endpoints(region: &str) -> BTreeMap<&'static str, String> {
         ("sts", resolve!(aws_sdk_sts)),
         ("organizations", resolve!(aws_sdk_organizations)),
         ("cloudformation", resolve!(aws_sdk_cloudformation)),
+        ("kms", resolve!(aws_sdk_kms)),
+        ("ecr", resolve!(aws_sdk_ecr)),
     ]
     .into_iter()
     .filter_map(|(service, url)| Some((service, url?)))

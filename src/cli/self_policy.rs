@@ -35,6 +35,10 @@ const PURPOSES: &[(&str, &str)] = &[
         "CloudFormation",
         "the remote runner role of a Jets bootstrap stack (`--stack`)",
     ),
+    (
+        "ResourcePolicies",
+        "the resource-based policies of the resources the deploy touches: the deploy bucket's policy, KMS key policies, ECR repository policies (`check`, `snapshot`)",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

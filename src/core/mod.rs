@@ -16,4 +16,5 @@ pub mod profile;
 pub mod region;
 pub mod remediation;
 pub mod request_keys;
+pub mod resources;
 pub mod variables;

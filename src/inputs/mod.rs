@@ -5,6 +5,7 @@ pub mod auth_details;
 pub mod file;
 pub mod jets_config;
 pub mod organization;
+pub mod resource_policies;
 pub mod ruby;
 pub mod simulate;
 pub mod template;
