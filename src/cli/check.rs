@@ -3,14 +3,17 @@
 
 use std::path::PathBuf;
 
+use iam_doctor::aws::ResourcePolicyApi;
 use iam_doctor::core::check::{
     CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
 use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredPermissions;
 use iam_doctor::core::request_keys::Supplied;
+use iam_doctor::core::resources::requests_on_named_resources;
 
 use super::live::{AwsArgs, Live};
+use super::named;
 use super::source::{Facts, Offline, Who};
 use iam_doctor::report;
 
@@ -37,7 +40,8 @@ pub struct Args {
     /// Region the deploy targets (sets `aws:RequestedRegion`; global services use us-east-1).
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub region: String,
-    /// Check without AWS: DIR holds `authorization-details.json` and optionally `organization.json`.
+    /// Check without AWS: DIR holds `authorization-details.json` and optionally
+    /// `organization.json` and `resource-policies.json`.
     #[arg(long, value_name = "DIR")]
     pub offline: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
@@ -76,24 +80,64 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         ));
     }
     let facts = Offline::open(dir)?.facts(&who)?;
-    let (required, config_notes) = args
+    let (mut required, config_notes) = args
         .profile
         .required(Some(&args.region), Some(&facts.principal.account_id))?;
-    let report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
+    let mut named_resources: Vec<String> = facts.resource_policies.keys().cloned().collect();
+    named_resources.extend(named::in_templates(
+        &args.profile.template,
+        Some(&args.region),
+        Some(&facts.principal.account_id),
+    )?);
+    add_named_requests(&mut required, &named_resources);
+    let mut report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
+    named::hold_undecidable(&mut report, &required.actions, &facts.resource_policies);
     render(args, &report)
+}
+
+/// Adds the deploy's requests on the named resources (the deploy bucket, keys, repositories),
+/// so their resource-based policies take part.
+fn add_named_requests(required: &mut RequiredPermissions, named_resources: &[String]) {
+    let extra = requests_on_named_resources(&required.actions, named_resources);
+    required.actions.extend(extra);
 }
 
 fn run_live(args: &Args, who: &Who, supplied: &Supplied) -> Result<Exit, Failure> {
     let live = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
-    let (facts, visibility, (required, config_notes), outcomes) = live.facts_and_verdicts(
-        who,
-        &args.region,
-        |p| {
-            args.profile
-                .required(Some(&args.region), Some(&p.account_id))
-        },
-        |(r, _)| &r.actions,
-    )?;
+    let mut resource_notes = Vec::new();
+    let bucket = match who {
+        Who::Stack(stack) => named::stack_bucket(&live, stack)?
+            .map_err(|note| resource_notes.push(note))
+            .ok(),
+        _ => None,
+    };
+    let (mut facts, visibility, (required, config_notes, named_resources), outcomes) = live
+        .facts_and_verdicts(
+            who,
+            &args.region,
+            |p| {
+                let (mut required, notes) = args
+                    .profile
+                    .required(Some(&args.region), Some(&p.account_id))?;
+                let mut named_resources = named::in_templates(
+                    &args.profile.template,
+                    Some(&args.region),
+                    Some(&p.account_id),
+                )?;
+                named_resources.extend(bucket.clone());
+                add_named_requests(&mut required, &named_resources);
+                Ok((required, notes, named_resources))
+            },
+            |(r, _, _)| &r.actions,
+        )?;
+    let (readable, skipped) = named::readable(&named_resources);
+    resource_notes.extend(skipped);
+    facts.resource_policies = live.block_on(
+        live.session
+            .resource_policies()
+            .resource_policies(&readable),
+    );
+    facts.notes.extend(resource_notes);
     let mut report = check_facts(&facts, &required, config_notes, &args.region, supplied)?;
     let (mut results, missing) = merge_simulation(
         &facts.principal,
@@ -120,6 +164,7 @@ fn run_live(args: &Args, who: &Who, supplied: &Supplied) -> Result<Exit, Failure
         }
     }
     report.results = results;
+    named::hold_undecidable(&mut report, &required.actions, &facts.resource_policies);
     if args.stats {
         live.print_stats(args.output.quiet);
     }

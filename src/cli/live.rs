@@ -416,6 +416,7 @@ fn org_facts(principal: PrincipalFacts, org: Result<OrgFacts, AwsError>) -> (Fac
         Facts {
             principal,
             org,
+            resource_policies: Default::default(),
             notes,
             incomplete,
         },

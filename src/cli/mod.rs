@@ -8,6 +8,7 @@ mod check;
 mod explain;
 mod generate;
 mod live;
+mod named;
 mod required;
 mod scps;
 mod self_policy;

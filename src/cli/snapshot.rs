@@ -3,18 +3,22 @@
 //!
 //! The folder it writes is exactly what `check --offline`, `explain --offline` read:
 //! `authorization-details.json` as `aws iam get-account-authorization-details` prints it, and
-//! `organization.json` with the account's path from the root. An admin with Organizations
-//! access can collect for a team that has none, and a run can be repeated without AWS.
+//! `organization.json` with the account's path from the root, and `resource-policies.json` with
+//! the resource-based policies of the resources the deploy touches that can be named. An admin
+//! with Organizations access can collect for a team that has none, and a run can be repeated
+//! without AWS.
 
 use std::path::{Path, PathBuf};
 
+use iam_doctor::aws::ResourcePolicyApi;
 use iam_doctor::aws::{AwsError, CfnApi, IamApi, OrgApi, assumed_role_to_role_name};
 use iam_doctor::core::arn::Arn;
-use iam_doctor::core::facts::OrgFacts;
+use iam_doctor::core::facts::{OrgFacts, ResourcePolicies, ResourcePolicyFact};
 use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
-use iam_doctor::inputs::organization;
+use iam_doctor::inputs::{organization, resource_policies};
 
 use super::live::{AwsArgs, Live, aws_failure};
+use super::named;
 use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
 
 const DETAILS_FILE: &str = "authorization-details.json";
@@ -38,6 +42,10 @@ pub struct Args {
     /// Region of the stack (IAM and Organizations are global).
     #[arg(long, env = "AWS_REGION")]
     pub region: Option<String>,
+    /// CloudFormation templates of the deploy: the existing resources they name (KMS keys,
+    /// ECR repositories, buckets, by ARN or id) have their resource policies collected too.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub template: Vec<PathBuf>,
     /// Print the number of AWS API calls made, per API, on stderr.
     #[arg(long)]
     pub stats: bool,
@@ -79,12 +87,15 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     // Everything that does not depend on something else runs at once: the account's IAM
     // listing, the stack's role, and the organization path of the account (the ARN's account
     // when the principal is given as an ARN, the caller's otherwise).
-    let (details, stack_role, account_and_org) = aws.block_on(async {
+    let (details, (stack_role, stack_bucket), account_and_org) = aws.block_on(async {
         let details = iam.authorization_details();
         let stack_role = async {
             match &named {
-                Named::Stack(stack) => cfn.stack_role(stack, "CodebuildRole").await.map(Some),
-                _ => Ok(None),
+                Named::Stack(stack) => tokio::join!(
+                    async { cfn.stack_role(stack, "CodebuildRole").await.map(Some) },
+                    cfn.stack_resource(stack, named::BOOTSTRAP_BUCKET)
+                ),
+                _ => (Ok(None), Err(AwsError::Interrupted)),
             }
         };
         let org = async {
@@ -136,7 +147,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         ));
     }
 
-    let (org, exit, org_note) = match org {
+    let (org, mut exit, org_note) = match org {
         Ok(org) => {
             let note = org_summary(&org);
             (Some(org), Exit::Allowed, note)
@@ -158,7 +169,47 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         Err(e) => return Err(aws_failure(e)),
     };
 
-    write_snapshot(&args.out, &text, org.as_ref(), args.output.quiet)?;
+    // The resources the deploy touches that can be named: the stack's deploy bucket and what
+    // the templates name. Each gets an entry, with a policy, none, or why it was unreadable.
+    let mut resource_notes = Vec::new();
+    let mut named_resources = named::in_templates(
+        &args.template,
+        args.region.as_deref().or(aws.session.region()),
+        Some(&account),
+    )?;
+    match (&named, stack_bucket) {
+        (Named::Stack(_), Ok(bucket)) => named_resources.push(format!("arn:aws:s3:::{bucket}")),
+        (Named::Stack(_), Err(e @ AwsError::StackResourceNotFound { .. })) => {
+            resource_notes.push(format!("{e}: the deploy bucket's policy was not collected"));
+        }
+        (Named::Stack(_), Err(e)) => return Err(aws_failure(e)),
+        _ => {}
+    }
+    let (readable, skipped) = named::readable(&named_resources);
+    resource_notes.extend(skipped);
+    let resource_policies = if readable.is_empty() {
+        None
+    } else {
+        Some(aws.block_on(aws.session.resource_policies().resource_policies(&readable)))
+    };
+    if let Some(policies) = &resource_policies {
+        resource_notes.push(resource_summary(policies));
+        // What could not be read is recorded as such, and the snapshot is incomplete.
+        if policies
+            .values()
+            .any(|f| matches!(f, ResourcePolicyFact::Unreadable { .. }))
+        {
+            exit = Exit::Incomplete;
+        }
+    }
+
+    write_snapshot(
+        &args.out,
+        &text,
+        org.as_ref(),
+        resource_policies.as_ref(),
+        args.output.quiet,
+    )?;
     note(
         args.output.quiet,
         &format!(
@@ -170,6 +221,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         ),
     );
     note(args.output.quiet, &org_note);
+    for n in &resource_notes {
+        note(args.output.quiet, n);
+    }
     if let Some(n) = principal_note {
         note(args.output.quiet, &n);
     }
@@ -201,13 +255,42 @@ fn org_summary(org: &OrgFacts) -> String {
     line
 }
 
+/// One line on what the resource policies file holds.
+fn resource_summary(policies: &ResourcePolicies) -> String {
+    let count =
+        |want: fn(&ResourcePolicyFact) -> bool| policies.values().filter(|f| want(f)).count();
+    let unreadable: Vec<String> = policies
+        .iter()
+        .filter_map(|(arn, f)| match f {
+            ResourcePolicyFact::Unreadable { reason } => Some(format!("`{arn}`: {reason}")),
+            _ => None,
+        })
+        .collect();
+    let mut line = format!(
+        "resource policies of {} resource(s): {} with a policy, {} without",
+        policies.len(),
+        count(|f| matches!(f, ResourcePolicyFact::Policy { .. })),
+        count(|f| matches!(f, ResourcePolicyFact::NoPolicy)),
+    );
+    if !unreadable.is_empty() {
+        line.push_str(&format!(
+            ", {} unreadable ({}); checks will report the actions on them as undecided",
+            unreadable.len(),
+            unreadable.join("; ")
+        ));
+    }
+    line
+}
+
 /// Writes the files, each through a temporary name so a reader never sees half a file, and
-/// removes an `organization.json` left from an earlier snapshot when there is no new one: it
-/// would describe a different state than the new authorization details.
+/// removes an `organization.json` or `resource-policies.json` left from an earlier snapshot
+/// when there is no new one: it would describe a different state than the new authorization
+/// details.
 fn write_snapshot(
     dir: &Path,
     details: &str,
     org: Option<&OrgFacts>,
+    resource_policies: Option<&ResourcePolicies>,
     quiet: bool,
 ) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| {
@@ -215,24 +298,37 @@ fn write_snapshot(
             .help("choose a folder you can write to with `--out DIR`")
     })?;
     write_file(&dir.join(DETAILS_FILE), details)?;
-    let org_path = dir.join(ORG_FILE);
-    match org {
-        Some(org) => write_file(&org_path, &pretty(&organization::to_json(org)))?,
-        None if org_path.exists() => {
-            std::fs::remove_file(&org_path).map_err(|e| {
+    write_or_remove(
+        &dir.join(ORG_FILE),
+        org.map(|o| pretty(&organization::to_json(o))),
+        quiet,
+    )?;
+    write_or_remove(
+        &dir.join(resource_policies::FILE_NAME),
+        resource_policies.map(|p| pretty(&resource_policies::to_json(p))),
+        quiet,
+    )
+}
+
+/// Writes `text` to `path`, or removes a file left there by an earlier snapshot.
+fn write_or_remove(path: &Path, text: Option<String>, quiet: bool) -> Result<(), Failure> {
+    match text {
+        Some(text) => write_file(path, &text),
+        None if path.exists() => {
+            std::fs::remove_file(path).map_err(|e| {
                 Failure::input(format!(
                     "cannot remove the earlier `{}`: {e}",
-                    org_path.display()
+                    path.display()
                 ))
             })?;
             note(
                 quiet,
-                &format!("removed `{}` of an earlier snapshot", org_path.display()),
+                &format!("removed `{}` of an earlier snapshot", path.display()),
             );
+            Ok(())
         }
-        None => {}
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {

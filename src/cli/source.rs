@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use iam_doctor::core::facts::{OrgFacts, PrincipalFacts};
+use iam_doctor::core::facts::{OrgFacts, PrincipalFacts, ResourcePolicies};
 use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
-use iam_doctor::inputs::organization;
+use iam_doctor::inputs::{organization, resource_policies};
 
 use super::Failure;
 
@@ -24,16 +24,20 @@ pub enum Who {
 pub struct Facts {
     pub principal: PrincipalFacts,
     pub org: Option<OrgFacts>,
+    /// What is known of the resource-based policies of the resources the deploy touches.
+    pub resource_policies: ResourcePolicies,
     pub notes: Vec<String>,
     /// True when part of the picture is missing (e.g. SCPs unreadable).
     pub incomplete: bool,
 }
 
-/// An offline snapshot: `authorization-details.json` and optionally `organization.json`.
+/// An offline snapshot: `authorization-details.json`, optionally `organization.json` and
+/// `resource-policies.json`.
 pub struct Offline {
     dir: PathBuf,
     details: AuthorizationDetails,
     org: Option<OrgFacts>,
+    resource_policies: ResourcePolicies,
 }
 
 impl Offline {
@@ -50,10 +54,20 @@ impl Offline {
         } else {
             None
         };
+        let policies_path = dir.join(resource_policies::FILE_NAME);
+        let resource_policies = if policies_path.exists() {
+            resource_policies::load(&policies_path).map_err(|e| {
+                let help = e.help();
+                Failure::input(e).help(help)
+            })?
+        } else {
+            ResourcePolicies::new()
+        };
         Ok(Offline {
             dir: dir.to_path_buf(),
             details,
             org,
+            resource_policies,
         })
     }
 
@@ -91,6 +105,7 @@ impl Offline {
         Ok(Facts {
             principal,
             org,
+            resource_policies: self.resource_policies.clone(),
             notes,
             incomplete: false,
         })

@@ -23,6 +23,15 @@ Scenarios:
   denies ``s3:DeleteBucket``; the user ``alice`` in the group ``developers``. In the management
   account: the role ``OrgAdmin`` allowing ``ec2:*`` (SCPs do not apply there).
 * ``no-org``: the same IAM entities (and stack) in moto's default account, and no organization.
+* ``resource-policies``: ``no-org`` plus the resources of a deploy that carry resource-based
+  policies, all computed by moto itself (S3, KMS and ECR store and return the policies):
+    - the bootstrap stack ``demo-dev`` also has Jets' deploy bucket (resource ``S3Bucket``),
+      whose bucket policy has ``ProtectDeployedCode``: an explicit ``Deny`` of
+      ``s3:DeleteObject`` on its objects to the Jets role (the deploy deletes old code zips);
+    - the KMS key ``deploy-key`` whose key policy allows only ``KeyAdmin``: no statement for
+      the Jets role and none for the account root, so IAM policies cannot grant its use; the
+      Jets role gets ``KmsUse`` (``kms:*`` on ``*``) so that only the key policy stops it;
+    - the ECR repository ``demo`` with no repository policy.
 
 Every call names its account with moto's ``x-moto-account-id`` header, so seeding works
 whatever caller the server is set to. A test that wants the CLI to act as a member-account
@@ -135,10 +144,12 @@ CODEBUILD_TRUST = doc(
 )
 
 
-def bootstrap_template() -> dict:
-    """The part of Jets' bootstrap stack that matters here: the remote runner's role. The
-    trust policy is given as JSON text, which moto stores verbatim."""
-    return {
+def bootstrap_template(deploy_bucket: bool = False) -> dict:
+    """The part of Jets' bootstrap stack that matters here: the remote runner's role, and with
+    ``deploy_bucket`` Jets' deploy bucket (logical id ``S3Bucket``, as in Jets'
+    ``jets_bucket.rb``; CloudFormation names it). The trust policy is given as JSON text,
+    which moto stores verbatim."""
+    template = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Jets bootstrap (demo-dev): the remote runner's role",
         "Resources": {
@@ -153,6 +164,9 @@ def bootstrap_template() -> dict:
             }
         },
     }
+    if deploy_bucket:
+        template["Resources"]["S3Bucket"] = {"Type": "AWS::S3::Bucket"}
+    return template
 
 
 LAMBDA_TRUST = doc(
@@ -190,7 +204,7 @@ class Seeder:
         req = urllib.request.Request(f"{self.endpoint}/moto-api/seed?a={value}", method="POST")
         urllib.request.urlopen(req, timeout=30).read()
 
-    def iam_entities(self, account: str) -> dict:
+    def iam_entities(self, account: str, deploy_bucket: bool = False) -> dict:
         """The Jets role, a bounded role, and a user in a group, in ``account``."""
         iam = self.client("iam", account)
         # The Jets bootstrap stack creates the remote runner's role, so `check --stack demo-dev`
@@ -200,7 +214,7 @@ class Seeder:
         cfn = self.client("cloudformation", account)
         stack_id = cfn.create_stack(
             StackName=STACK,
-            TemplateBody=json.dumps(bootstrap_template()),
+            TemplateBody=json.dumps(bootstrap_template(deploy_bucket)),
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )["StackId"]
         codebuild = iam.get_role(RoleName=CODEBUILD_ROLE)["Role"]
@@ -420,8 +434,70 @@ class Seeder:
         entities = self.iam_entities(MANAGEMENT_ACCOUNT)
         return {"scenario": "no-org", "account_id": MANAGEMENT_ACCOUNT, **entities}
 
+    def resource_policies(self) -> dict:
+        account = MANAGEMENT_ACCOUNT
+        entities = self.iam_entities(account, deploy_bucket=True)
+        role_arn = entities["roles"]["codebuild"]
+        bucket = self.client("cloudformation", account).describe_stack_resource(
+            StackName=STACK, LogicalResourceId="S3Bucket"
+        )["StackResourceDetail"]["PhysicalResourceId"]
+        self.client("s3", account).put_bucket_policy(
+            Bucket=bucket,
+            Policy=doc(
+                [
+                    {
+                        "Sid": "ProtectDeployedCode",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": role_arn},
+                        "Action": "s3:DeleteObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    }
+                ]
+            ),
+        )
 
-SCENARIOS = {"jets-demo": Seeder.jets_demo, "no-org": Seeder.no_org}
+        iam = self.client("iam", account)
+        key_admin = iam.create_role(RoleName="KeyAdmin", AssumeRolePolicyDocument=LAMBDA_TRUST)[
+            "Role"
+        ]["Arn"]
+        iam.put_role_policy(
+            RoleName=CODEBUILD_ROLE,
+            PolicyName="KmsUse",
+            PolicyDocument=doc([{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]),
+        )
+        key = self.client("kms", account).create_key(
+            Description="deploy-key",
+            Policy=doc(
+                [
+                    {
+                        "Sid": "KeyAdminOnly",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": key_admin},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                ]
+            ),
+        )["KeyMetadata"]
+        repo = self.client("ecr", account).create_repository(repositoryName="demo")["repository"]
+        return {
+            "scenario": "resource-policies",
+            "account_id": account,
+            "bucket": bucket,
+            "bucket_arn": f"arn:aws:s3:::{bucket}",
+            "key_arn": key["Arn"],
+            "key_admin": key_admin,
+            "repository_arn": repo["repositoryArn"],
+            "repository_uri": repo["repositoryUri"],
+            **entities,
+        }
+
+
+SCENARIOS = {
+    "jets-demo": Seeder.jets_demo,
+    "no-org": Seeder.no_org,
+    "resource-policies": Seeder.resource_policies,
+}
 
 
 def main() -> int:

@@ -56,6 +56,10 @@ wrapper in front of moto adds:
   ``POST /_iamdoctor/quirks {"member_org_access": "denied"}`` answers them with
   ``AccessDeniedException`` instead, as AWS does for a member without delegation.
 
+* Faults for S3: ``GET /BUCKET?policy`` is named ``s3:GetBucketPolicy`` (stats and fault
+  targets), and an injected S3 error has S3's REST XML shape (``<Error><Code>``). S3 bucket
+  policies, KMS key policies and ECR repository policies themselves are moto's own.
+
 Control endpoints (all JSON):
   POST   /_iamdoctor/faults   {"rules": [{"target": "SimulatePrincipalPolicy",
                                "error": "Throttling", "count": 1, "status": 400,
@@ -278,6 +282,15 @@ def query_error(start_response, namespace: str, status: int, code: str, message:
     return raw_response(start_response, status, body, "text/xml", extra)
 
 
+def s3_error(start_response, status: int, code: str, message: str, extra=None):
+    """S3's REST XML error shape: ``<Error>`` at the root, as S3's API reference shows it."""
+    body = (
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{request_id()}</RequestId></Error>"
+    )
+    return raw_response(start_response, status, body, "application/xml", extra)
+
+
 def json_error(start_response, status: int, code: str, message: str, extra=None):
     body = json.dumps({"__type": code, "Message": message})
     return raw_response(
@@ -335,9 +348,21 @@ def classify(environ: dict, params: dict[str, str]) -> tuple[str, str]:
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         operation = target.split(".")[-1]
+    elif service == "s3":
+        operation = s3_operation(environ)
     else:
         operation = params.get("Action", environ.get("REQUEST_METHOD", "?"))
     return service, operation
+
+
+def s3_operation(environ: dict) -> str:
+    """The S3 REST operations iam-doctor calls, by method and subresource; the HTTP method for
+    any other S3 request (the seed's)."""
+    method = environ.get("REQUEST_METHOD", "?")
+    subresources = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if method == "GET" and "policy" in subresources:
+        return "GetBucketPolicy"
+    return method
 
 
 def account_of_arn(arn: str) -> str | None:
@@ -1254,6 +1279,8 @@ class Wrapper:
                 extra.append(("x-amz-retry-after", str(rule.retry_after_ms)))
             if is_json:
                 return json_error(start_response, status, rule.error, message, extra)
+            if service == "s3":
+                return s3_error(start_response, status, rule.error, message, extra)
             ns = STS_NS if service == "sts" else IAM_NS
             return query_error(start_response, ns, status, rule.error, message, extra)
 

@@ -1,0 +1,304 @@
+//! Resource-based policies of the resources a deploy touches, against the local AWS
+//! (tests/moto): `snapshot` collects them into `resource-policies.json`, `check --offline` reads
+//! that file, and a live `check` reads them from AWS.
+//!
+//! What is computed and what is scripted here:
+//! - The deploy bucket (resource `S3Bucket` of the `demo-dev` stack) and its bucket policy, the
+//!   KMS key and its key policy, and the ECR repository without a policy are moto's own state,
+//!   created by `tests/moto/seed.py` (scenario `resource-policies`). `GetBucketPolicy`,
+//!   `GetKeyPolicy` and `GetRepositoryPolicy` answers (`NoSuchBucketPolicy`,
+//!   `RepositoryPolicyNotFoundException` included) are computed by moto.
+//! - Access denied on `GetBucketPolicy` is a fault injected by the wrapper (tests/moto/server.py).
+//! - `SimulatePrincipalPolicy` answers on the live path are the SCRIPTED STAND-IN of
+//!   tests/moto/server.py (a simple rule, not AWS) which, like IAM's simulator for a role,
+//!   evaluates no resource-based policy.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use support::{Moto, Run, run_cmd};
+
+const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
+
+fn run(moto: &Moto, args: &[&str]) -> Run {
+    run_cmd(moto.cmd().args(args))
+}
+
+fn str_of(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
+}
+
+/// A seeded `resource-policies` server acting as the Jets role.
+fn seeded() -> (Moto, Value) {
+    let moto = Moto::start();
+    let s = moto.seed("resource-policies");
+    moto.set_caller(str_of(&s["caller_arns"]["codebuild"]));
+    (moto, s)
+}
+
+/// A deploy template naming the key (a function's `KmsKeyArn`) and the repository (its
+/// `ImageUri`): CloudFormation's handler for `AWS::Lambda::Function` makes the deploy call
+/// `kms:Decrypt`, `kms:Encrypt`, `kms:CreateGrant` … with the key.
+fn deploy_template(dir: &Path, seeded: &Value) -> PathBuf {
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Controller": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "PackageType": "Image",
+                    "Code": {"ImageUri": format!("{}:latest", str_of(&seeded["repository_uri"]))},
+                    "KmsKeyArn": seeded["key_arn"],
+                    "Role": seeded["roles"]["codebuild"]
+                }
+            }
+        }
+    });
+    let path = dir.join("app.json");
+    std::fs::write(&path, template.to_string()).expect("write template");
+    path
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn entry<'a>(file: &'a Value, arn: &str) -> &'a Value {
+    file["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|e| e["arn"] == arn)
+        .unwrap_or_else(|| panic!("no entry for {arn} in {file}"))
+}
+
+fn results_on<'a>(report: &'a Value, resource: &str) -> Vec<&'a Value> {
+    report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["resource"] == resource)
+        .collect()
+}
+
+#[test]
+fn snapshot_records_the_policy_of_each_named_resource_or_that_it_has_none() {
+    let (moto, s) = seeded();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = deploy_template(dir.path(), &s);
+    let snap = dir.path().join("snap");
+    moto.reset_stats();
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--stack",
+            "demo-dev",
+            "--template",
+            template.to_str().expect("utf-8"),
+            "--stats",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let file = read_json(&snap.join("resource-policies.json"));
+    assert_eq!(
+        file["resources"].as_array().map(Vec::len),
+        Some(3),
+        "{file}"
+    );
+
+    // The bucket policy, as S3 returned it (text), found through the stack's `S3Bucket`.
+    let bucket = entry(&file, str_of(&s["bucket_arn"]));
+    assert!(
+        str_of(&bucket["policy"]).contains("ProtectDeployedCode"),
+        "{bucket}"
+    );
+    // The key policy under the name KMS gives it.
+    let key = entry(&file, str_of(&s["key_arn"]));
+    assert_eq!(key["policy_name"], "default");
+    assert!(str_of(&key["policy"]).contains("KeyAdminOnly"), "{key}");
+    // The repository has no policy, and is recorded as such rather than left out.
+    let repo = entry(&file, str_of(&s["repository_arn"]));
+    assert_eq!(repo, &json!({"arn": s["repository_arn"], "policy": null}));
+
+    for api in [
+        "s3:GetBucketPolicy",
+        "kms:GetKeyPolicy",
+        "ecr:GetRepositoryPolicy",
+    ] {
+        assert_eq!(moto.calls(api), 1, "{api}: {}", moto.stats());
+        assert!(
+            out.stderr.contains(&format!("{api}: 1 call(s)")),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(
+        out.stderr
+            .contains("resource policies of 3 resource(s): 2 with a policy, 1 without"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unreadable_bucket_policy_is_recorded_with_its_reason_and_checks_are_incomplete() {
+    let (moto, s) = seeded();
+    moto.faults(json!({"rules": [{"target": "s3:GetBucketPolicy", "error": "AccessDenied"}]}));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snap = dir.path().join("snap");
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--stack",
+            "demo-dev",
+        ],
+    );
+    // The snapshot is written, says what it could not read, and exits 3 (incomplete).
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let file = read_json(&snap.join("resource-policies.json"));
+    let bucket = entry(&file, str_of(&s["bucket_arn"]));
+    let reason = str_of(&bucket["unreadable"]);
+    assert!(
+        reason.contains("s3:GetBucketPolicy") && reason.contains("denied"),
+        "{reason}"
+    );
+    assert!(out.stderr.contains("1 unreadable"), "{}", out.stderr);
+
+    // Offline, the deploy's actions on the bucket cannot be decided: none is reported as
+    // allowed, and the check is incomplete.
+    let checked = run(
+        &moto,
+        &[
+            "check",
+            "--offline",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(checked.code, Some(3), "{}", checked.stderr);
+    let report = checked.json();
+    let objects = format!("{}/*", str_of(&s["bucket_arn"]));
+    let on_bucket: Vec<&Value> = results_on(&report, str_of(&s["bucket_arn"]))
+        .into_iter()
+        .chain(results_on(&report, &objects))
+        .collect();
+    assert!(on_bucket.len() >= 5, "{on_bucket:?}");
+    for r in &on_bucket {
+        assert_ne!(r["decision"], "allowed", "{r}");
+    }
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("could not be read") && notes.contains("not counted as allowed"),
+        "{notes}"
+    );
+
+    // The same live: the policy cannot be read there either.
+    let live = run(&moto, &["check", "--stack", "demo-dev", "--format", "json"]);
+    assert_eq!(live.code, Some(3), "{}", live.stderr);
+    let report = live.json();
+    for r in results_on(&report, &objects) {
+        assert_ne!(r["decision"], "allowed", "{r}");
+    }
+}
+
+#[test]
+fn a_kms_key_named_by_the_template_without_its_key_policy_is_never_allowed() {
+    let (moto, s) = seeded();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = deploy_template(dir.path(), &s);
+    let snap = dir.path().join("snap");
+    // A snapshot without the template: the key's policy is not collected.
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!snap.join("resource-policies.json").exists());
+    let checked = run(
+        &moto,
+        &[
+            "check",
+            "--offline",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--template",
+            template.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(checked.code, Some(3), "{}", checked.stderr);
+    let report = checked.json();
+    let on_key = results_on(&report, str_of(&s["key_arn"]));
+    let actions: Vec<&str> = on_key.iter().map(|r| str_of(&r["action"])).collect();
+    assert!(actions.contains(&"kms:Decrypt"), "{actions:?}");
+    for r in &on_key {
+        assert_ne!(r["decision"], "allowed", "{r}");
+    }
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("was not supplied"), "{notes}");
+}
+
+#[test]
+fn a_malformed_resource_policies_file_is_an_input_error_naming_file_and_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/examples/demo");
+    std::fs::copy(
+        demo.join("authorization-details.json"),
+        dir.path().join("authorization-details.json"),
+    )
+    .expect("copy the demo");
+    let file = dir.path().join("resource-policies.json");
+    std::fs::write(
+        &file,
+        r#"{"resources": [{"arn": "arn:aws:s3:::demo-bucket", "policy": null}, {"arn": "arn:aws:s3:::x"}]}"#,
+    )
+    .expect("write");
+    let out = run_cmd(
+        assert_cmd::Command::cargo_bin("iam-doctor")
+            .expect("binary")
+            .args(["check", "--offline"])
+            .arg(dir.path())
+            .args([
+                "--role",
+                "demo-dev-ci-CodebuildRole-9Z8Y7X6W5V4U",
+                "--profile",
+                "jets-ci",
+            ]),
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with("iam-doctor: error: `")
+            && lines[0].contains("resource-policies.json`")
+            && lines[0].contains("`resources[1].policy`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[1].trim_start().starts_with("help: "),
+        "{}",
+        out.stderr
+    );
+}
