@@ -7,7 +7,6 @@ use iam_doctor::aws::ResourcePolicyApi;
 use iam_doctor::core::check::{
     CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
-use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredPermissions;
 use iam_doctor::core::request_keys::Supplied;
 use iam_doctor::core::resources::requests_on_named_resources;
@@ -187,7 +186,7 @@ pub fn check_facts(
         &set,
         &facts.principal,
         facts.org.as_ref(),
-        &ResourcePolicies::new(),
+        &facts.resource_policies,
         &required.actions,
         region,
         supplied,
