@@ -121,7 +121,8 @@ fn statements_are_grouped_by_purpose() {
             "PrincipalLookup",
             "Snapshot",
             "Organizations",
-            "CloudFormation"
+            "CloudFormation",
+            "ResourcePolicies"
         ]
     );
     let statement_of = |action: &str| {
@@ -135,6 +136,17 @@ fn statements_are_grouped_by_purpose() {
         statement_of("iam:SimulatePrincipalPolicy").as_deref(),
         Some("Simulation")
     );
+    for action in [
+        "s3:GetBucketPolicy",
+        "kms:GetKeyPolicy",
+        "ecr:GetRepositoryPolicy",
+    ] {
+        assert_eq!(
+            statement_of(action).as_deref(),
+            Some("ResourcePolicies"),
+            "{action}"
+        );
+    }
     assert_eq!(
         statement_of("iam:GetAccountAuthorizationDetails").as_deref(),
         Some("Snapshot")

@@ -60,10 +60,11 @@ impl ResourcePoliciesError {
 /// Reads a resource policies file.
 pub fn load(path: &Path) -> Result<ResourcePolicies, ResourcePoliciesError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ResourcePoliciesError::Read {
-        path: shown.clone(),
-        detail: e.to_string(),
-    })?;
+    let text =
+        super::file::read_regular_to_string(path).map_err(|e| ResourcePoliciesError::Read {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
     parse(&shown, &text)
 }
 
