@@ -54,6 +54,16 @@ impl SdkResourcePolicies {
         Self { s3, kms, ecr, gate }
     }
 
+    /// Every resource's fact, the reads running concurrently (bounded by the gate).
+    async fn all(&self, arns: &[String]) -> ResourcePolicies {
+        let reads: Vec<_> = arns.iter().map(|arn| self.one(arn)).collect();
+        arns.iter()
+            .cloned()
+            .zip(super::join_all(reads).await)
+            .filter_map(|(arn, fact)| fact.map(|f| (arn, f)))
+            .collect()
+    }
+
     async fn one(&self, arn: &str) -> Option<ResourcePolicyFact> {
         let kind = ResourceKind::of(arn).filter(|k| readable_kind(*k))?;
         let parsed = Arn::parse(arn)?;
@@ -148,13 +158,6 @@ impl SdkResourcePolicies {
 
 impl ResourcePolicyApi for SdkResourcePolicies {
     fn resource_policies(&self, arns: &[String]) -> impl Future<Output = ResourcePolicies> + Send {
-        async move {
-            let reads: Vec<_> = arns.iter().map(|arn| self.one(arn)).collect();
-            arns.iter()
-                .cloned()
-                .zip(super::join_all(reads).await)
-                .filter_map(|(arn, fact)| fact.map(|f| (arn, f)))
-                .collect()
-        }
+        self.all(arns)
     }
 }
