@@ -298,3 +298,186 @@ fn completions_and_man_page_are_generated() {
     let man = String::from_utf8_lossy(&out.stdout);
     assert!(man.contains(".TH iam-doctor") && man.contains("explain"));
 }
+
+const CODEBUILD_SESSION: &str =
+    "arn:aws:sts::111122223333:assumed-role/demo-dev-CodebuildRole-1A2B3C4D5E6F/s";
+
+/// `explain` as JSON on the demo snapshot (or another folder), with its exit code.
+fn explain_json(offline: &str, paste: &str) -> (Option<i32>, Value, String) {
+    let out = bin()
+        .args([
+            "explain",
+            "-",
+            "--offline",
+            offline,
+            "--region",
+            "eu-west-1",
+        ])
+        .args(["--format", "json"])
+        .write_stdin(paste)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is JSON ({e}); stderr: {stderr}"));
+    (out.status.code(), v, stderr)
+}
+
+/// The demo account's IAM data without its `organization.json`.
+fn demo_without_organization() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::copy(
+        format!("{DEMO}/authorization-details.json"),
+        dir.path().join("authorization-details.json"),
+    )
+    .expect("copy the demo IAM data");
+    dir
+}
+
+/// Regression: AWS said "explicit deny in a service control policy", the snapshot had no
+/// organization data, the local decision was an implicit deny from the identity policies, and
+/// the verdict still read "reproduced: the same decision".
+#[test]
+fn explain_scp_blame_without_organization_data_is_not_reproduced() {
+    let dir = demo_without_organization();
+    let paste = format!(
+        "User: {CODEBUILD_SESSION} is not authorized to perform: kinesis:PutRecord on resource: arn:aws:kinesis:eu-west-1:111122223333:stream/demo with an explicit deny in a service control policy"
+    );
+    let (code, v, stderr) = explain_json(dir.path().to_str().expect("utf-8 path"), &paste);
+    assert_eq!(code, Some(3), "{stderr}");
+    let x = &v["explanations"][0];
+    assert_eq!(x["decision"], "implicit_deny", "{x}");
+    assert_eq!(x["reproduced"], false, "{x}");
+    let verdict = x["verdict"].as_str().expect("verdict");
+    assert!(verdict.starts_with("not reproduced"), "{verdict}");
+    assert!(verdict.contains("no organization data"), "{verdict}");
+
+    // With the organization the SCPs are evaluated and allow Kinesis in eu-west-1: the cause is
+    // still the identity policies, so the SCP blame is still not reproduced, now for that reason.
+    let (code, v, _) = explain_json(DEMO, &paste);
+    assert_eq!(code, Some(3));
+    let x = &v["explanations"][0];
+    assert_eq!(x["reproduced"], false, "{x}");
+    assert!(
+        x["verdict"]
+            .as_str()
+            .is_some_and(|t| t.contains("but the local decision is an implicit deny")),
+        "{x}"
+    );
+}
+
+/// Regression: AWS named a resource-based policy, which the engine does not evaluate, and the
+/// verdict read "reproduced" because the identity policies happened to deny too.
+#[test]
+fn explain_blame_on_a_policy_type_not_evaluated_is_not_reproduced() {
+    let paste = format!(
+        "User: {CODEBUILD_SESSION} is not authorized to perform: kinesis:PutRecord on resource: arn:aws:kinesis:eu-west-1:111122223333:stream/demo with an explicit deny in a resource-based policy"
+    );
+    let (code, v, stderr) = explain_json(DEMO, &paste);
+    assert_eq!(code, Some(3), "{stderr}");
+    let x = &v["explanations"][0];
+    assert_eq!(x["reproduced"], false, "{x}");
+    let verdict = x["verdict"].as_str().expect("verdict");
+    assert!(
+        verdict.contains("a resource-based policy, a policy type iam-doctor did not evaluate"),
+        "{verdict}"
+    );
+}
+
+/// The enhanced message names the SCP's ARN: reproduced only when the local cause is that
+/// policy.
+#[test]
+fn explain_scp_policy_arn_must_be_the_local_cause() {
+    let message = |policy: &str| {
+        format!(
+            "User: {CODEBUILD_SESSION} is not authorized to perform: route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ with an explicit deny in a service control policy: arn:aws:organizations::999988887777:policy/o-demo12345/service_control_policy/{policy}"
+        )
+    };
+    let (code, v, stderr) = explain_json(DEMO, &message("p-3k9z2r7q"));
+    assert_eq!(code, Some(1), "{stderr} {v}");
+    let x = &v["explanations"][0];
+    assert_eq!(x["reproduced"], true, "{x}");
+    assert_eq!(x["decided_by"][0]["policy"], "RegionLock");
+    assert!(
+        x["verdict"]
+            .as_str()
+            .is_some_and(|t| t.contains("by the policy AWS names")),
+        "{x}"
+    );
+
+    let (code, v, _) = explain_json(DEMO, &message("p-0therpol"));
+    assert_eq!(code, Some(3));
+    let x = &v["explanations"][0];
+    assert_eq!(x["reproduced"], false, "{x}");
+    assert!(
+        x["verdict"].as_str().is_some_and(|t| t
+            .contains("AWS names the policy `arn:aws:organizations::999988887777:policy/o-demo12345/service_control_policy/p-0therpol`")),
+        "{x}"
+    );
+}
+
+/// Regression: with `--offline`, one principal missing from the snapshot aborted the whole run
+/// (exit 2, naming only the first); the others must be explained and that one marked unchecked.
+#[test]
+fn explain_principal_missing_from_snapshot_leaves_the_others_explained() {
+    let paste = format!(
+        "User: arn:aws:iam::111122223333:role/NoSuchRole is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k because no identity-based policy allows the s3:PutObject action\n\
+         User: arn:aws:iam::[Account Id]:user/pcluster is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::[Account Id]:role/x\n\
+         User: {CODEBUILD_SESSION} is not authorized to perform: kinesis:PutRecord on resource: arn:aws:kinesis:eu-west-1:111122223333:stream/demo because no identity-based policy allows the kinesis:PutRecord action\n"
+    );
+    let (code, v, stderr) = explain_json(DEMO, &paste);
+    assert_eq!(code, Some(3), "{stderr}");
+    let items = v["explanations"].as_array().expect("explanations");
+    assert_eq!(items.len(), 3, "{v}");
+    assert!(items[0]["decision"].is_null());
+    let missing = items[0]["verdict"].as_str().expect("verdict");
+    assert!(
+        missing.starts_with("not checked:") && missing.contains("NoSuchRole"),
+        "{missing}"
+    );
+    assert!(items[1]["decision"].is_null());
+    let placeholder = items[1]["verdict"].as_str().expect("verdict");
+    assert!(placeholder.contains("[Account Id]"), "{placeholder}");
+    assert_eq!(items[2]["decision"], "implicit_deny");
+    assert_eq!(items[2]["reproduced"], true, "{}", items[2]);
+}
+
+/// Regression: without credentials (and without `--offline`), `explain` printed nothing and
+/// exited 2. It shows what it parsed from each message and says it could not check them.
+#[test]
+fn explain_without_credentials_shows_what_it_parsed() {
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let out = bin()
+        .args(["explain", "-", "--region", "eu-west-1"])
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .write_stdin(format!(
+            "User: {CODEBUILD_SESSION} is not authorized to perform: lambda:CreateFunction on resource: arn:aws:lambda:eu-west-1:111122223333:function:demo-dev-controller with an explicit deny in a service control policy\n"
+        ))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    for part in [
+        "lambda:CreateFunction on arn:aws:lambda:eu-west-1:111122223333:function:demo-dev-controller (line 1)",
+        &format!("principal: {CODEBUILD_SESSION}"),
+        "AWS said:  a service control policy denies it",
+        "verdict:   not checked: no AWS credentials found",
+    ] {
+        assert!(stdout.contains(part), "{part}: {stdout}");
+    }
+    assert!(
+        stderr.contains("iam-doctor: warning: the messages were not checked against AWS"),
+        "{stderr}"
+    );
+}

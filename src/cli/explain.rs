@@ -14,16 +14,20 @@ use iam_doctor::core::arn::{PrincipalRef, principal_ref};
 use iam_doctor::core::check::{
     ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
-use iam_doctor::core::eval::{Decision, PolicySet};
+use iam_doctor::core::eval::{Decision, PolicyKind, PolicySet, RCP_SERVICES, Verdict};
 use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
 use iam_doctor::report;
 
-use super::live::{AwsArgs, Live};
+use iam_doctor::aws::AwsError;
+
+use super::live::{AwsArgs, Live, aws_failure};
 use super::source::{Facts, Offline, Who};
-use super::{CheckFormat, ContextArgs, Exit, Failure, OutputArgs, emit, required::pretty};
+use super::{
+    CheckFormat, ContextArgs, Exit, Failure, OutputArgs, emit, note, required::pretty, warn,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -74,19 +78,218 @@ fn aws_said(b: Blamed) -> &'static str {
     }
 }
 
-/// Policy types this tool can see; a denial blamed elsewhere cannot be reproduced locally.
-fn visible(b: Blamed) -> bool {
-    matches!(
-        b,
-        Blamed::ScpExplicitDeny
-            | Blamed::RcpExplicitDeny
-            | Blamed::IdentityExplicitDeny
-            | Blamed::BoundaryExplicitDeny
-            | Blamed::UnspecifiedExplicitDeny
-            | Blamed::NoIdentityPolicy
-            | Blamed::BoundaryImplicitDeny
-            | Blamed::Unspecified
-    )
+/// The policy type AWS names, in words.
+fn blamed_type(b: Blamed) -> Option<&'static str> {
+    Some(match b {
+        Blamed::ScpExplicitDeny => "a service control policy",
+        Blamed::RcpExplicitDeny => "a resource control policy",
+        Blamed::IdentityExplicitDeny | Blamed::NoIdentityPolicy => "an identity-based policy",
+        Blamed::ResourceExplicitDeny | Blamed::NoResourcePolicy => "a resource-based policy",
+        Blamed::BoundaryExplicitDeny | Blamed::BoundaryImplicitDeny => "a permissions boundary",
+        Blamed::SessionExplicitDeny | Blamed::NoSessionPolicy => "a session policy",
+        Blamed::VpcEndpointExplicitDeny | Blamed::NoVpcEndpointPolicy => "a VPC endpoint policy",
+        Blamed::VpcEndpointScpExplicitDeny => {
+            "a service control policy reached through a VPC endpoint"
+        }
+        Blamed::TrustPolicyExplicitDeny | Blamed::NoTrustPolicy => "a role trust policy",
+        Blamed::UnspecifiedExplicitDeny | Blamed::Unspecified => return None,
+    })
+}
+
+/// The kind of policy in the engine that AWS's wording names, and the verdicts of that kind
+/// that agree with it. `None` when AWS names a type the engine has no kind for.
+///
+/// AWS words an SCP's (and an RCP's) implicit deny as an explicit deny, so for those an
+/// organization level that fails to allow agrees as well as a `Deny` statement.
+fn blamed_kind(b: Blamed) -> Option<(PolicyKind, &'static [Verdict])> {
+    const DENIES: &[Verdict] = &[Verdict::Denies];
+    const FAILS: &[Verdict] = &[Verdict::FailsToAllow];
+    const EITHER: &[Verdict] = &[Verdict::Denies, Verdict::FailsToAllow];
+    Some(match b {
+        Blamed::ScpExplicitDeny => (PolicyKind::Scp, EITHER),
+        Blamed::RcpExplicitDeny => (PolicyKind::Rcp, EITHER),
+        Blamed::IdentityExplicitDeny => (PolicyKind::Identity, DENIES),
+        Blamed::NoIdentityPolicy => (PolicyKind::Identity, FAILS),
+        Blamed::BoundaryExplicitDeny => (PolicyKind::Boundary, DENIES),
+        Blamed::BoundaryImplicitDeny => (PolicyKind::Boundary, FAILS),
+        _ => return None,
+    })
+}
+
+/// The kinds of policy the engine evaluated for this principal and action: the ones in its
+/// policy set. Identity policies are always evaluated (none at all is an implicit deny); SCPs
+/// and RCPs only when the organization data put them in the set, RCPs only for the services
+/// they apply to.
+fn evaluated_kinds(set: &PolicySet, action: &str) -> Vec<PolicyKind> {
+    let service = action.split(':').next().unwrap_or("");
+    let mut kinds = vec![PolicyKind::Identity];
+    if set.boundary.is_some() {
+        kinds.push(PolicyKind::Boundary);
+    }
+    if !set.scps.is_empty() {
+        kinds.push(PolicyKind::Scp);
+    }
+    if !set.rcps.is_empty() && RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service)) {
+        kinds.push(PolicyKind::Rcp);
+    }
+    kinds
+}
+
+/// True when a policy ARN AWS printed names the policy behind `blame`: the same ARN, or, for
+/// organization policies, the same policy id (`…/service_control_policy/p-abcd1234`).
+fn names_policy(arn: &str, blame: &iam_doctor::core::eval::Blame) -> bool {
+    blame
+        .policy_id
+        .as_deref()
+        .is_some_and(|id| id == arn || arn.rsplit_once('/').is_some_and(|(_, last)| last == id))
+}
+
+/// Whether the local decision reproduces what AWS said, and the verdict in words. Reproduced
+/// means the same decision for the same reason: a deny, and, where AWS names a policy type (and
+/// a policy), the local cause is of that type (and that policy).
+fn judge(
+    d: &Denial,
+    result: &ActionResult,
+    set: &PolicySet,
+    org_data: bool,
+    from_snapshot: bool,
+) -> (bool, String) {
+    let causes = || {
+        let list: Vec<String> = result.decided_by.iter().map(|b| b.describe()).collect();
+        if list.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", list.join("; "))
+        }
+    };
+    let evaluated = evaluated_kinds(set, &d.action);
+    let not_evaluated = |kind: Option<PolicyKind>| -> Option<String> {
+        let type_name = blamed_type(d.blamed)?;
+        match kind {
+            Some(k) if evaluated.contains(&k) => None,
+            Some(PolicyKind::Scp | PolicyKind::Rcp) if !org_data => Some(format!(
+                "AWS blames {type_name}, and there is no organization data{}, so iam-doctor evaluated no organization policies",
+                if from_snapshot {
+                    " in the snapshot (`organization.json`)"
+                } else {
+                    " (the organization could not be read)"
+                }
+            )),
+            Some(PolicyKind::Boundary) => Some(format!(
+                "AWS blames {type_name}, but the principal has none in the data iam-doctor read"
+            )),
+            Some(_) => Some(format!(
+                "AWS blames {type_name}, but per the organization data none applies to this principal and action"
+            )),
+            None => Some(format!(
+                "AWS blames {type_name}, a policy type iam-doctor did not evaluate"
+            )),
+        }
+    };
+    let expected = blamed_kind(d.blamed);
+    if result.decision.is_allowed() {
+        if let Some(reason) = not_evaluated(expected.map(|(k, _)| k)) {
+            return (
+                false,
+                format!("not reproduced: {reason}; the policies it evaluated allow it"),
+            );
+        }
+        return (
+            false,
+            format!(
+                "not reproduced: iam-doctor's evaluation ALLOWS this with the policies it can see: {}, or the denial comes from a policy type it did not evaluate; nothing here was assumed",
+                if from_snapshot {
+                    "the snapshot may be older than the failure"
+                } else {
+                    "the policies may have changed since the failure, or the call was made in another region"
+                }
+            ),
+        );
+    }
+    let decision = result.decision.label();
+    match (d.blamed, expected) {
+        (Blamed::Unspecified, _) => (
+            true,
+            "reproduced: the same decision (AWS named no policy type) with the policies below"
+                .to_string(),
+        ),
+        (Blamed::UnspecifiedExplicitDeny, _) => {
+            let explicit = result.decision == Decision::ExplicitDeny
+                || result.decided_by.iter().any(|b| {
+                    matches!(b.kind, PolicyKind::Scp | PolicyKind::Rcp)
+                        && b.verdict == Verdict::FailsToAllow
+                });
+            if explicit {
+                (
+                    true,
+                    "reproduced: the same decision with the policies below".to_string(),
+                )
+            } else {
+                (
+                    false,
+                    format!(
+                        "not reproduced: AWS reports an explicit deny, but the local decision is an {decision}{}",
+                        causes()
+                    ),
+                )
+            }
+        }
+        (_, None) => {
+            let reason = not_evaluated(None).unwrap_or_default();
+            (
+                false,
+                format!(
+                    "not reproduced: {reason}; the local decision is an {decision}{}",
+                    causes()
+                ),
+            )
+        }
+        (_, Some((kind, verdicts))) => {
+            if let Some(reason) = not_evaluated(Some(kind)) {
+                return (
+                    false,
+                    format!(
+                        "not reproduced: {reason}; the local decision is an {decision}{}",
+                        causes()
+                    ),
+                );
+            }
+            let agreeing: Vec<_> = result
+                .decided_by
+                .iter()
+                .filter(|b| b.kind == kind && verdicts.contains(&b.verdict))
+                .collect();
+            if agreeing.is_empty() {
+                return (
+                    false,
+                    format!(
+                        "not reproduced: {}, but the local decision is an {decision}{}",
+                        aws_said(d.blamed),
+                        causes()
+                    ),
+                );
+            }
+            match &d.policy_arn {
+                Some(arn) if !agreeing.iter().any(|b| names_policy(arn, b)) => (
+                    false,
+                    format!(
+                        "not reproduced: AWS names the policy `{arn}`, but the local cause is another{}",
+                        causes()
+                    ),
+                ),
+                Some(arn) => (
+                    true,
+                    format!(
+                        "reproduced: the same decision, by the policy AWS names (`{arn}`), with the policies below"
+                    ),
+                ),
+                None => (
+                    true,
+                    "reproduced: the same decision with the policies below".to_string(),
+                ),
+            }
+        }
+    }
 }
 
 /// The region of the failed call: as given, else the resource ARN's, else the environment's.
@@ -104,31 +307,66 @@ fn region_for(d: &Denial, args: &Args) -> String {
         .unwrap_or_else(|| "us-east-1".to_string())
 }
 
-fn who_for(d: &Denial, args: &Args) -> Result<Who, Failure> {
-    if let Some(p) = &d.principal {
-        return match principal_ref(p) {
-            PrincipalRef::Role { name, .. } => Ok(Who::Role(name)),
-            PrincipalRef::RoleArn(arn) => Ok(Who::Role(arn)),
-            PrincipalRef::User { arn, .. } => Ok(Who::User(arn)),
-            PrincipalRef::Other(o) => Err(Failure::input(format!(
-                "`{o}` is not a role or user that can be checked"
-            ))),
-        };
+/// Why a principal AWS printed cannot be looked up, when it cannot: a placeholder or
+/// redaction (`{account id}`, `[IAM Role]`, `<redacted>`, `XXXX`), or a name without an ARN.
+fn unusable_principal(principal: &str) -> Option<String> {
+    if let Some(c) = principal
+        .chars()
+        .find(|c| c.is_whitespace() || "{}[]<>$*".contains(*c))
+    {
+        return Some(format!(
+            "the principal `{principal}` holds a placeholder or redaction (`{c}`), so it cannot be looked up"
+        ));
     }
-    match (&args.role, &args.user) {
-        (Some(r), _) => Ok(Who::Role(r.clone())),
-        (None, Some(u)) => Ok(Who::User(u.clone())),
-        (None, None) => Err(Failure::input(format!(
-            "the message on line {} names no principal, so it was not checked: pass `--role NAME` or `--user NAME` to check one",
-            d.line
-        ))),
+    match iam_doctor::core::arn::Arn::parse(principal) {
+        Some(arn)
+            if !arn.account.is_empty() && !arn.account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(format!(
+                "the principal `{principal}` has `{}` where its 12-digit account id belongs, so it cannot be looked up",
+                arn.account
+            ))
+        }
+        Some(_) => None,
+        None => Some(format!(
+            "the message names `{principal}` without an ARN, so it is not known whether it is a role or a user"
+        )),
     }
+}
+
+/// The principal to check: the one the message names, or `--role`/`--user` when the message
+/// names none or one that cannot be looked up. `Err` says why nothing can be checked.
+fn who_for(d: &Denial, args: &Args) -> Result<Who, String> {
+    let given = match (&args.role, &args.user) {
+        (Some(r), _) => Some(Who::Role(r.clone())),
+        (None, Some(u)) => Some(Who::User(u.clone())),
+        (None, None) => None,
+    };
+    let problem = match &d.principal {
+        Some(p) => match unusable_principal(p) {
+            Some(problem) => problem,
+            None => match principal_ref(p) {
+                PrincipalRef::Role { name, .. } => return Ok(Who::Role(name)),
+                PrincipalRef::RoleArn(arn) => return Ok(Who::Role(arn)),
+                PrincipalRef::User { arn, .. } => return Ok(Who::User(arn)),
+                PrincipalRef::Other(o) => {
+                    format!("`{o}` is not a role or user that can be checked")
+                }
+            },
+        },
+        None => format!("the message on line {} names no principal", d.line),
+    };
+    given.ok_or_else(|| {
+        format!("not checked: {problem}: pass `--role NAME` or `--user NAME` to check one")
+    })
 }
 
 /// Where the facts come from.
 enum Source {
     Offline(Offline),
     Live(Live),
+    /// AWS could not be reached (no credentials): the messages are shown as parsed, unchecked.
+    Unavailable(String),
 }
 
 impl Source {
@@ -136,6 +374,7 @@ impl Source {
         match self {
             Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
             Source::Live(l) => l.facts(who),
+            Source::Unavailable(reason) => Err(Failure::incomplete(reason.clone())),
         }
     }
 }
@@ -154,6 +393,21 @@ struct Explained {
     result: Option<ActionResult>,
     report: Option<CheckReport>,
     verdict: String,
+    /// The local decision agrees with AWS's, policy type (and policy) included.
+    reproduced: bool,
+}
+
+impl Explained {
+    /// A denial shown as parsed, with the reason it was not checked.
+    fn unchecked(denial: Denial, verdict: String) -> Self {
+        Explained {
+            denial,
+            result: None,
+            report: None,
+            verdict,
+            reproduced: false,
+        }
+    }
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
@@ -176,13 +430,29 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     }
     let source = match &args.offline {
         Some(dir) => Source::Offline(Offline::open(dir)?),
-        None => Source::Live(Live::connect(
-            &args.aws,
-            args.region.as_deref(),
-            args.output.quiet,
-        )?),
+        None => match Live::try_connect(&args.aws, args.region.as_deref(), args.output.quiet)? {
+            Ok(live) => Source::Live(live),
+            Err(e @ AwsError::NoCredentials { .. }) => {
+                let failure = aws_failure(e);
+                warn(
+                    args.output.quiet,
+                    &format!(
+                        "the messages were not checked against AWS: {}",
+                        failure.message
+                    ),
+                );
+                if let Some(help) = &failure.help {
+                    note(args.output.quiet, help);
+                }
+                Source::Unavailable(format!(
+                    "not checked: {} (or pass `--offline DIR` with a snapshot)",
+                    failure.message
+                ))
+            }
+            Err(e) => return Err(aws_failure(e)),
+        },
     };
-    let mut cache: HashMap<Who, Prepared> = HashMap::new();
+    let mut cache: HashMap<Who, Result<Prepared, String>> = HashMap::new();
     let mut explained = Vec::new();
     for d in denials {
         explained.push(explain_one(d, args, &source, &mut cache)?);
@@ -194,43 +464,49 @@ fn explain_one(
     d: Denial,
     args: &Args,
     source: &Source,
-    cache: &mut HashMap<Who, Prepared>,
+    cache: &mut HashMap<Who, Result<Prepared, String>>,
 ) -> Result<Explained, Failure> {
+    if d.action.is_empty() {
+        return Ok(Explained::unchecked(
+            d,
+            "not checked: the message names no action (AWS printed `null`) and the paste names no operation"
+                .to_string(),
+        ));
+    }
     if d.service().is_none() {
         let verdict = format!(
-            "the message names the operation `{}` but not its service: run `iam-doctor simulate` or `check` with the full action",
+            "not checked: the message names the operation `{}` but not its service: run `iam-doctor simulate` or `check` with the full action",
             d.action
         );
-        return Ok(Explained {
-            denial: d,
-            result: None,
-            report: None,
-            verdict,
-        });
+        return Ok(Explained::unchecked(d, verdict));
+    }
+    if let Source::Unavailable(reason) = source {
+        let reason = reason.clone();
+        return Ok(Explained::unchecked(d, reason));
     }
     let who = match who_for(&d, args) {
         Ok(w) => w,
-        Err(f) => {
-            return Ok(Explained {
-                denial: d,
-                result: None,
-                report: None,
-                verdict: f.message,
-            });
-        }
+        Err(reason) => return Ok(Explained::unchecked(d, reason)),
     };
     let prepared = match cache.entry(who) {
         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => {
-            let (facts, visibility) = source.facts(v.key())?;
-            let (set, notes) =
-                policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
-            v.insert(Prepared {
-                facts,
-                visibility,
-                set,
-                notes,
-            })
+            // A principal that cannot be looked up leaves its messages unchecked; the others
+            // are still explained.
+            let prepared = match source.facts(v.key()) {
+                Ok((facts, visibility)) => {
+                    let (set, notes) =
+                        policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
+                    Ok(Prepared {
+                        facts,
+                        visibility,
+                        set,
+                        notes,
+                    })
+                }
+                Err(f) => Err(format!("not checked: {}", f.message)),
+            };
+            v.insert(prepared)
         }
     };
     let Prepared {
@@ -238,7 +514,13 @@ fn explain_one(
         visibility,
         set,
         notes,
-    } = &*prepared;
+    } = match prepared {
+        Ok(p) => &*p,
+        Err(reason) => {
+            let reason = reason.clone();
+            return Ok(Explained::unchecked(d, reason));
+        }
+    };
     let region = region_for(&d, args);
     let asked = RequiredAction {
         action: d.action.clone(),
@@ -266,21 +548,19 @@ fn explain_one(
         .into_iter()
         .next()
         .ok_or_else(|| Failure::incomplete("no result for the denied action"))?;
-    let verdict = match (result.decision, visible(d.blamed)) {
-        (Decision::Allowed, true) => format!(
-            "iam-doctor's evaluation ALLOWS this with the policies it can see: {}, or the denial comes from a policy it cannot see (resource-based, session, VPC endpoint); nothing here was assumed",
-            if args.offline.is_some() {
-                "the snapshot may be older than the failure"
-            } else {
-                "the policies may have changed since the failure, or the call was made in another region"
-            }
-        ),
-        (Decision::Allowed, false) => format!(
-            "AWS blames a policy type iam-doctor cannot see ({}); the role's own policies and the organization allow it",
-            aws_said(d.blamed)
-        ),
-        _ => "reproduced: the same decision with the policies below".to_string(),
+    // Whether the organization is known: offline, from `organization.json`; live, unless
+    // Organizations could not be read (not being in one is knowing it).
+    let org_data = match source {
+        Source::Offline(_) => facts.org.is_some(),
+        _ => *visibility != OrgVisibility::Unreadable,
     };
+    let (reproduced, verdict) = judge(
+        &d,
+        &result,
+        set,
+        org_data,
+        matches!(source, Source::Offline(_)),
+    );
     let report = CheckReport {
         principal: facts.principal.arn.clone(),
         profile: String::new(),
@@ -296,13 +576,12 @@ fn explain_one(
         result: Some(result),
         report: Some(report),
         verdict,
+        reproduced,
     })
 }
 
 fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
-    let all_reproduced = explained
-        .iter()
-        .all(|x| x.result.as_ref().is_some_and(|r| !r.decision.is_allowed()));
+    let all_reproduced = explained.iter().all(|x| x.reproduced);
     match args.format {
         CheckFormat::Json => {
             let items: Vec<_> = explained
@@ -312,6 +591,7 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                         "denial": x.denial,
                         "aws_said": aws_said(x.denial.blamed),
                         "verdict": x.verdict,
+                        "reproduced": x.reproduced,
                         "decision": x.result.as_ref().map(|r| r.decision),
                         "engine": x.result.as_ref().map(|r| r.engine),
                         "disagreement": x.result.as_ref().and_then(|r| r.disagreement.clone()),
@@ -329,13 +609,16 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                 out.push_str(&format!(
                     "{}. {} on {} (line {})\n   principal: {}\n   AWS said:  {}\n   verdict:   {}\n",
                     i + 1,
-                    d.action,
+                    if d.action.is_empty() { "(action not named)" } else { d.action.as_str() },
                     d.resource.as_deref().unwrap_or("*"),
                     d.line,
                     d.principal.as_deref().unwrap_or("(not in the message)"),
                     aws_said(d.blamed),
                     x.verdict
                 ));
+                for n in &d.notes {
+                    out.push_str(&format!("   parsed:    {n}\n"));
+                }
                 if let Some(r) = &x.result {
                     for b in &r.decided_by {
                         out.push_str(&format!("   cause:     {}\n", b.describe()));

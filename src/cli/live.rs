@@ -71,6 +71,16 @@ pub struct Live {
 
 impl Live {
     pub fn connect(args: &AwsArgs, region: Option<&str>, quiet: bool) -> Result<Live, Failure> {
+        Self::try_connect(args, region, quiet)?.map_err(aws_failure)
+    }
+
+    /// Like [`Live::connect`], with the adapter's own error when no session could be made, for
+    /// a command that has something to show without AWS (`explain` shows what it parsed).
+    pub fn try_connect(
+        args: &AwsArgs,
+        region: Option<&str>,
+        quiet: bool,
+    ) -> Result<Result<Live, AwsError>, Failure> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -82,10 +92,9 @@ impl Live {
             endpoint_url: args.endpoint_url.clone(),
             timeout: Some(Duration::from_secs(args.timeout)),
         };
-        let session = rt
+        Ok(rt
             .block_on(AwsSession::connect(&options))
-            .map_err(aws_failure)?;
-        Ok(Live { session, rt, quiet })
+            .map(|session| Live { session, rt, quiet }))
     }
 
     /// Runs adapter calls to completion.

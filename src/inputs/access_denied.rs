@@ -549,10 +549,10 @@ fn service_from_context(norm: &str, operation: &str) -> Option<(&'static str, St
             else {
                 continue;
             };
-            if kebab_to_camel(cmd.as_str()) == operation {
-                if let Some(prefix) = iam_prefix(svc.as_str()) {
-                    return Some((prefix, whole.as_str().to_owned()));
-                }
+            if kebab_to_camel(cmd.as_str()) == operation
+                && let Some(prefix) = iam_prefix(svc.as_str())
+            {
+                return Some((prefix, whole.as_str().to_owned()));
             }
         }
     }
@@ -563,10 +563,10 @@ fn service_from_context(norm: &str, operation: &str) -> Option<(&'static str, St
             else {
                 continue;
             };
-            if op.as_str() == operation {
-                if let Some(prefix) = iam_prefix(svc.as_str()) {
-                    return Some((prefix, whole.as_str().to_owned()));
-                }
+            if op.as_str() == operation
+                && let Some(prefix) = iam_prefix(svc.as_str())
+            {
+                return Some((prefix, whole.as_str().to_owned()));
             }
         }
     }
