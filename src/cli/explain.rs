@@ -374,7 +374,7 @@ impl Source {
         match self {
             Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
             Source::Live(l) => l.facts(who),
-            Source::Unavailable(reason) => Err(Failure::incomplete(reason.clone())),
+            Source::Unavailable(reason) => Err(Failure::input(reason.clone())),
         }
     }
 }
@@ -491,8 +491,9 @@ fn explain_one(
     let prepared = match cache.entry(who) {
         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
         std::collections::hash_map::Entry::Vacant(v) => {
-            // A principal that cannot be looked up leaves its messages unchecked; the others
-            // are still explained.
+            // A principal that cannot be looked up (not in the data, another account) leaves
+            // its messages unchecked and the others are still explained. A failure that is not
+            // about this principal (AWS not answering) ends the run.
             let prepared = match source.facts(v.key()) {
                 Ok((facts, visibility)) => {
                     let (set, notes) =
@@ -504,7 +505,8 @@ fn explain_one(
                         notes,
                     })
                 }
-                Err(f) => Err(format!("not checked: {}", f.message)),
+                Err(f) if f.exit == Exit::Input => Err(format!("not checked: {}", f.message)),
+                Err(f) => return Err(f),
             };
             v.insert(prepared)
         }
