@@ -179,12 +179,22 @@ fn usage_failure(e: &clap::Error) -> Failure {
     let usage = rendered
         .lines()
         .find_map(|l| l.trim().strip_prefix("Usage: "));
-    let message = rendered
+    let mut message = rendered
         .lines()
         .next()
         .unwrap_or_default()
         .trim_start_matches("error: ")
         .to_string();
+    // "the following required arguments were not provided:" lists them on the lines below.
+    if message.ends_with(':') {
+        let listed: Vec<&str> = rendered
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        message = format!("{} {}", message, listed.join(", "));
+    }
     let mut help: Vec<String> = Vec::new();
     for line in rendered.lines().skip(1).map(str::trim) {
         if let Some(values) = line
