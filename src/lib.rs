@@ -11,5 +11,6 @@
 
 pub mod aws;
 pub mod core;
+pub mod error;
 pub mod inputs;
 pub mod report;

@@ -124,7 +124,7 @@ fn assert_consistent(report: &Value, out: &Output) {
     assert_eq!(out.status.code(), Some(expected), "{}", stderr(out));
 }
 
-/// Bad input: exit 2, one error line (and at most one help line), no panic.
+/// Bad input: exit 2, one error line and one help line, no panic.
 fn assert_input_error(out: &Output, needles: &[&str]) -> String {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
@@ -138,8 +138,8 @@ fn assert_input_error(out: &Output, needles: &[&str]) -> String {
         "stderr: {err:?}"
     );
     assert!(
-        lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("  help: ")),
-        "more than one error line (and a help line): {err:?}"
+        lines.len() == 2 && lines[1].starts_with("  help: ") && lines[1].len() > "  help: ".len(),
+        "not one error line and one help line: {err:?}"
     );
     for n in needles {
         assert!(lines[0].contains(n), "`{n}` not in {:?}", lines[0]);

@@ -60,9 +60,9 @@ impl ContextArgs {
     /// The profile's stated values (when there is a profile), then the `--context` values.
     pub fn supplied(&self, profile_name: Option<&str>) -> Result<Supplied, Failure> {
         let mut supplied = match profile_name {
-            Some(name) => Supplied::from_profile(profile::profile(name).map_err(|e| {
-                Failure::input(e).help(format!("profiles: {}", profile::profile_names().join(", ")))
-            })?),
+            Some(name) => {
+                Supplied::from_profile(profile::profile(name).map_err(Failure::from_error)?)
+            }
             None => Supplied::default(),
         };
         let mut given: Vec<(String, Vec<String>)> = Vec::new();
@@ -84,10 +84,10 @@ impl ContextArgs {
 fn parse_context(arg: &str) -> Result<(String, String), Failure> {
     let example = "give it as KEY=VALUE, e.g. `--context aws:SourceIp=203.0.113.7`";
     let Some((key, value)) = arg.split_once('=') else {
-        return Err(Failure::input(format!(
-            "`--context {arg}` has no value: expected KEY=VALUE"
-        ))
-        .help(example));
+        return Err(Failure::input(
+            format!("`--context {arg}` has no value: expected KEY=VALUE"),
+            example,
+        ));
     };
     let key = key.trim();
     let well_formed = key
@@ -95,23 +95,23 @@ fn parse_context(arg: &str) -> Result<(String, String), Failure> {
         .is_some_and(|(prefix, name)| !prefix.is_empty() && !name.is_empty())
         && !key.chars().any(char::is_whitespace);
     if !well_formed {
-        return Err(Failure::input(format!(
-            "`--context {arg}`: `{key}` is not a condition key (expected `prefix:Name`, e.g. `aws:SourceIp`)"
-        ))
-        .help(example));
+        return Err(Failure::input(
+            format!(
+                "`--context {arg}`: `{key}` is not a condition key (expected `prefix:Name`, e.g. `aws:SourceIp`)"
+            ),
+            example,
+        ));
     }
     if let Some(known) = request_keys::lookup(key)
         && !known.value_type.accepts(value)
     {
-        return Err(Failure::input(format!(
-            "`--context {arg}`: `{value}` is not a valid value for `{}`",
-            known.key
-        ))
-        .help(format!(
-            "`{}` takes {}",
-            known.key,
-            known.value_type.describe()
-        )));
+        return Err(Failure::input(
+            format!(
+                "`--context {arg}`: `{value}` is not a valid value for `{}`",
+                known.key
+            ),
+            format!("`{}` takes {}", known.key, known.value_type.describe()),
+        ));
     }
     Ok((key.to_string(), value.to_string()))
 }
@@ -138,6 +138,16 @@ pub enum CheckFormat {
     Sarif,
 }
 
+/// For commands whose result is not a list of required actions: only these two are rendered,
+/// so any other format is refused rather than silently replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableOrJson {
+    /// For people.
+    Table,
+    /// Machine-readable.
+    Json,
+}
+
 impl ProfileArgs {
     /// Reads the project's config and builds the profile's required permissions, with notes
     /// on what the config switched on.
@@ -146,9 +156,7 @@ impl ProfileArgs {
         region: Option<&str>,
         account: Option<&str>,
     ) -> Result<(RequiredPermissions, Vec<String>), Failure> {
-        let profile = profile::profile(&self.profile).map_err(|e| {
-            Failure::input(e).help(format!("profiles: {}", profile::profile_names().join(", ")))
-        })?;
+        let profile = profile::profile(&self.profile).map_err(Failure::from_error)?;
         let dir: Option<PathBuf> = match &self.config_dir {
             Some(d) => Some(d.clone()),
             None if Path::new("config/jets").is_dir() => Some(PathBuf::from(".")),
@@ -169,7 +177,7 @@ impl ProfileArgs {
         let templates = self
             .template
             .iter()
-            .map(|t| template::load(t).map_err(Failure::input))
+            .map(|t| template::load(t).map_err(Failure::from_error))
             .collect::<Result<Vec<_>, _>>()?;
         let from_templates = if templates.is_empty() {
             None
@@ -190,12 +198,7 @@ impl ProfileArgs {
             Some(reqs)
         };
         let settings = dir
-            .map(|dir| {
-                jets_config::load(&dir, &self.jets_env).map_err(|e| {
-                    let help = e.help();
-                    Failure::input(e).help(help)
-                })
-            })
+            .map(|dir| jets_config::load(&dir, &self.jets_env).map_err(Failure::from_error))
             .transpose()?;
         if let Some(settings) = &settings {
             if let Some(v) = &settings.vpc {
@@ -265,9 +268,9 @@ impl ProfileArgs {
                     .and_then(|s| s.get(key))
                     .map(|s| format!("{}:{}: ", s.file.display(), s.line))
                     .unwrap_or_default();
-                Failure::input(format!("{at}{e}")).help(failure.fix())
+                Failure::input(format!("{at}{e}"), failure.fix())
             }
-            other => Failure::input(other),
+            other => Failure::from_error(other),
         })?;
         warnings.append(&mut req.warnings);
         if let Some(reqs) = from_templates {

@@ -76,6 +76,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     if args.confirm {
         return Err(Failure::input(
             "`--confirm` asks AWS's own engine and cannot be used with `--offline`",
+            "drop `--confirm` to check offline, or drop `--offline` to check against AWS",
         ));
     }
     let facts = Offline::open(dir)?.facts(&who)?;
@@ -179,7 +180,7 @@ pub fn check_facts(
     supplied: &Supplied,
 ) -> Result<CheckReport, Failure> {
     let (set, mut notes) =
-        policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
+        policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::from_error)?;
     notes.extend(facts.notes.iter().cloned());
     notes.extend(config_notes);
     let results = check_local(
@@ -191,7 +192,7 @@ pub fn check_facts(
         region,
         supplied,
     )
-    .map_err(Failure::input)?;
+    .map_err(Failure::from_error)?;
     Ok(CheckReport {
         principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),
@@ -222,7 +223,7 @@ pub fn render(args: &Args, report: &CheckReport) -> Result<Exit, Failure> {
         CheckFormat::Markdown => report::markdown::check(report),
         CheckFormat::Junit => report::junit::check(report),
         CheckFormat::Sarif => pretty(&report::sarif::check(report, &config_file)),
-    });
+    })?;
     let summary = report.summary();
     Ok(if report.incomplete || summary.unknown > 0 {
         Exit::Incomplete

@@ -19,14 +19,14 @@ use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
-use iam_doctor::report;
+use iam_doctor::report::{self, escape};
 
 use iam_doctor::aws::AwsError;
 
 use super::live::{AwsArgs, Live, aws_failure};
 use super::source::{Facts, Offline, Who};
 use super::{
-    CheckFormat, ContextArgs, Exit, Failure, OutputArgs, emit, note, required::pretty, warn,
+    ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, required::pretty, warn,
 };
 
 #[derive(Debug, clap::Args)]
@@ -50,8 +50,8 @@ pub struct Args {
     pub context: ContextArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
-    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-    pub format: CheckFormat,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -374,7 +374,10 @@ impl Source {
         match self {
             Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
             Source::Live(l) => l.facts(who),
-            Source::Unavailable(reason) => Err(Failure::input(reason.clone())),
+            Source::Unavailable(reason) => Err(Failure::input(
+                reason.clone(),
+                "configure AWS credentials (environment, `--aws-profile`, SSO) or pass `--offline DIR`",
+            )),
         }
     }
 }
@@ -416,17 +419,22 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     }
     let text = if args.message == "-" {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Failure::input(format!("cannot read stdin: {e}")))?;
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            Failure::input(
+                format!("cannot read stdin: {e}"),
+                "pipe the error text in, or pass it as the argument",
+            )
+        })?;
         s
     } else {
         args.message.clone()
     };
     let denials = access_denied::parse(&text);
     if denials.is_empty() {
-        return Err(Failure::input("no AccessDenied message found in the input")
-            .help("paste the whole error, e.g. `User: arn:aws:sts::123456789012:assumed-role/... is not authorized to perform: ...`"));
+        return Err(Failure::input(
+            "no AccessDenied message found in the input",
+            "paste the whole error, e.g. `User: arn:aws:sts::123456789012:assumed-role/... is not authorized to perform: ...`",
+        ));
     }
     let source = match &args.offline {
         Some(dir) => Source::Offline(Offline::open(dir)?),
@@ -496,8 +504,8 @@ fn explain_one(
             // about this principal (AWS not answering) ends the run.
             let prepared = match source.facts(v.key()) {
                 Ok((facts, visibility)) => {
-                    let (set, notes) =
-                        policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
+                    let (set, notes) = policy_set(&facts.principal, facts.org.as_ref())
+                        .map_err(Failure::from_error)?;
                     Ok(Prepared {
                         facts,
                         visibility,
@@ -540,7 +548,7 @@ fn explain_one(
         &region,
         &args.context.supplied(None)?,
     )
-    .map_err(Failure::input)?;
+    .map_err(Failure::from_error)?;
     // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
     if let Source::Live(live) = source {
         let outcomes = live.simulate(&facts.principal, std::slice::from_ref(&asked), &region)?;
@@ -585,7 +593,7 @@ fn explain_one(
 fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
     let all_reproduced = explained.iter().all(|x| x.reproduced);
     match args.format {
-        CheckFormat::Json => {
+        TableOrJson::Json => {
             let items: Vec<_> = explained
                 .iter()
                 .map(|x| {
@@ -602,57 +610,60 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                     })
                 })
                 .collect();
-            emit(&pretty(&json!({ "explanations": items })));
+            emit(&pretty(&json!({ "explanations": items })))?;
         }
-        _ => {
+        TableOrJson::Table => {
             let mut out = String::new();
             for (i, x) in explained.iter().enumerate() {
                 let d = &x.denial;
                 out.push_str(&format!(
                     "{}. {} on {} (line {})\n   principal: {}\n   AWS said:  {}\n   verdict:   {}\n",
                     i + 1,
-                    if d.action.is_empty() { "(action not named)" } else { d.action.as_str() },
-                    d.resource.as_deref().unwrap_or("*"),
+                    escape(if d.action.is_empty() { "(action not named)" } else { d.action.as_str() }),
+                    escape(d.resource.as_deref().unwrap_or("*")),
                     d.line,
-                    d.principal.as_deref().unwrap_or("(not in the message)"),
+                    escape(d.principal.as_deref().unwrap_or("(not in the message)")),
                     aws_said(d.blamed),
-                    x.verdict
+                    escape(&x.verdict)
                 ));
                 for n in &d.notes {
-                    out.push_str(&format!("   parsed:    {n}\n"));
+                    out.push_str(&format!("   parsed:    {}\n", escape(n)));
                 }
                 if let Some(r) = &x.result {
                     for b in &r.decided_by {
-                        out.push_str(&format!("   cause:     {}\n", b.describe()));
+                        out.push_str(&format!("   cause:     {}\n", escape(&b.describe())));
                     }
                     if !r.missing_context.is_empty() {
                         out.push_str(&format!(
                             "   missing context: {}\n",
-                            r.missing_context.join(", ")
+                            escape(&r.missing_context.join(", "))
                         ));
                     }
                 }
                 if let Some(rep) = &x.report {
                     let fix = remediate(rep);
                     for s in &fix.steps {
-                        out.push_str(&format!("   fix:       {}\n", s.advice));
+                        out.push_str(&format!("   fix:       {}\n", escape(&s.advice)));
                     }
                     if let Some(doc) = &fix.add_to_role {
-                        out.push_str(&format!("   fix:       add to the role: {}\n", doc));
+                        out.push_str(&format!(
+                            "   fix:       add to the role: {}\n",
+                            escape(&doc.to_string())
+                        ));
                     }
                     for n in &rep.notes {
-                        out.push_str(&format!("   note:      {n}\n"));
+                        out.push_str(&format!("   note:      {}\n", escape(n)));
                     }
                 }
                 if let Some(enc) = &d.encoded_message {
-                    let short: String = enc.chars().take(24).collect();
+                    let short: String = escape(enc).chars().take(24).collect();
                     out.push_str(&format!(
                         "   encoded:   decode the full message with `aws sts decode-authorization-message --encoded-message {short}…` (needs sts:DecodeAuthorizationMessage)\n"
                     ));
                 }
                 out.push('\n');
             }
-            emit(&out);
+            emit(&out)?;
         }
     }
     Ok(if all_reproduced {

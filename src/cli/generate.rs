@@ -14,7 +14,9 @@ pub struct CompletionsArgs {
 
 pub fn completions(args: &CompletionsArgs) -> Result<Exit, Failure> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "iam-doctor", &mut std::io::stdout());
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "iam-doctor", &mut buf);
+    super::emit(&String::from_utf8_lossy(&buf))?;
     Ok(Exit::Allowed)
 }
 
@@ -22,7 +24,12 @@ pub fn man() -> Result<Exit, Failure> {
     let mut buf = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut buf)
-        .map_err(|e| Failure::input(format!("cannot render the man page: {e}")))?;
-    super::emit(&String::from_utf8_lossy(&buf));
+        .map_err(|e| {
+            Failure::input(
+                format!("cannot render the man page: {e}"),
+                "run `iam-doctor --help` instead",
+            )
+        })?;
+    super::emit(&String::from_utf8_lossy(&buf))?;
     Ok(Exit::Allowed)
 }

@@ -54,10 +54,12 @@ pub fn aws_failure(e: AwsError) -> Failure {
         | AwsError::AwsConfigFile { .. } => Exit::Input,
         _ => Exit::Incomplete,
     };
-    let help = e.help().map(redact_secrets).or_else(|| e.network_help());
+    let help = e
+        .network_help()
+        .unwrap_or_else(|| iam_doctor::error::Help::help(&e));
     Failure {
         message: redact_secrets(&e.to_string()),
-        help,
+        help: Some(redact_secrets(&help)),
         exit,
     }
 }

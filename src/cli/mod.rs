@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use iam_doctor::aws::network::redact_url_credentials;
+use iam_doctor::error::Help;
 
 pub use args::*;
 
@@ -53,12 +54,19 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn input(message: impl ToString) -> Self {
+    /// A usage or input error (exit 2): what is wrong, and what to do about it.
+    pub fn input(message: impl ToString, help: impl ToString) -> Self {
         Failure {
             message: message.to_string(),
-            help: None,
+            help: Some(help.to_string()),
             exit: Exit::Input,
         }
+    }
+
+    /// A usage or input error from the library, with the help its type gives.
+    pub fn from_error(e: impl Help) -> Self {
+        let help = e.help();
+        Failure::input(e, help)
     }
 
     pub fn incomplete(message: impl ToString) -> Self {
@@ -67,11 +75,6 @@ impl Failure {
             help: None,
             exit: Exit::Incomplete,
         }
-    }
-
-    pub fn help(mut self, help: impl ToString) -> Self {
-        self.help = Some(help.to_string());
-        self
     }
 }
 
@@ -111,14 +114,14 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Input
-            } else {
-                Exit::Allowed
-            };
+        Err(e) if !e.use_stderr() => {
+            // `--help` and `--version`: not errors.
             let _ = e.print();
-            return code.into();
+            return Exit::Allowed.into();
+        }
+        Err(e) => {
+            report_failure(&usage_failure(&e));
+            return Exit::Input.into();
         }
     };
     let result = match &cli.command {
@@ -135,42 +138,108 @@ pub fn main() -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(f) => {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "iam-doctor: error: {}",
-                one_line(&redact_url_credentials(&f.message))
-            );
-            if let Some(h) = &f.help {
-                let _ = writeln!(err, "  help: {}", one_line(&redact_url_credentials(h)));
-            }
+            report_failure(&f);
             f.exit.into()
         }
     }
 }
 
+/// The one place errors are shown: `iam-doctor: error: …` and, under it, `help: …`.
+fn report_failure(f: &Failure) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "iam-doctor: error: {}",
+        one_line(&redact_url_credentials(&f.message))
+    );
+    if let Some(h) = &f.help {
+        let _ = writeln!(err, "  help: {}", one_line(&redact_url_credentials(h)));
+    }
+}
+
+/// An argument error from clap, in the same two lines as every other error: clap's first line
+/// is the message; its possible values, tip and usage become the help.
+fn usage_failure(e: &clap::Error) -> Failure {
+    use clap::CommandFactory;
+    let rendered = e.render().to_string();
+    let subcommand = std::env::args().nth(1).filter(|arg| {
+        Cli::command()
+            .get_subcommands()
+            .any(|s| s.get_name() == arg)
+    });
+    let command = match &subcommand {
+        Some(s) => format!("iam-doctor {s}"),
+        None => "iam-doctor".to_string(),
+    };
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return Failure::input(
+            format!("`{command}` needs a command"),
+            format!("`{command} --help` lists the commands"),
+        );
+    }
+    let usage = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "));
+    let mut message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    // "the following required arguments were not provided:" lists them on the lines below.
+    if message.ends_with(':') {
+        let listed: Vec<&str> = rendered
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        message = format!("{} {}", message, listed.join(", "));
+    }
+    let mut help: Vec<String> = Vec::new();
+    for line in rendered.lines().skip(1).map(str::trim) {
+        if let Some(values) = line
+            .strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+            .filter(|l| l.starts_with("possible values:"))
+        {
+            help.push(values.to_string());
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            help.push(tip.to_string());
+        }
+    }
+    if let Some(usage) = usage {
+        help.push(format!("usage: {usage}"));
+    }
+    help.push(format!("`{command} --help` lists the options"));
+    Failure::input(message, help.join("; "))
+}
+
 /// Keeps a message on one line: user input quoted in it may hold line breaks or other
 /// control characters, which are shown escaped.
 pub fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    iam_doctor::report::escape(text).into_owned()
 }
 
-/// Writes data to stdout. A closed pipe (`| head`) is not an error.
-pub fn emit(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    if !text.ends_with('\n') {
-        let _ = out.write_all(b"\n");
+/// Writes data to stdout. A closed pipe (`| head`) is not an error; any other failed write
+/// (a full disk, a file that cannot take it) is, since the report asked for was not delivered.
+pub fn emit(text: &str) -> Result<(), Failure> {
+    match write_stdout(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(
+            format!("cannot write the output to stdout: {e}"),
+            "check that the disk has room and that stdout is open and writable",
+        )),
+        _ => Ok(()),
     }
-    let _ = out.flush();
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    out.flush()
 }
 
 /// A message for people, on stderr.

@@ -28,7 +28,7 @@ pub fn in_templates(
 ) -> Result<Vec<String>, Failure> {
     let mut out = Vec::new();
     for file in files {
-        let t = template::load(file).map_err(Failure::input)?;
+        let t = template::load(file).map_err(Failure::from_error)?;
         for resource in t.resources().values() {
             if let Some(props) = resource.get("Properties") {
                 out.extend(named_in_template(props, region, account));

@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         )),
         Format::Cloudformation => report::cloudformation::role_properties(&req),
     };
-    emit(&text);
+    emit(&text)?;
     if req.unchecked.is_empty() {
         return Ok(Exit::Allowed);
     }

@@ -25,6 +25,7 @@ use iam_doctor::core::facts::{
 use iam_doctor::core::policy::{Effect, PolicyError};
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::request_keys::Supplied;
+use iam_doctor::report::escape;
 
 use super::live::Live;
 use super::live::{AwsArgs, aws_failure};
@@ -465,7 +466,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             first = false;
         }
         let mut a = audit(&org, &req.actions, &args.region, &args.role_name, &supplied)
-            .map_err(Failure::input)?;
+            .map_err(Failure::from_error)?;
         if a.name.is_none() {
             a.name = listed_name;
         }
@@ -483,11 +484,12 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             "identity": identity,
             "accounts": audits,
             "unchecked": unchecked,
-        }))),
+        })))?,
         Format::Table => emit(&format!(
-            "{}note: {identity}\n",
-            render_table(&audits, &args.profile.profile, &args.region)
-        )),
+            "{}note: {}\n",
+            render_table(&audits, &args.profile.profile, &args.region),
+            escape(&identity)
+        ))?,
     }
     if args.stats {
         aws.print_stats(quiet);
@@ -518,9 +520,9 @@ fn place(level: &LevelAudit) -> String {
         TargetType::Account => "account",
     };
     if level.name.is_empty() || level.name == level.id {
-        format!("{} ({kind})", level.id)
+        format!("{} ({kind})", escape(&level.id))
     } else {
-        format!("{}\n{} ({kind})", level.name, level.id)
+        format!("{}\n{} ({kind})", escape(&level.name), escape(&level.id))
     }
 }
 
@@ -556,32 +558,38 @@ fn describe_blocks(blocks: &[Block]) -> String {
                     actions.len()
                 ),
                 (Verdict::MayDeny, Some(s)) => format!(
-                    "may deny {} action(s) by statement `{s}`, depending on request values the audit cannot know",
-                    actions.len()
+                    "may deny {} action(s) by statement `{}`, depending on request values the audit cannot know",
+                    actions.len(),
+                    escape(s)
                 ),
                 (_, Some(s)) => {
-                    format!("denies {} action(s) by statement `{s}`", actions.len())
+                    format!(
+                        "denies {} action(s) by statement `{}`",
+                        actions.len(),
+                        escape(s)
+                    )
                 }
                 (_, None) => format!("denies {} action(s)", actions.len()),
             };
-            format!("{head}: {}", some_actions(actions))
+            format!("{head}: {}", escape(&some_actions(actions)))
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 fn render_table(audits: &[AccountAudit], profile: &str, region: &str) -> String {
+    let (profile, region) = (escape(profile), escape(region));
     let mut out = String::new();
     for a in audits {
         let title = match &a.name {
-            Some(n) => format!("account {} ({n})", a.account_id),
-            None => format!("account {}", a.account_id),
+            Some(n) => format!("account {} ({})", escape(&a.account_id), escape(n)),
+            None => format!("account {}", escape(&a.account_id)),
         };
-        let path: Vec<&str> = a
+        let path: Vec<std::borrow::Cow<'_, str>> = a
             .levels
             .iter()
             .map(|l| if l.name.is_empty() { &l.id } else { &l.name })
-            .map(String::as_str)
+            .map(|n| escape(n))
             .collect();
         if path.is_empty() {
             out.push_str(&format!("{title}\n"));
@@ -589,11 +597,11 @@ fn render_table(audits: &[AccountAudit], profile: &str, region: &str) -> String 
             out.push_str(&format!("{title}: {}\n", path.join(" → ")));
         }
         if let Some(e) = &a.error {
-            out.push_str(&format!("  not audited: {e}\n\n"));
+            out.push_str(&format!("  not audited: {}\n\n", escape(e)));
             continue;
         }
         for n in &a.notes {
-            out.push_str(&format!("  note: {n}\n"));
+            out.push_str(&format!("  note: {}\n", escape(n)));
         }
         if !a.levels.is_empty() {
             let mut t = comfy_table::Table::new();
@@ -615,7 +623,7 @@ fn render_table(audits: &[AccountAudit], profile: &str, region: &str) -> String 
                         first_row = false;
                         t.add_row(vec![
                             attached,
-                            format!("{kind} `{}`\n{}", p.name, p.id),
+                            format!("{kind} `{}`\n{}", escape(&p.name), escape(&p.id)),
                             describe_blocks(&p.blocks),
                         ]);
                     }
@@ -626,30 +634,33 @@ fn render_table(audits: &[AccountAudit], profile: &str, region: &str) -> String 
         if !a.missing_context.is_empty() {
             out.push_str(&format!(
                 "  conditions on keys the request does not carry were read as absent: {}\n",
-                a.missing_context.join(", ")
+                escape(&a.missing_context.join(", "))
             ));
         }
         if !a.undecided.is_empty() {
             let undecided: Vec<&str> = a.undecided.iter().map(String::as_str).collect();
             out.push_str(&format!(
                 "  {}: {}\n",
-                iam_doctor::report::unknown_summary(undecided.len(), &a.depends_on),
-                some_actions(&undecided)
+                escape(&iam_doctor::report::unknown_summary(
+                    undecided.len(),
+                    &a.depends_on
+                )),
+                escape(&some_actions(&undecided))
             ));
         }
         let blocked: Vec<&str> = a.blocked.iter().map(String::as_str).collect();
         if blocked.is_empty() {
             out.push_str(&format!(
                 "account {}: organization policies block none of {} required actions (profile {profile}, region {region})\n\n",
-                a.account_id, a.required_actions
+                escape(&a.account_id), a.required_actions
             ));
         } else {
             out.push_str(&format!(
                 "account {}: organization policies block {} of {} required actions (profile {profile}, region {region}): {}\n\n",
-                a.account_id,
+                escape(&a.account_id),
                 blocked.len(),
                 a.required_actions,
-                some_actions(&blocked)
+                escape(&some_actions(&blocked))
             ));
         }
     }

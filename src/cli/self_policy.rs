@@ -57,15 +57,19 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
     match args.format {
-        Format::Json => emit(SELF_POLICY),
-        Format::Table => emit(&table()?),
+        Format::Json => emit(SELF_POLICY)?,
+        Format::Table => emit(&table()?)?,
     }
     Ok(Exit::Allowed)
 }
 
 fn table() -> Result<String, Failure> {
-    let doc: Value = serde_json::from_str(SELF_POLICY)
-        .map_err(|e| Failure::input(format!("the embedded self-policy is not JSON: {e}")))?;
+    let doc: Value = serde_json::from_str(SELF_POLICY).map_err(|e| {
+        Failure::input(
+            format!("the embedded self-policy is not JSON: {e}"),
+            "the policy is part of the binary: reinstall iam-doctor, or report the message",
+        )
+    })?;
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)

@@ -7,34 +7,41 @@ use iam_doctor::core::eval::evaluate;
 use iam_doctor::inputs::simulate;
 use iam_doctor::report;
 
-use super::{CheckFormat, Exit, Failure, emit, required::pretty};
+use super::{Exit, Failure, TableOrJson, emit, required::pretty};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The request and its policies as JSON (`-` for stdin); see the README for the layout.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
-    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
-    pub format: CheckFormat,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
 }
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
     let text = if args.input.as_os_str() == "-" {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Failure::input(format!("cannot read stdin: {e}")))?;
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            Failure::input(
+                format!("cannot read stdin: {e}"),
+                "pipe the JSON input in, or pass it with `--input FILE`",
+            )
+        })?;
         s
     } else {
-        iam_doctor::inputs::file::read_regular_to_string(&args.input)
-            .map_err(|e| Failure::input(format!("cannot read `{}`: {e}", args.input.display())))?
+        iam_doctor::inputs::file::read_regular_to_string(&args.input).map_err(|e| {
+            Failure::input(
+                format!("cannot read `{}`: {e}", args.input.display()),
+                "check the path given to `--input` and that it is a readable regular file",
+            )
+        })?
     };
-    let (set, request) = simulate::parse(&text).map_err(Failure::input)?;
+    let (set, request) = simulate::parse(&text).map_err(Failure::from_error)?;
     let e = evaluate(&set, &request);
     emit(&match args.format {
-        CheckFormat::Json => pretty(&report::json::evaluation(&e)),
-        _ => report::table::evaluation(&request.action, &request.resource, &e),
-    });
+        TableOrJson::Json => pretty(&report::json::evaluation(&e)),
+        TableOrJson::Table => report::table::evaluation(&request.action, &request.resource, &e),
+    })?;
     Ok(if e.decision.is_allowed() {
         Exit::Allowed
     } else {

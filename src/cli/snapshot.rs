@@ -117,7 +117,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let (account, org) = account_and_org.map_err(aws_failure)?;
 
     let text = pretty(&details);
-    let parsed = AuthorizationDetails::from_str(DETAILS_FILE, &text).map_err(Failure::input)?;
+    let parsed =
+        AuthorizationDetails::from_str(DETAILS_FILE, &text).map_err(Failure::from_error)?;
     let selector = match (&named, stack_role) {
         (Named::Role(r), _) => Some(PrincipalSelector::Role(
             assumed_role_to_role_name(r).map_or_else(|| r.clone(), |(_, name)| name),
@@ -128,13 +129,15 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     };
     let mut principal_note = None;
     if let Some(selector) = &selector {
-        let principal = parsed.principal(selector).map_err(Failure::input)?;
+        let principal = parsed.principal(selector).map_err(Failure::from_error)?;
         if principal.account_id != account {
-            return Err(Failure::input(format!(
-                "`{}` is in account {} but the credentials read account {account}",
-                principal.arn, principal.account_id
-            ))
-            .help("use credentials of the principal's account"));
+            return Err(Failure::input(
+                format!(
+                    "`{}` is in account {} but the credentials read account {account}",
+                    principal.arn, principal.account_id
+                ),
+                "use credentials of the principal's account",
+            ));
         }
         principal_note = Some(format!(
             "analyse it with `iam-doctor check --offline {} --{} {}`",
@@ -294,8 +297,10 @@ fn write_snapshot(
     quiet: bool,
 ) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::input(format!("cannot create `{}`: {e}", dir.display()))
-            .help("choose a folder you can write to with `--out DIR`")
+        Failure::input(
+            format!("cannot create `{}`: {e}", dir.display()),
+            "choose a folder you can write to with `--out DIR`",
+        )
     })?;
     write_file(&dir.join(DETAILS_FILE), details)?;
     write_or_remove(
@@ -316,10 +321,10 @@ fn write_or_remove(path: &Path, text: Option<String>, quiet: bool) -> Result<(),
         Some(text) => write_file(path, &text),
         None if path.exists() => {
             std::fs::remove_file(path).map_err(|e| {
-                Failure::input(format!(
-                    "cannot remove the earlier `{}`: {e}",
-                    path.display()
-                ))
+                Failure::input(
+                    format!("cannot remove the earlier `{}`: {e}", path.display()),
+                    "remove it by hand, or choose another folder with `--out DIR`",
+                )
             })?;
             note(
                 quiet,
@@ -339,7 +344,12 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
     }
     std::fs::write(&tmp, body)
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure::input(format!("cannot write `{}`: {e}", path.display())))?;
-    emit(&path.display().to_string());
+        .map_err(|e| {
+            Failure::input(
+                format!("cannot write `{}`: {e}", path.display()),
+                "check that the disk has room and the folder is writable, or choose another with `--out DIR`",
+            )
+        })?;
+    emit(&iam_doctor::report::escape(&path.display().to_string()))?;
     Ok(())
 }

@@ -42,24 +42,41 @@ pub struct Offline {
 
 impl Offline {
     pub fn open(dir: &Path) -> Result<Offline, Failure> {
-        if !dir.is_dir() {
-            return Err(Failure::input(format!("offline folder `{}` does not exist", dir.display()))
-                .help("create it with `iam-doctor snapshot --out DIR`, or save `aws iam get-account-authorization-details` output there as `authorization-details.json`"));
+        const CREATE: &str = "create it with `iam-doctor snapshot --out DIR`, or save `aws iam get-account-authorization-details` output there as `authorization-details.json`";
+        match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(Failure::input(
+                    format!("`--offline {}` is a file, not a folder", dir.display()),
+                    format!(
+                        "pass the folder that holds `authorization-details.json` (and optionally `organization.json`); {CREATE}"
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Failure::input(
+                    format!("offline folder `{}` does not exist", dir.display()),
+                    CREATE,
+                ));
+            }
+            Err(e) => {
+                return Err(Failure::input(
+                    format!("cannot read offline folder `{}`: {e}", dir.display()),
+                    "check that the folder is readable",
+                ));
+            }
         }
         let details = AuthorizationDetails::load(&dir.join("authorization-details.json"))
-            .map_err(Failure::input)?;
+            .map_err(Failure::from_error)?;
         let org_path = dir.join("organization.json");
         let org = if org_path.exists() {
-            Some(organization::load(&org_path).map_err(Failure::input)?)
+            Some(organization::load(&org_path).map_err(Failure::from_error)?)
         } else {
             None
         };
         let policies_path = dir.join(resource_policies::FILE_NAME);
         let resource_policies = if policies_path.exists() {
-            resource_policies::load(&policies_path).map_err(|e| {
-                let help = e.help();
-                Failure::input(e).help(help)
-            })?
+            resource_policies::load(&policies_path).map_err(Failure::from_error)?
         } else {
             ResourcePolicies::new()
         };
@@ -78,20 +95,27 @@ impl Offline {
             Who::Caller | Who::Stack(_) => {
                 return Err(Failure::input(
                     "offline checks need `--role NAME|ARN` or `--user NAME|ARN`",
+                    "name the principal to check: the snapshot has no caller or stack",
                 ));
             }
         };
-        let principal = self.details.principal(&selector).map_err(Failure::input)?;
+        let principal = self
+            .details
+            .principal(&selector)
+            .map_err(Failure::from_error)?;
         let mut notes = Vec::new();
         let org = match &self.org {
             Some(org) if org.account_id != principal.account_id => {
-                return Err(Failure::input(format!(
-                    "`{}` describes account {} but `{}` is in account {}",
-                    self.dir.join("organization.json").display(),
-                    org.account_id,
-                    principal.name,
-                    principal.account_id
-                )));
+                return Err(Failure::input(
+                    format!(
+                        "`{}` describes account {} but `{}` is in account {}",
+                        self.dir.join("organization.json").display(),
+                        org.account_id,
+                        principal.name,
+                        principal.account_id
+                    ),
+                    "collect `organization.json` for the principal's account (`iam-doctor snapshot --out DIR`)",
+                ));
             }
             Some(org) => Some(org.clone()),
             None => {

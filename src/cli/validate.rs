@@ -2,6 +2,7 @@
 //! (exit 2) at once rather than a wrong answer or a failure after the AWS calls.
 
 use iam_doctor::core::region::{self, RegionError, RegionName};
+use iam_doctor::error::Help;
 
 use super::{Failure, warn};
 
@@ -23,10 +24,13 @@ pub fn region(value: &str, quiet: bool) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Err(e @ RegionError::Empty) => Err(Failure::input(format!("`--region`: {e}"))
-            .help("give a region such as `us-east-1`, or leave `--region` and AWS_REGION unset")),
-        Err(e) => Err(Failure::input(format!("`--region` (or AWS_REGION): {e}"))
-            .help("give a region such as `us-east-1` or `eu-west-1`; `aws account list-regions` lists your account's regions")),
+        Err(e @ RegionError::Empty) => {
+            Err(Failure::input(format!("`--region`: {e}"), Help::help(&e)))
+        }
+        Err(e) => Err(Failure::input(
+            format!("`--region` (or AWS_REGION): {e}"),
+            Help::help(&e),
+        )),
     }
 }
 
@@ -35,11 +39,13 @@ pub fn account_id(value: &str) -> Result<(), Failure> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(());
     }
-    Err(Failure::input(format!(
-        "`--account {}` is not an AWS account id: an account id is 12 digits",
-        iam_doctor::aws::network::shown_value(value).escape_default()
+    Err(Failure::input(
+        format!(
+            "`--account {}` is not an AWS account id: an account id is 12 digits",
+            iam_doctor::aws::network::shown_value(value).escape_default()
+        ),
+        "give the 12-digit id, e.g. `--account 111122223333` (`aws sts get-caller-identity` shows yours), or leave `--account` out to audit the credentials' account",
     ))
-    .help("give the 12-digit id, e.g. `--account 111122223333` (`aws sts get-caller-identity` shows yours), or leave `--account` out to audit the credentials' account"))
 }
 
 #[cfg(test)]

@@ -33,6 +33,13 @@ pub enum AuthDetailsError {
         "`{path}` has no `{list}`: is it the output of `aws iam get-account-authorization-details`?"
     )]
     Shape { path: String, list: &'static str },
+    /// A field of the file holds the wrong kind of value (`"RoleDetailList": "x"`).
+    #[error("`{path}`: `{field}` must be {expected}")]
+    Field {
+        path: String,
+        field: String,
+        expected: &'static str,
+    },
     #[error("{kind} `{name}` is not in the authorization details{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     NotFound {
         kind: &'static str,
@@ -45,6 +52,47 @@ pub enum AuthDetailsError {
     MissingPolicy { arn: String, principal: String },
     #[error("managed policy `{arn}` has no default version document in the authorization details")]
     MissingDefaultVersion { arn: String },
+}
+
+/// The lists `get-account-authorization-details` writes at the top level.
+const TOP_LEVEL_LISTS: [&str; 4] = [
+    "RoleDetailList",
+    "UserDetailList",
+    "GroupDetailList",
+    "Policies",
+];
+
+/// A field that is present must be an array of objects, as AWS writes it; a wrong shape is
+/// reported by its name, never read as an empty list.
+fn check_array(
+    source: &str,
+    parent: &Value,
+    key: &str,
+    shown: &str,
+) -> Result<(), AuthDetailsError> {
+    let Some(value) = parent.get(key) else {
+        return Ok(());
+    };
+    let field = |expected| AuthDetailsError::Field {
+        path: source.to_string(),
+        field: shown.to_string(),
+        expected,
+    };
+    let items = value.as_array().ok_or_else(|| field("an array"))?;
+    let want_strings = key == "GroupList";
+    if items.iter().all(|i| {
+        if want_strings {
+            i.is_string()
+        } else {
+            i.is_object()
+        }
+    }) {
+        Ok(())
+    } else if want_strings {
+        Err(field("an array of group names"))
+    } else {
+        Err(field("an array of objects"))
+    }
 }
 
 /// A parsed authorization details file.
@@ -79,6 +127,9 @@ impl AuthorizationDetails {
                 path: source.to_string(),
                 list: "RoleDetailList",
             });
+        }
+        for list in TOP_LEVEL_LISTS {
+            check_array(source, &root, list, list)?;
         }
         Ok(Self {
             source: source.to_string(),
@@ -116,11 +167,11 @@ impl AuthorizationDetails {
             }
         };
         let entries = self.list(list);
-        let found = entries.iter().find(|e| {
+        let found = entries.iter().enumerate().find(|(_, e)| {
             e.get("Arn").and_then(Value::as_str) == Some(wanted.as_str())
                 || e.get(name_key).and_then(Value::as_str) == Some(wanted.as_str())
         });
-        let Some(entry) = found else {
+        let Some((index, entry)) = found else {
             let bare = wanted.rsplit('/').next().unwrap_or(wanted);
             let names = entries
                 .iter()
@@ -131,6 +182,14 @@ impl AuthorizationDetails {
                 suggestion: fuzzy::closest(bare, names).map(str::to_string),
             });
         };
+        for key in [
+            "RolePolicyList",
+            "UserPolicyList",
+            "AttachedManagedPolicies",
+            "GroupList",
+        ] {
+            check_array(&self.source, entry, key, &format!("{list}[{index}].{key}"))?;
+        }
         let text = |k: &str| {
             entry
                 .get(k)

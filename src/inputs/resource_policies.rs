@@ -43,20 +43,6 @@ pub enum ResourcePoliciesError {
     },
 }
 
-impl ResourcePoliciesError {
-    /// What to do about it.
-    pub fn help(&self) -> &'static str {
-        match self {
-            ResourcePoliciesError::Read { .. } => {
-                "check the file's permissions, or remove it to check without resource policies"
-            }
-            _ => {
-                "the layout is {\"resources\": [{\"arn\": \"...\", \"policy\": \"<document>\" | null}, {\"arn\": \"...\", \"unreadable\": \"why\"}]}; `iam-doctor snapshot` writes it"
-            }
-        }
-    }
-}
-
 /// Reads a resource policies file.
 pub fn load(path: &Path) -> Result<ResourcePolicies, ResourcePoliciesError> {
     let shown = path.display().to_string();

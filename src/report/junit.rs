@@ -3,8 +3,13 @@
 use crate::core::check::CheckReport;
 use crate::core::eval::Decision;
 
+/// XML attribute or text: control characters first shown escaped (XML 1.0 cannot carry most of
+/// them at all, not even as character references), then the XML specials.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    super::escape(s)
+        .replace('\u{FFFE}', "\\u{fffe}")
+        .replace('\u{FFFF}', "\\u{ffff}")
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

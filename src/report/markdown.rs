@@ -3,8 +3,14 @@
 use crate::core::check::CheckReport;
 use crate::core::remediation::remediate;
 
+/// One field: control characters escaped, and `|` so it stays in its table cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::escape(s).replace('|', "\\|")
+}
+
+/// One field inside a code span: control characters escaped, and backticks, which would end it.
+fn code(s: &str) -> String {
+    super::escape(s).replace('`', "'")
 }
 
 pub fn check(report: &CheckReport) -> String {
@@ -30,9 +36,9 @@ pub fn check(report: &CheckReport) -> String {
         s.allowed,
         s.allowed + s.denied + s.unknown,
         cell(&unknown),
-        report.principal,
-        report.profile,
-        report.region
+        code(&report.principal),
+        code(&report.profile),
+        code(&report.region)
     ));
     let denied: Vec<_> = report.denied().collect();
     if !denied.is_empty() {
@@ -40,7 +46,7 @@ pub fn check(report: &CheckReport) -> String {
         for r in &denied {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
-                r.action,
+                cell(&code(&r.action)),
                 r.decision.label(),
                 cell(&super::explanation(r)),
                 cell(&r.reason)
@@ -54,9 +60,11 @@ pub fn check(report: &CheckReport) -> String {
                 out.push_str(&format!("- {}\n", cell(&step.advice)));
             }
             if let Some(doc) = &fix.add_to_role {
+                let json = serde_json::to_string_pretty(doc).unwrap_or_default();
+                let lines: Vec<String> = json.lines().map(cell).collect();
                 out.push_str(&format!(
                     "- add to the role:\n\n```json\n{}\n```\n",
-                    serde_json::to_string_pretty(doc).unwrap_or_default()
+                    lines.join("\n")
                 ));
             }
             out.push('\n');

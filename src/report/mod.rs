@@ -2,6 +2,7 @@
 //! nothing.
 
 pub mod cloudformation;
+pub mod escape;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -10,6 +11,7 @@ pub mod table;
 
 use crate::core::check::ActionResult;
 use crate::core::eval::Blame;
+pub use escape::escape;
 
 /// The sentence that ends a summary when some decisions depend on keys of unknown value.
 pub fn unknown_summary(unknown: usize, keys: &[String]) -> String {

@@ -30,7 +30,7 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
             json!({
                 "ruleId": rule(r.decision),
                 "level": "error",
-                "message": {"text": format!(
+                "message": {"text": super::escape(&format!(
                     "{} is {} for {}: {} (needed for: {}){}",
                     r.action,
                     if r.decision == Decision::Unknown { "not known to be allowed" } else { "denied" },
@@ -38,7 +38,7 @@ pub fn check(report: &CheckReport, config_file: &str) -> Value {
                     super::explanation(r),
                     r.reason,
                     fix.for_action(&r.action).iter().map(|f| format!(". Fix: {f}")).collect::<String>()
-                )},
+                ))},
                 "locations": [{
                     "physicalLocation": {"artifactLocation": {"uri": config_file}, "region": {"startLine": 1}},
                     "logicalLocations": logical,

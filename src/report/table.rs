@@ -7,6 +7,13 @@ use crate::core::check::CheckReport;
 use crate::core::eval::Evaluation;
 use crate::core::profile::RequiredPermissions;
 
+use super::escape;
+
+/// A table cell: one field, escaped, so a name cannot add a row or drive the terminal.
+fn cell(text: &str) -> String {
+    escape(text).into_owned()
+}
+
 fn table(header: &[&str], width: Option<u16>) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
@@ -22,16 +29,16 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
     let mut t = table(&["Action", "Resource", "Granted by", "Needed for"], width);
     for a in &r.actions {
         t.add_row(vec![
-            a.action.clone(),
-            a.resource.clone(),
-            format!("{} ({})", a.grant, a.policy),
-            a.reason.clone(),
+            cell(&a.action),
+            cell(&a.resource),
+            cell(&format!("{} ({})", a.grant, a.policy)),
+            cell(&a.reason),
         ]);
     }
-    let policies: Vec<&str> = r.policies.iter().map(|p| p.name.as_str()).collect();
+    let policies: Vec<String> = r.policies.iter().map(|p| cell(&p.name)).collect();
     format!(
         "{t}\nprofile {}: {} actions, policies {}{}, managed {}, VPC {}\n",
-        r.profile,
+        cell(&r.profile),
         r.actions.len(),
         if policies.is_empty() {
             "none".to_string()
@@ -44,7 +51,7 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
         } else {
             r.managed_policy_arns
                 .iter()
-                .map(|a| a.rsplit('/').next().unwrap_or(a))
+                .map(|a| cell(a.rsplit('/').next().unwrap_or(a)))
                 .collect::<Vec<_>>()
                 .join(", ")
         },
@@ -64,13 +71,13 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         for r in &denied {
             t.add_row(vec![
                 if r.resource == "*" {
-                    r.action.clone()
+                    cell(&r.action)
                 } else {
-                    format!("{}\non {}", r.action, r.resource)
+                    format!("{}\non {}", cell(&r.action), cell(&r.resource))
                 },
                 r.decision.label().to_string(),
-                super::explanation(r),
-                r.reason.clone(),
+                cell(&super::explanation(r)),
+                cell(&r.reason),
             ]);
         }
         out.push_str(&format!("{t}\n"));
@@ -79,9 +86,9 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         let mut t = table(&["Action", "Decision", "Allowed by"], width);
         for r in report.results.iter().filter(|r| r.decision.is_allowed()) {
             t.add_row(vec![
-                r.action.clone(),
+                cell(&r.action),
                 "allowed".to_string(),
-                super::explanation(r),
+                cell(&super::explanation(r)),
             ]);
         }
         out.push_str(&format!("{t}\n"));
@@ -90,7 +97,7 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
     if !fix.is_empty() {
         out.push_str("How to fix:\n");
         for step in &fix.steps {
-            out.push_str(&format!("  - {}\n", step.advice));
+            out.push_str(&format!("  - {}\n", cell(&step.advice)));
         }
         if let Some(doc) = &fix.add_to_role {
             out.push_str("  - add this policy to the role, or re-run `jets bootstrap` if your config already grants it (least privilege, only what is denied):\n");
@@ -98,7 +105,7 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
                 .unwrap_or_default()
                 .lines()
             {
-                out.push_str(&format!("      {line}\n"));
+                out.push_str(&format!("      {}\n", cell(line)));
             }
         }
     }
@@ -112,13 +119,14 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         String::new()
     };
     out.push_str(&format!(
-        "{}: {} of {} required actions allowed, {} denied{unknown} (profile {}, region {}){}\n",
-        report.principal,
+        "{}: {} of {} required actions allowed, {} denied{} (profile {}, region {}){}\n",
+        cell(&report.principal),
         s.allowed,
         s.allowed + s.denied + s.unknown,
         s.denied,
-        report.profile,
-        report.region,
+        cell(&unknown),
+        cell(&report.profile),
+        cell(&report.region),
         if report.incomplete {
             " — INCOMPLETE, see notes"
         } else {
@@ -132,20 +140,25 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
 }
 
 pub fn evaluation(action: &str, resource: &str, e: &Evaluation) -> String {
-    let mut out = format!("{action} on {resource}: {}\n", e.decision.label());
+    let mut out = format!(
+        "{} on {}: {}\n",
+        cell(action),
+        cell(resource),
+        e.decision.label()
+    );
     for b in &e.decided_by {
-        out.push_str(&format!("  - {}\n", b.describe()));
+        out.push_str(&format!("  - {}\n", cell(&b.describe())));
     }
     if !e.missing_context.is_empty() {
         out.push_str(&format!(
             "  missing context: {}\n",
-            e.missing_context.join(", ")
+            cell(&e.missing_context.join(", "))
         ));
     }
     if !e.depends_on.is_empty() {
         out.push_str(&format!(
             "  depends on keys of unknown value: {}\n",
-            e.depends_on.join(", ")
+            cell(&e.depends_on.join(", "))
         ));
     }
     out
