@@ -279,6 +279,15 @@ fn explain_one(
             "AWS blames a policy type iam-doctor cannot see ({}); the role's own policies and the organization allow it",
             aws_said(d.blamed)
         ),
+        (Decision::Unknown, _) => format!(
+            "possibly reproduced: the decision depends on {} (values the failed request carried); give them with `--context KEY=VALUE` to decide",
+            result
+                .depends_on
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         _ => "reproduced: the same decision with the policies below".to_string(),
     };
     let report = CheckReport {
