@@ -24,6 +24,7 @@ use iam_doctor::core::eval::{
 use iam_doctor::core::facts::TargetType;
 use iam_doctor::core::pattern::{Case, glob_match};
 use iam_doctor::core::policy::{Effect, Policy};
+use iam_doctor::core::request_keys;
 use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
 use iam_doctor::inputs::template::{self, TemplateContext};
 use iam_doctor::inputs::{
@@ -130,6 +131,14 @@ const JSON_TOKENS: &[&str] = &[
     "\"arn:aws:s3:::b/*\"",
     "\"10.0.0.0/8\"",
     "\"::1/129\"",
+    "\"10.0.0.0/99\"",
+    "\"yesterday\"",
+    "\"abc\"",
+    "\"2008-10-17\"",
+    "\"${aws:SecureTransport}\"",
+    "\"${aws:SourceIp}\"",
+    "\"aws:CurrentTime\"",
+    "\"IpAddressIfExists\"",
     "\"%7B\"",
     "\"\\u0000\"",
     "\"\\ud800\"",
@@ -570,6 +579,15 @@ fn single_line(what: &str, input: &str, message: &str) {
     );
 }
 
+/// The probe request with the keys only a real request has marked unknown, as a check does,
+/// and `aws:SourceIp` among them.
+fn probe_request_with_unknown_keys(action: &str) -> Request {
+    let mut request = probe_request(action);
+    request.context.remove("aws:SourceIp");
+    request_keys::mark_unknown(&mut request.context);
+    request
+}
+
 fn probe_request(action: &str) -> Request {
     let mut context = Context::new();
     context
@@ -643,8 +661,10 @@ fn policy_parse_never_panics() {
                 id: None,
                 policy: policy.clone(),
             };
-            for action in probes {
-                let request = probe_request(action);
+            for request in probes
+                .iter()
+                .flat_map(|a| [probe_request(a), probe_request_with_unknown_keys(a)])
+            {
                 for st in &policy.statements {
                     let _ = condition::evaluate_all(&st.conditions, &request.context);
                 }

@@ -206,6 +206,20 @@ fn judge(
             ),
         );
     }
+    if result.decision == Decision::Unknown {
+        return (
+            false,
+            format!(
+                "not reproduced yet: the decision depends on {} (values the failed request carried); give them with `--context KEY=VALUE` to decide",
+                result
+                    .depends_on
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
     let decision = result.decision.label();
     match (d.blamed, expected) {
         (Blamed::Unspecified, _) => (

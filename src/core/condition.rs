@@ -26,8 +26,15 @@
 //!   reading as a match.
 //! - `ArnEquals` and `ArnLike` are the same test, as AWS documents: each of the six ARN parts is
 //!   glob-matched on its own, so a `*` never spans a `:`; the last part may hold colons.
-//! - Policy variables are substituted in the values of string and ARN operators, the ones AWS
-//!   allows them in. A value with an unresolved variable matches no request value.
+//! - Policy variables are substituted in the values of string, ARN and `Bool` operators, the ones
+//!   the "Condition operators" page says accept them ("You can use a policy variable with the
+//!   `Boolean` condition operator"; not with `Numeric`, `Date`, `Binary`, `IpAddress` or `Null`).
+//!   A value with an unresolved variable matches no request value; a `Bool` value that is not a
+//!   boolean once substituted matches none either.
+//! - A policy value that cannot be a value of its operator (`NumericGreaterThan: "abc"`,
+//!   `IpAddress: "10.0.0.0/99"`) is a policy error when the policy is parsed
+//!   ([`policy_value_error`]), as IAM's policy validation reports it; only request values are
+//!   checked when evaluating.
 //! - A key the real request carries with a value the check cannot know (`aws:SourceIp`,
 //!   `aws:CurrentTime`, see [`Context::set_unknown`]) makes a clause [`Truth::Unknown`], and so
 //!   does a policy variable on such a key when no known value decides; only `Null` on a key
@@ -581,7 +588,13 @@ impl Tester {
             B::DateGreaterThanEquals => {
                 Tester::Date(Comparison::GreaterOrEqual, parse_all(values, parse_date)?)
             }
-            B::Bool => Tester::Bool(parse_all(values, parse_bool)?),
+            B::Bool => Tester::Bool(
+                values
+                    .iter()
+                    .filter_map(&mut resolve)
+                    .filter_map(|segments| parse_bool(&flat(segments)))
+                    .collect(),
+            ),
             B::BinaryEquals => Tester::Binary(parse_all(values, decode_base64)?),
             B::IpAddress | B::NotIpAddress => Tester::Ip(parse_all(values, Cidr::parse)?),
             B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
@@ -651,6 +664,66 @@ const ARN_PARTS: usize = 6;
 
 fn parse_all<T>(values: &[String], parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, TypeError> {
     values.iter().map(|v| parse(v).ok_or(TypeError)).collect()
+}
+
+/// Why `value` cannot be a policy value of `base`, when it cannot: a number for the numeric
+/// operators, a date for the date operators, `true`/`false` for `Bool` and `Null`, base64 for
+/// `BinaryEquals`, an address or CIDR range for `IpAddress`. `substitutes` says whether the policy
+/// substitutes policy variables (language version 2012-10-17): a `Bool` value with a variable can
+/// only be judged once substituted. The other operators do not take variables, so `${...}` in
+/// them is text that is not a value of their type.
+pub fn policy_value_error(base: BaseOperator, value: &str, substitutes: bool) -> Option<String> {
+    use BaseOperator as B;
+    let (valid, expected) = match base {
+        B::StringEquals
+        | B::StringNotEquals
+        | B::StringEqualsIgnoreCase
+        | B::StringNotEqualsIgnoreCase
+        | B::StringLike
+        | B::StringNotLike
+        | B::ArnEquals
+        | B::ArnLike
+        | B::ArnNotEquals
+        | B::ArnNotLike => return None,
+        B::Bool if substitutes && variables::has_variables(value) => return None,
+        B::Bool | B::Null => (parse_bool(value).is_some(), "`true` or `false`"),
+        B::NumericEquals
+        | B::NumericNotEquals
+        | B::NumericLessThan
+        | B::NumericLessThanEquals
+        | B::NumericGreaterThan
+        | B::NumericGreaterThanEquals => (Decimal::parse(value).is_some(), "a number"),
+        B::DateEquals
+        | B::DateNotEquals
+        | B::DateLessThan
+        | B::DateLessThanEquals
+        | B::DateGreaterThan
+        | B::DateGreaterThanEquals => (
+            parse_date(value).is_some(),
+            "a date (ISO 8601 such as `2026-01-31T12:00:00Z`, or epoch seconds)",
+        ),
+        B::BinaryEquals => (decode_base64(value).is_some(), "base64"),
+        B::IpAddress | B::NotIpAddress => (
+            Cidr::parse(value).is_some(),
+            "an IP address or CIDR range such as `10.0.0.0/8`",
+        ),
+    };
+    if valid {
+        return None;
+    }
+    let variable_note = if variables::has_variables(value) {
+        if substitutes {
+            " (policy variables are not substituted in this operator)"
+        } else {
+            " (policy variables are plain text before policy language version 2012-10-17)"
+        }
+    } else {
+        ""
+    };
+    Some(format!(
+        "`{value}` is not a value for `{}`: it takes {expected}{variable_note}",
+        base.name()
+    ))
 }
 
 /// Whether `text` is a boolean as the `Bool` operator reads it.
@@ -2328,6 +2401,121 @@ mod tests {
         c.set("aws:SourceIp", "10.1.2.3");
         assert!(c.unknown("aws:SourceIp").is_none());
         assert!(eval("IpAddress", "aws:SourceIp", &["10.0.0.0/8"], &c));
+    }
+
+    // ---- policy variables per operator family ----
+    //
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    // says, family by family: "You can use a policy variable with the `String` condition
+    // operator", "... with the `Boolean` condition operator", "... with the `ARN` condition
+    // operator"; and "You can not use a policy variable with the `Numeric` / `Date` / `Binary` /
+    // `IpAddress` / `Null` condition operator".
+
+    #[test]
+    fn variables_are_substituted_where_the_operators_page_allows_them() {
+        let ctx = one("aws:username", "alice")
+            .with("flag", "true")
+            .with("k", "alice")
+            .with("arn", "arn:aws:iam::111122223333:user/alice")
+            .with("aws:SecureTransport", "true")
+            .with("aws:MultiFactorAuthPresent", "true");
+        // (operator, key, policy value, matches after substitution)
+        let rows: &[(&str, &str, &str, bool)] = &[
+            ("StringEquals", "k", "${aws:username}", true),
+            ("StringNotEquals", "k", "${aws:username}", false),
+            ("StringLike", "k", "al${aws:username, 'x'}*", false),
+            ("StringEqualsIgnoreCase", "k", "${aws:username}", true),
+            (
+                "ArnEquals",
+                "arn",
+                "arn:aws:iam::111122223333:user/${aws:username}",
+                true,
+            ),
+            (
+                "ArnNotLike",
+                "arn",
+                "arn:aws:iam::*:user/${aws:username}",
+                false,
+            ),
+            // The page's own example: "Bool": {"aws:MultiFactorAuthPresent": "${aws:SecureTransport}"}
+            (
+                "Bool",
+                "aws:MultiFactorAuthPresent",
+                "${aws:SecureTransport}",
+                true,
+            ),
+            ("Bool", "flag", "${aws:username}", false),
+        ];
+        for (op, key, value, expected) in rows {
+            assert_eq!(
+                eval(op, key, &[value], &ctx),
+                *expected,
+                "{op} {key} {value}"
+            );
+        }
+        let o = evaluate_all(
+            &[clause(
+                "Bool",
+                "aws:MultiFactorAuthPresent",
+                &["${aws:SecureTransport}"],
+            )],
+            &one("aws:MultiFactorAuthPresent", "true"),
+        );
+        assert_eq!(o.matched, Truth::False);
+        assert_eq!(o.missing_keys, vec!["aws:SecureTransport".to_string()]);
+    }
+
+    #[test]
+    fn operators_without_variables_reject_them_as_values() {
+        for (op, what) in [
+            ("NumericLessThan", "a number"),
+            ("DateGreaterThan", "a date"),
+            ("BinaryEquals", "base64"),
+            ("IpAddress", "an IP address"),
+            ("Null", "`true` or `false`"),
+        ] {
+            let base = Operator::parse(op).expect("operator").base;
+            let e = policy_value_error(base, "${aws:EpochTime}", true)
+                .unwrap_or_else(|| panic!("{op} accepted a variable"));
+            assert!(e.contains(what), "{op}: {e}");
+            assert!(e.contains("not substituted"), "{op}: {e}");
+        }
+        for op in ["StringEquals", "ArnLike", "Bool"] {
+            let base = Operator::parse(op).expect("operator").base;
+            assert_eq!(
+                policy_value_error(base, "${aws:username}", true),
+                None,
+                "{op}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_policy_values_are_named() {
+        // (operator, value, rejected)
+        let rows: &[(&str, &str, bool)] = &[
+            ("NumericGreaterThan", "abc", true),
+            ("NumericGreaterThan", "-1.5", false),
+            ("IpAddress", "10.0.0.0/99", true),
+            ("NotIpAddress", "10.0.0.0/8", false),
+            ("IpAddress", "2001:db8::/129", true),
+            ("DateGreaterThan", "yesterday", true),
+            ("DateGreaterThan", "2026-01-31T12:00:00Z", false),
+            ("DateLessThan", "1700000000", false),
+            ("Bool", "yes", true),
+            ("Bool", "TRUE", false),
+            ("Null", "maybe", true),
+            ("BinaryEquals", "not base64!", true),
+            ("StringEquals", "anything at all", false),
+        ];
+        for (op, value, rejected) in rows {
+            let base = Operator::parse(op).expect("operator").base;
+            assert_eq!(
+                policy_value_error(base, value, true).is_some(),
+                *rejected,
+                "{op} {value}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,28 @@
 use serde_json::Value;
 use std::fmt;
 
-use super::condition::Operator;
+use super::condition::{self, Operator};
+
+/// The policy language version in which `${...}` are policy variables.
+pub const VARIABLES_VERSION: &str = "2012-10-17";
+
+/// Makes every `${` of a statement's resources and condition values literal text, for policies
+/// whose language version has no policy variables: `${$}` is the escape for a literal `$`.
+fn literal_variables(st: &mut Statement) {
+    let escape = |s: &mut String| {
+        if s.contains("${") {
+            *s = s.replace("${", "${$}{");
+        }
+    };
+    if let Some(ResourceClause::Resource(list) | ResourceClause::NotResource(list)) =
+        &mut st.resource
+    {
+        list.iter_mut().for_each(escape);
+    }
+    for clause in &mut st.conditions {
+        clause.values.iter_mut().for_each(escape);
+    }
+}
 
 /// A parsed policy document.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,11 +246,50 @@ impl Parser<'_> {
         if !saw_statement {
             return Err(self.err("$", "the document has no `Statement`"));
         }
+        // "If you don't include a Version element set to 2012-10-17, variables such as
+        // ${aws:username} won't be recognized as variables and will instead be treated as
+        // literal strings" (reference_policies_elements_version).
+        let variables = version.as_deref() == Some(VARIABLES_VERSION);
+        let single = matches!(obj.get("Statement"), Some(Value::Object(_)));
+        for st in &mut statements {
+            let path = if single {
+                "$.Statement".to_string()
+            } else {
+                format!("$.Statement[{}]", st.index)
+            };
+            self.check_condition_values(st, &path, variables)?;
+            if !variables {
+                literal_variables(st);
+            }
+        }
         Ok(Policy {
             version,
             id,
             statements,
         })
+    }
+
+    /// Every condition value must be a value of its operator's type, as IAM's policy validation
+    /// requires ("Invalid condition data type", access-analyzer-reference-policy-checks).
+    fn check_condition_values(
+        &self,
+        st: &Statement,
+        path: &str,
+        variables: bool,
+    ) -> Result<(), PolicyError> {
+        for clause in &st.conditions {
+            for value in &clause.values {
+                if let Some(message) =
+                    condition::policy_value_error(clause.operator.base, value, variables)
+                {
+                    return Err(self.err(
+                        &format!("{path}.Condition.{}.{}", clause.operator_text, clause.key),
+                        format!("statement `{}`: {message}", st.label()),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn statement(&self, index: usize, value: &Value, path: &str) -> Result<Statement, PolicyError> {
@@ -416,6 +476,77 @@ pub(crate) fn scalar(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // ---- condition values and the policy language version ----
+
+    #[test]
+    fn regression_malformed_condition_values_in_a_deny_were_skipped() {
+        // A value that is not of its operator's type is a policy error naming the policy and
+        // statement, as IAM's policy validation reports "Invalid condition data type"
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+        for (op, key, value) in [
+            ("NumericGreaterThan", "aws:MultiFactorAuthAge", "abc"),
+            ("IpAddress", "aws:SourceIp", "10.0.0.0/99"),
+            ("DateGreaterThan", "aws:CurrentTime", "yesterday"),
+        ] {
+            let doc = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{{"Sid":"Lock","Effect":"Deny","Action":"*","Resource":"*","Condition":{{"{op}":{{"{key}":"{value}"}}}}}}]}}"#
+            );
+            let e = Policy::parse("Guard", &doc).expect_err(op);
+            assert_eq!(e.policy, "Guard");
+            assert_eq!(e.path, format!("$.Statement[1].Condition.{op}.{key}"));
+            assert!(e.message.contains("statement `Lock`"), "{e}");
+            assert!(e.message.contains(value), "{e}");
+        }
+    }
+
+    #[test]
+    fn variables_are_literal_text_before_version_2012_10_17() {
+        // reference_policies_elements_version: without Version 2012-10-17, "variables such as
+        // ${aws:username} won't be recognized as variables and will instead be treated as
+        // literal strings in the policy".
+        let stmt = r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::home/${aws:username}/*","Condition":{"StringEquals":{"s3:prefix":"${aws:username}"}}}"#;
+        for version in [r#""Version":"2008-10-17","#, ""] {
+            let p = Policy::parse("old", &format!(r#"{{{version}"Statement":[{stmt}]}}"#))
+                .expect("valid");
+            let st = &p.statements[0];
+            let Some(ResourceClause::Resource(list)) = &st.resource else {
+                panic!("resource");
+            };
+            let ctx = crate::core::context::Context::new().with("aws:username", "alice");
+            let literal = crate::core::variables::substitute(&list[0], &ctx);
+            assert_eq!(
+                literal.resolved(),
+                Some("arn:aws:s3:::home/${aws:username}/*"),
+                "{version}"
+            );
+            assert_eq!(
+                crate::core::variables::substitute(&st.conditions[0].values[0], &ctx).resolved(),
+                Some("${aws:username}")
+            );
+        }
+        let p = Policy::parse(
+            "new",
+            &format!(r#"{{"Version":"2012-10-17","Statement":[{stmt}]}}"#),
+        )
+        .expect("valid");
+        let Some(ResourceClause::Resource(list)) = &p.statements[0].resource else {
+            panic!("resource");
+        };
+        assert_eq!(list[0], "arn:aws:s3:::home/${aws:username}/*");
+    }
+
+    #[test]
+    fn a_bool_variable_is_a_value_only_in_version_2012_10_17() {
+        let doc = |version: &str| {
+            format!(
+                r#"{{{version}"Statement":[{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{{"Bool":{{"aws:MultiFactorAuthPresent":"${{aws:SecureTransport}}"}}}}}}]}}"#
+            )
+        };
+        assert!(Policy::parse("p", &doc(r#""Version":"2012-10-17","#)).is_ok());
+        let e = Policy::parse("p", &doc("")).expect_err("literal text is not a boolean");
+        assert!(e.message.contains("plain text"), "{e}");
+    }
 
     #[test]
     fn single_statement_object_and_strings() {

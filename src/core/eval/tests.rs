@@ -381,7 +381,7 @@ fn resource_variables_resolve_from_context() {
     let set = PolicySet {
         identity: vec![pol(
             "home",
-            r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}"#,
         )],
         ..PolicySet::default()
     };
@@ -394,6 +394,23 @@ fn resource_variables_resolve_from_context() {
     assert!(evaluate(&set, &r).decision.is_allowed());
     r.context.set("aws:username", "bob");
     assert!(!evaluate(&set, &r).decision.is_allowed());
+}
+
+#[test]
+fn an_old_version_policy_matches_variables_as_text() {
+    // reference_policies_elements_version: before 2012-10-17, `${aws:username}` is literal.
+    let set = PolicySet {
+        identity: vec![pol(
+            "home",
+            r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}]}"#,
+        )],
+        ..PolicySet::default()
+    };
+    let mut r = req("s3:GetObject", "arn:aws:s3:::home/alice/notes");
+    r.context.set("aws:username", "alice");
+    assert!(!evaluate(&set, &r).decision.is_allowed());
+    r.resource = "arn:aws:s3:::home/${aws:username}/notes".into();
+    assert!(evaluate(&set, &r).decision.is_allowed());
 }
 
 #[test]
@@ -581,7 +598,7 @@ fn a_resource_variable_on_an_unknown_key_is_unknown() {
     let mut set = allow_all_identity();
     set.identity.push(pol(
         "Odd",
-        r#"{"Statement":[{"Sid":"ByAgent","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::logs/${aws:UserAgent}"}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"ByAgent","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::logs/${aws:UserAgent}"}]}"#,
     ));
     let mut r = req("s3:GetObject", "arn:aws:s3:::logs/x");
     r.context.set_unknown("aws:UserAgent", false);
