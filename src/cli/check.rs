@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use iam_doctor::core::check::{
-    CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
+    ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
+    resource_policy_notes,
 };
 use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::profile::RequiredPermissions;
@@ -138,16 +139,21 @@ pub fn check_facts(
         policy_set(&facts.principal, facts.org.as_ref()).map_err(Failure::input)?;
     notes.extend(facts.notes.iter().cloned());
     notes.extend(config_notes);
+    let resource_policies = ResourcePolicies::new();
     let results = check_local(
         &set,
         &facts.principal,
         facts.org.as_ref(),
-        &ResourcePolicies::new(),
+        &resource_policies,
         &required.actions,
         region,
         supplied,
     )
     .map_err(Failure::input)?;
+    notes.extend(resource_policy_notes(&results, &resource_policies));
+    // A result that could not be decided (a key policy not supplied, a resource policy that
+    // could not be read) is never allowed, and makes the check incomplete.
+    let undecidable = results.iter().any(ActionResult::undecidable);
     Ok(CheckReport {
         principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),
@@ -155,7 +161,7 @@ pub fn check_facts(
         results,
         notes,
         warnings: required.warnings.clone(),
-        incomplete: facts.incomplete,
+        incomplete: facts.incomplete || undecidable,
     })
 }
 

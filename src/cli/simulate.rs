@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use iam_doctor::core::eval::evaluate;
+use iam_doctor::core::eval::evaluate_with_resource_policy;
 use iam_doctor::inputs::simulate;
 use iam_doctor::report;
 
@@ -29,8 +29,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         iam_doctor::inputs::file::read_regular_to_string(&args.input)
             .map_err(|e| Failure::input(format!("cannot read `{}`: {e}", args.input.display())))?
     };
-    let (set, request) = simulate::parse(&text).map_err(Failure::input)?;
-    let e = evaluate(&set, &request);
+    let sim = simulate::parse(&text).map_err(Failure::input)?;
+    let request = &sim.request;
+    let e = evaluate_with_resource_policy(&sim.set, request, sim.resource_policy.state());
     emit(&match args.format {
         CheckFormat::Json => pretty(&report::json::evaluation(&e)),
         _ => report::table::evaluation(&request.action, &request.resource, &e),

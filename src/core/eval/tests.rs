@@ -407,6 +407,8 @@ fn describe_reads_well() {
         target_name: Some("Workloads".into()),
         statement: Some("DenyOutsideRegions".into()),
         depends_on: Vec::new(),
+        rule: None,
+        page: None,
     };
     assert_eq!(
         b.describe(),
