@@ -675,6 +675,95 @@ mod tests {
         }
     }
 
+    /// A KMS key without its key policy is never allowed and makes the check incomplete; an
+    /// unreadable resource policy likewise; a resource with a policy is decided with it; and
+    /// the notes say which resources were decided without theirs.
+    #[test]
+    fn check_local_decides_each_request_with_its_resource_policy() {
+        let key = "arn:aws:kms:eu-west-1:111122223333:key/k-1";
+        let bucket = "arn:aws:s3:::deploy-bucket/app.zip";
+        let queue = "arn:aws:sqs:eu-west-1:111122223333:q";
+        let on = |action: &str, resource: &str| RequiredAction {
+            resource: resource.into(),
+            ..required(action)
+        };
+        let mut p = principal();
+        p.identity_policies[0].document =
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into();
+        let (set, _) = policy_set(&p, None).expect("valid");
+        let mut facts = ResourcePolicies::new();
+        facts.insert(
+            bucket.into(),
+            ResourcePolicyFact::Policy {
+                name: "BucketPolicy".into(),
+                document: r#"{"Statement":[{"Sid":"NoDeletes","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"*"}]}"#.into(),
+            },
+        );
+        facts.insert(
+            queue.into(),
+            ResourcePolicyFact::Unreadable {
+                reason: "AccessDenied".into(),
+            },
+        );
+        let results = check_local(
+            &set,
+            &p,
+            None,
+            &facts,
+            &[
+                on("kms:Decrypt", key),
+                on("s3:DeleteObject", bucket),
+                on("s3:PutObject", bucket),
+                on("sqs:SendMessage", queue),
+            ],
+            "eu-west-1",
+            &Supplied::default(),
+        )
+        .expect("valid");
+        assert_eq!(results[0].decision, Decision::ImplicitDeny);
+        assert!(results[0].undecidable());
+        assert_eq!(results[1].decision, Decision::ExplicitDeny);
+        assert_eq!(results[1].decided_by[0].kind, PolicyKind::ResourcePolicy);
+        assert!(!results[1].undecidable());
+        assert_eq!(results[2].decision, Decision::Allowed);
+        assert!(!results[3].decision.is_allowed() && results[3].undecidable());
+        let notes = resource_policy_notes(&results, &facts);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("not supplied") && n.contains(key)),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(queue) && n.contains("AccessDenied")),
+            "{notes:?}"
+        );
+        // A malformed resource policy is an input error naming it and its resource.
+        facts.insert(
+            bucket.into(),
+            ResourcePolicyFact::Policy {
+                name: "BucketPolicy".into(),
+                document: r#"{"Statement":[{"Effect":"Maybe","Action":"s3:*"}]}"#.into(),
+            },
+        );
+        let err = check_local(
+            &set,
+            &p,
+            None,
+            &facts,
+            &[],
+            "eu-west-1",
+            &Supplied::default(),
+        )
+        .expect_err("malformed");
+        assert!(
+            err.policy.contains("BucketPolicy") && err.policy.contains(bucket),
+            "{err}"
+        );
+    }
+
     fn required(action: &str) -> RequiredAction {
         RequiredAction {
             action: action.into(),

@@ -451,12 +451,11 @@ pub fn evaluate_with_resource_policy(
         return finish(Decision::Allowed, by, Vec::new());
     }
     // A role's resource policy is its trust policy: it governs assuming the role, nothing else.
-    let resource =
-        if rules.resource_policy_must_allow.is_none() && is_role_arn(&request.resource) {
-            ResourcePolicy::NoPolicy
-        } else {
-            resource
-        };
+    let resource = if rules.resource_policy_must_allow.is_none() && is_role_arn(&request.resource) {
+        ResourcePolicy::NoPolicy
+    } else {
+        resource
+    };
     let mut missing = Vec::new();
     let service = request.action.split(':').next().unwrap_or("");
     let rcps_apply = RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service));
@@ -600,7 +599,9 @@ pub fn evaluate_with_resource_policy(
     if grant >= PrincipalMatch::Role {
         allows.extend(identity_allows.certain);
     } else {
-        identity_allows.maybe.extend(resource_allows.maybe.iter().cloned());
+        identity_allows
+            .maybe
+            .extend(resource_allows.maybe.iter().cloned());
         allows.extend(gate(
             identity_allows,
             || fails_to_allow(PolicyKind::Identity),
