@@ -218,6 +218,7 @@ fn policy_set(actions: &[String]) -> PolicySet {
         boundary: Some(boundary),
         scps,
         rcps,
+        session: Vec::new(),
     }
 }
 

@@ -19,7 +19,8 @@ use iam_doctor::core::check::policy_set;
 use iam_doctor::core::condition;
 use iam_doctor::core::context::Context;
 use iam_doctor::core::eval::{
-    Decision, NamedPolicy, OrgLevelPolicies, PolicySet, Request, evaluate,
+    Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, ResourcePolicy,
+    evaluate_with_resource_policy,
 };
 use iam_doctor::core::facts::TargetType;
 use iam_doctor::core::pattern::{Case, glob_match};
@@ -363,7 +364,11 @@ const SIMULATE_SEED: &str = r#"{"principal":"arn:aws:iam::111122223333:role/alic
   "permissions_boundary":{"name":"Boundary","document":{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}},
   "scps":[{"id":"r-ab12","name":"Root","policies":[{"name":"FullAWSAccess","document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}]},
           {"id":"ou-ab12-11111111","policies":[{"name":"RegionLock","document":{"Statement":[{"Effect":"Deny","NotAction":["iam:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}},{"name":"Allow","document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}]}],
-  "rcps":[{"id":"r-ab12","policies":[{"name":"RCPFullAWSAccess","document":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}},{"name":"Tls","document":{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}}]}]}"#;
+  "rcps":[{"id":"r-ab12","policies":[{"name":"RCPFullAWSAccess","document":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}},{"name":"Tls","document":{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}}]}],
+  "resource_policy":{"name":"BucketPolicy","document":{"Statement":[{"Sid":"Deployer","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/alice","111122223333"]},"Action":"s3:*","Resource":"arn:aws:s3:::home/*"},
+                                                        {"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:DeleteBucket","Resource":"*"},
+                                                        {"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"*"}]}},
+  "session_policies":[{"name":"Session","document":{"Statement":[{"Effect":"Allow","Action":["s3:*","kms:Decrypt"],"Resource":"*"}]}}]}"#;
 
 const RUBY_SEEDS: &[&str] = &[
     "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\"kinesis:PutRecord\", {Action: [\"s3:*\"], Effect: \"Allow\", Resource: \"*\"}]\n  config.codebuild.iam.managed_policy << \"arn:aws:iam::aws:policy/ReadOnlyAccess\"\nend\n",
@@ -532,29 +537,47 @@ const DENIAL_TOKENS: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // Checks on what the readers return
 
-/// A decision can only be an explicit deny when some policy has a `Deny`, and only an allow when
-/// some identity policy has an `Allow`; and the same request decides the same way twice.
-fn check_decision(input: &str, set: &PolicySet, request: &Request) {
-    let e = evaluate(set, request);
+/// A decision can only be an explicit deny when some policy has a `Deny` (or a service rule
+/// denies), and only an allow when an identity policy or the resource policy has an `Allow` (or
+/// a service rule needs no permission); a resource policy that could not be read never allows;
+/// and the same request decides the same way twice.
+fn check_decision(input: &str, set: &PolicySet, request: &Request, resource: ResourcePolicy<'_>) {
+    let e = evaluate_with_resource_policy(set, request, resource);
     assert_eq!(
         e,
-        evaluate(set, request),
+        evaluate_with_resource_policy(set, request, resource),
         "evaluation is not deterministic for {input:?}"
     );
+    let resource_policy = match resource {
+        ResourcePolicy::Policy(p) => Some(p),
+        _ => None,
+    };
     let all_policies = set
         .identity
         .iter()
         .chain(set.boundary.iter())
+        .chain(set.session.iter())
+        .chain(resource_policy)
         .chain(set.scps.iter().flat_map(|l| l.policies.iter()))
         .chain(set.rcps.iter().flat_map(|l| l.policies.iter()));
+    let by_rule = e
+        .decided_by
+        .iter()
+        .any(|b| b.kind == PolicyKind::ServiceRule);
+    if resource == ResourcePolicy::Unreadable {
+        assert!(
+            !e.decision.is_allowed() || by_rule,
+            "allowed with an unreadable resource policy for {input:?}"
+        );
+    }
     match e.decision {
         Decision::ExplicitDeny => assert!(
-            has_effect(Effect::Deny, all_policies),
+            by_rule || has_effect(Effect::Deny, all_policies),
             "explicit deny without a Deny statement for {input:?}"
         ),
         Decision::Allowed => assert!(
-            has_effect(Effect::Allow, set.identity.iter()),
-            "allowed without an identity Allow for {input:?}"
+            by_rule || has_effect(Effect::Allow, set.identity.iter().chain(resource_policy)),
+            "allowed without an identity or resource policy Allow for {input:?}"
         ),
         Decision::ImplicitDeny => {}
         Decision::Unknown => assert!(
@@ -646,6 +669,8 @@ fn policy_parse_never_panics() {
         "iam:CreateRole",
         "ec2:RunInstances",
         "sqs:SendMessage",
+        "kms:Decrypt",
+        "sts:GetCallerIdentity",
     ];
     let ok = survive(
         "Policy::parse",
@@ -671,6 +696,7 @@ fn policy_parse_never_panics() {
                 let set = PolicySet {
                     identity: vec![named.clone()],
                     boundary: Some(named.clone()),
+                    session: vec![named.clone()],
                     scps: vec![OrgLevelPolicies {
                         target_id: "r-1".into(),
                         target_name: "Root".into(),
@@ -684,7 +710,31 @@ fn policy_parse_never_panics() {
                         policies: vec![named.clone()],
                     }],
                 };
-                check_decision(text, &set, &request);
+                // The same policy as the resource's own, and every state a resource policy can
+                // be in, on the probe's resource and on a KMS key (whose key policy must allow).
+                for resource in [
+                    ResourcePolicy::Policy(&named),
+                    ResourcePolicy::NotSupplied,
+                    ResourcePolicy::NoPolicy,
+                    ResourcePolicy::Unreadable,
+                ] {
+                    check_decision(text, &set, &request, resource);
+                    let key = Request {
+                        resource: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd".into(),
+                        ..request.clone()
+                    };
+                    check_decision(text, &set, &key, resource);
+                    if !matches!(resource, ResourcePolicy::Policy(_))
+                        && request.action.to_ascii_lowercase().starts_with("kms:")
+                    {
+                        assert!(
+                            !evaluate_with_resource_policy(&set, &key, resource)
+                                .decision
+                                .is_allowed(),
+                            "a KMS key without its key policy allowed for {text:?}"
+                        );
+                    }
+                }
             }
         },
     );
@@ -739,7 +789,7 @@ fn simulate_input_never_panics() {
             simulate::parse(text)
                 .inspect_err(|e| single_line("simulate::parse", text, &e.to_string()))
         },
-        |text, (set, request)| check_decision(text, set, request),
+        |text, sim| check_decision(text, &sim.set, &sim.request, sim.resource_policy.state()),
     );
     assert!(ok > 0, "no mutation of the seed stayed valid");
 }
@@ -772,9 +822,12 @@ fn authorization_details_never_panic() {
             for sel in &selectors {
                 match catch_unwind(AssertUnwindSafe(|| details.principal(sel))) {
                     Ok(Ok(p)) => match policy_set(&p, None) {
-                        Ok((set, _)) => {
-                            check_decision(text, &set, &probe_request("lambda:CreateFunction"))
-                        }
+                        Ok((set, _)) => check_decision(
+                            text,
+                            &set,
+                            &probe_request("lambda:CreateFunction"),
+                            ResourcePolicy::NotSupplied,
+                        ),
                         Err(e) => single_line("policy_set", text, &e.to_string()),
                     },
                     Ok(Err(e)) => single_line("principal", text, &e.to_string()),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use iam_doctor::aws::ResourcePolicyApi;
 use iam_doctor::core::check::{
-    CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
+    ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
+    resource_policy_notes,
 };
 use iam_doctor::core::profile::RequiredPermissions;
 use iam_doctor::core::request_keys::Supplied;
@@ -193,6 +194,10 @@ pub fn check_facts(
         supplied,
     )
     .map_err(Failure::from_error)?;
+    notes.extend(resource_policy_notes(&results, &facts.resource_policies));
+    // A result that could not be decided (a key policy not supplied, a resource policy that
+    // could not be read) is never allowed, and makes the check incomplete.
+    let undecidable = results.iter().any(ActionResult::undecidable);
     Ok(CheckReport {
         principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),
@@ -200,7 +205,7 @@ pub fn check_facts(
         results,
         notes,
         warnings: required.warnings.clone(),
-        incomplete: facts.incomplete || !required.unchecked.is_empty(),
+        incomplete: facts.incomplete || undecidable || !required.unchecked.is_empty(),
         unchecked: required.unchecked.clone(),
     })
 }

@@ -592,7 +592,7 @@ fn explain_one(
         results: vec![result.clone()],
         notes: notes.iter().chain(facts.notes.iter()).cloned().collect(),
         warnings: vec![],
-        incomplete: facts.incomplete,
+        incomplete: facts.incomplete || result.undecidable(),
         unchecked: Vec::new(),
     };
     Ok(Explained {

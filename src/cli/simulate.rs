@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use iam_doctor::core::eval::evaluate;
+use iam_doctor::core::eval::evaluate_with_resource_policy;
 use iam_doctor::inputs::simulate;
 use iam_doctor::report;
 
@@ -36,8 +36,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             )
         })?
     };
-    let (set, request) = simulate::parse(&text).map_err(Failure::from_error)?;
-    let e = evaluate(&set, &request);
+    let sim = simulate::parse(&text).map_err(Failure::from_error)?;
+    let request = &sim.request;
+    let e = evaluate_with_resource_policy(&sim.set, request, sim.resource_policy.state());
     emit(&match args.format {
         TableOrJson::Json => pretty(&report::json::evaluation(&e)),
         TableOrJson::Table => report::table::evaluation(&request.action, &request.resource, &e),

@@ -5,18 +5,18 @@
 //! evaluator decides it. A live run adds IAM's own verdict to each result and the report says
 //! where the two disagree instead of hiding it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::context::Context;
 use super::eval::{
-    Blame, Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, Verdict,
-    evaluate,
+    Blame, Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, ResourcePolicy,
+    Verdict, evaluate_with_resource_policy,
 };
 use super::facts::{
     MatchedStatement, OrgFacts, OrgPolicy, PolicyOrigin, PolicySource, PrincipalFacts,
-    PrincipalKind, ResourcePolicies, SimulatedDecision, SimulationOutcome,
+    PrincipalKind, ResourcePolicies, ResourcePolicyFact, SimulatedDecision, SimulationOutcome,
 };
 use super::policy::{Policy, PolicyError};
 use super::profile::{RequiredAction, requested_region};
@@ -257,10 +257,17 @@ pub fn request_context(
     ctx
 }
 
-/// Decides every required action locally. `resource_policies` holds what is known of the
-/// resources' resource-based policies, by ARN (a resource absent from it was never looked at);
-/// they do not take part in the decision yet. A resource policy that cannot be parsed will be
-/// an error naming it, as an identity policy's is.
+/// A resource policy read from the facts, parsed once for every action on its resource.
+enum ParsedResourcePolicy {
+    NoPolicy,
+    Policy(NamedPolicy),
+    Unreadable,
+}
+
+/// Decides every required action locally, each with what is known of its resource's
+/// resource-based policy (`resource_policies`, by ARN; a resource absent from it was never
+/// looked at). A resource policy that cannot be parsed is an error naming it and its
+/// resource, as an identity policy's is.
 pub fn check_local(
     set: &PolicySet,
     principal: &PrincipalFacts,
@@ -270,7 +277,23 @@ pub fn check_local(
     region: &str,
     supplied: &Supplied,
 ) -> Result<Vec<ActionResult>, PolicyError> {
-    let _not_yet_evaluated = resource_policies;
+    let parsed = resource_policies
+        .iter()
+        .map(|(arn, fact)| {
+            let parsed = match fact {
+                ResourcePolicyFact::NoPolicy => ParsedResourcePolicy::NoPolicy,
+                ResourcePolicyFact::Unreadable { .. } => ParsedResourcePolicy::Unreadable,
+                ResourcePolicyFact::Policy { name, document } => {
+                    ParsedResourcePolicy::Policy(NamedPolicy {
+                        name: name.clone(),
+                        id: Some(arn.clone()),
+                        policy: Policy::parse(&format!("{name} (of {arn})"), document)?,
+                    })
+                }
+            };
+            Ok((arn.as_str(), parsed))
+        })
+        .collect::<Result<BTreeMap<&str, ParsedResourcePolicy>, PolicyError>>()?;
     // Only `aws:RequestedRegion` varies between actions; the principal's keys are built once.
     let base = request_context(principal, org, "", region, supplied);
     let results = required
@@ -284,7 +307,13 @@ pub fn check_local(
                 resource: r.resource.clone(),
                 context,
             };
-            let e = evaluate(set, &request);
+            let resource_policy = match parsed.get(r.resource.as_str()) {
+                None => ResourcePolicy::NotSupplied,
+                Some(ParsedResourcePolicy::NoPolicy) => ResourcePolicy::NoPolicy,
+                Some(ParsedResourcePolicy::Policy(p)) => ResourcePolicy::Policy(p),
+                Some(ParsedResourcePolicy::Unreadable) => ResourcePolicy::Unreadable,
+            };
+            let e = evaluate_with_resource_policy(set, &request, resource_policy);
             ActionResult {
                 action: r.action.clone(),
                 resource: r.resource.clone(),
@@ -304,6 +333,55 @@ pub fn check_local(
         })
         .collect();
     Ok(results)
+}
+
+/// What a report must say about resource-based policies: which resources were decided
+/// without theirs (never looked at), and which could not be read.
+pub fn resource_policy_notes(
+    results: &[ActionResult],
+    resource_policies: &ResourcePolicies,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let named: BTreeSet<&str> = results
+        .iter()
+        .map(|r| r.resource.as_str())
+        .filter(|r| *r != "*")
+        .collect();
+    let without: Vec<&str> = named
+        .iter()
+        .copied()
+        .filter(|arn| !resource_policies.contains_key(*arn))
+        .collect();
+    if !without.is_empty() {
+        let shown: Vec<String> = without.iter().take(3).map(|a| format!("`{a}`")).collect();
+        notes.push(format!(
+            "resource-based policies were not supplied for {} resource(s) ({}{}): their actions were decided without them, and a KMS key without its key policy is not counted as allowed",
+            without.len(),
+            shown.join(", "),
+            if without.len() > shown.len() { ", …" } else { "" }
+        ));
+    }
+    for (arn, fact) in resource_policies {
+        if let ResourcePolicyFact::Unreadable { reason } = fact
+            && named.contains(arn.as_str())
+        {
+            notes.push(format!(
+                "the resource-based policy of `{arn}` could not be read ({reason}): its actions are not counted as allowed"
+            ));
+        }
+    }
+    notes
+}
+
+impl ActionResult {
+    /// True when part of the decision could not be made: a resource policy that could not be
+    /// read, or a key policy that was not supplied. Such a result is never allowed, and a
+    /// check that has one is incomplete.
+    pub fn undecidable(&self) -> bool {
+        self.decided_by
+            .iter()
+            .any(|b| b.verdict == Verdict::Unreadable)
+    }
 }
 
 /// IAM's verdict as a decision.
@@ -355,6 +433,13 @@ pub fn merge_simulation(
                 }
             }
             let rcp_denies = r.decided_by.iter().any(|b| b.kind == PolicyKind::Rcp && b.verdict != Verdict::Allows);
+            // IAM's simulator is given no resource policy for a role, and knows nothing of the
+            // service rules: where those decided, the local decision stands, unless IAM found
+            // an explicit deny or an organization policy that stops it, which the local side
+            // would otherwise have to see too.
+            let unseen_by_iam = r.decided_by.iter().any(|b| {
+                matches!(b.kind, PolicyKind::ResourcePolicy | PolicyKind::ServiceRule)
+            });
             let local = r.decision;
             if aws == local {
                 // Agreement; nothing to add.
@@ -369,6 +454,14 @@ pub fn merge_simulation(
                 r.disagreement = Some(
                     "decided locally: IAM's simulator does not evaluate resource control policies".to_string(),
                 );
+            } else if unseen_by_iam
+                && aws != Decision::ExplicitDeny
+                && o.allowed_by_organizations != Some(false)
+            {
+                r.disagreement = Some(format!(
+                    "decided locally: IAM's simulator says {} but does not see the resource-based policy or the service rule that decided",
+                    aws.label()
+                ));
             } else if o.allowed_by_organizations == Some(false) && org == OrgVisibility::Unreadable {
                 r.decision = aws;
                 r.decided_by = vec![Blame {
@@ -384,6 +477,8 @@ pub fn merge_simulation(
                     target_name: None,
                     statement: None,
                     depends_on: Vec::new(),
+                    rule: None,
+                    page: None,
                 }];
                 r.disagreement = Some(
                     "IAM says the organization's policies stop it; the SCPs could not be read to say which"
@@ -584,6 +679,95 @@ mod tests {
         }
     }
 
+    /// A KMS key without its key policy is never allowed and makes the check incomplete; an
+    /// unreadable resource policy likewise; a resource with a policy is decided with it; and
+    /// the notes say which resources were decided without theirs.
+    #[test]
+    fn check_local_decides_each_request_with_its_resource_policy() {
+        let key = "arn:aws:kms:eu-west-1:111122223333:key/k-1";
+        let bucket = "arn:aws:s3:::deploy-bucket/app.zip";
+        let queue = "arn:aws:sqs:eu-west-1:111122223333:q";
+        let on = |action: &str, resource: &str| RequiredAction {
+            resource: resource.into(),
+            ..required(action)
+        };
+        let mut p = principal();
+        p.identity_policies[0].document =
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into();
+        let (set, _) = policy_set(&p, None).expect("valid");
+        let mut facts = ResourcePolicies::new();
+        facts.insert(
+            bucket.into(),
+            ResourcePolicyFact::Policy {
+                name: "BucketPolicy".into(),
+                document: r#"{"Statement":[{"Sid":"NoDeletes","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"*"}]}"#.into(),
+            },
+        );
+        facts.insert(
+            queue.into(),
+            ResourcePolicyFact::Unreadable {
+                reason: "AccessDenied".into(),
+            },
+        );
+        let results = check_local(
+            &set,
+            &p,
+            None,
+            &facts,
+            &[
+                on("kms:Decrypt", key),
+                on("s3:DeleteObject", bucket),
+                on("s3:PutObject", bucket),
+                on("sqs:SendMessage", queue),
+            ],
+            "eu-west-1",
+            &Supplied::default(),
+        )
+        .expect("valid");
+        assert_eq!(results[0].decision, Decision::ImplicitDeny);
+        assert!(results[0].undecidable());
+        assert_eq!(results[1].decision, Decision::ExplicitDeny);
+        assert_eq!(results[1].decided_by[0].kind, PolicyKind::ResourcePolicy);
+        assert!(!results[1].undecidable());
+        assert_eq!(results[2].decision, Decision::Allowed);
+        assert!(!results[3].decision.is_allowed() && results[3].undecidable());
+        let notes = resource_policy_notes(&results, &facts);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("not supplied") && n.contains(key)),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(queue) && n.contains("AccessDenied")),
+            "{notes:?}"
+        );
+        // A malformed resource policy is an input error naming it and its resource.
+        facts.insert(
+            bucket.into(),
+            ResourcePolicyFact::Policy {
+                name: "BucketPolicy".into(),
+                document: r#"{"Statement":[{"Effect":"Maybe","Action":"s3:*"}]}"#.into(),
+            },
+        );
+        let err = check_local(
+            &set,
+            &p,
+            None,
+            &facts,
+            &[],
+            "eu-west-1",
+            &Supplied::default(),
+        )
+        .expect_err("malformed");
+        assert!(
+            err.policy.contains("BucketPolicy") && err.policy.contains(bucket),
+            "{err}"
+        );
+    }
+
     fn required(action: &str) -> RequiredAction {
         RequiredAction {
             action: action.into(),
@@ -760,6 +944,8 @@ mod tests {
                 target_name: None,
                 statement: None,
                 depends_on: Vec::new(),
+                rule: None,
+                page: None,
             }],
             missing_context: vec![],
             depends_on: vec![],

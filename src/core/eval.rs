@@ -15,6 +15,8 @@ use super::pattern::{Case, action_matches};
 use super::policy::{
     ActionClause, Effect, Policy, PrincipalClause, Principals, ResourceClause, Statement,
 };
+use super::principal::{self, PrincipalMatch};
+use super::service_rules::{self, RuleEffect, ServiceRule};
 use super::variables;
 
 /// The three outcomes IAM knows, and `Unknown` for a decision that depends on request values
@@ -67,6 +69,12 @@ pub enum PolicyKind {
     Boundary,
     Scp,
     Rcp,
+    /// A session policy passed when the role was assumed.
+    Session,
+    /// The resource's own policy: a bucket policy, a KMS key policy, a role trust policy …
+    ResourcePolicy,
+    /// A rule AWS applies that no policy expresses (`policies/service-rules.yaml`).
+    ServiceRule,
 }
 
 impl PolicyKind {
@@ -76,6 +84,9 @@ impl PolicyKind {
             PolicyKind::Boundary => "permissions boundary",
             PolicyKind::Scp => "service control policy",
             PolicyKind::Rcp => "resource control policy",
+            PolicyKind::Session => "session policy",
+            PolicyKind::ResourcePolicy => "resource-based policy",
+            PolicyKind::ServiceRule => "service rule",
         }
     }
 }
@@ -108,6 +119,8 @@ pub struct PolicySet {
     pub scps: Vec<OrgLevelPolicies>,
     /// Root first, account last. Empty when no RCPs apply.
     pub rcps: Vec<OrgLevelPolicies>,
+    /// Session policies passed when the role was assumed; when there are any, one must allow.
+    pub session: Vec<NamedPolicy>,
 }
 
 /// One request to decide.
@@ -119,6 +132,19 @@ pub struct Request {
     /// An ARN, or `*` when the resource is not known (as IAM's simulator does).
     pub resource: String,
     pub context: Context,
+}
+
+/// What is known of the resource-based policy of a request's resource.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ResourcePolicy<'a> {
+    /// Never looked at: the request is decided without it, except where it must allow (a KMS
+    /// key policy, a role trust policy), which then cannot be decided and is never allowed.
+    NotSupplied,
+    /// The resource has none.
+    NoPolicy,
+    Policy(&'a NamedPolicy),
+    /// It could not be read: it may deny, so the request is never allowed.
+    Unreadable,
 }
 
 /// Why a policy took part in a decision.
@@ -136,6 +162,9 @@ pub enum Verdict {
     /// The only `Allow` at its place matches only for some values of the keys in
     /// [`Blame::depends_on`].
     MayAllow,
+    /// The resource's policy could not be read or was not supplied, so the decision cannot be
+    /// made: never allowed.
+    Unreadable,
 }
 
 /// One reason for a decision: which policy, where it is attached, and which statement.
@@ -155,16 +184,30 @@ pub struct Blame {
     /// statement's match depends on. Empty for every other verdict.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// The service rule that decided, or that makes a resource policy's allow necessary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The AWS page stating [`Blame::rule`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 impl Blame {
     /// A one-line account of this reason, for people.
     pub fn describe(&self) -> String {
         let place = match (&self.target_name, &self.target) {
+            (_, Some(t)) if self.kind == PolicyKind::ResourcePolicy => format!(" of `{t}`"),
             (Some(n), Some(t)) if n != t => format!(" attached to {n} ({t})"),
             (_, Some(t)) => format!(" attached to {t}"),
             _ => String::new(),
         };
+        // A service rule explains itself: what its page says, and the page.
+        let rule = self
+            .rule
+            .as_deref()
+            .and_then(|name| service_rules::rules().iter().find(|r| r.name == name))
+            .map(|r| format!("{} ({})", r.says.trim_end_matches('.'), r.page))
+            .unwrap_or_default();
         let policy = self.policy.as_deref().unwrap_or("");
         let stmt = self
             .statement
@@ -172,6 +215,18 @@ impl Blame {
             .map(|s| format!(" statement `{s}`"))
             .unwrap_or_default();
         match self.verdict {
+            Verdict::Denies if self.kind == PolicyKind::ServiceRule => {
+                format!("AWS denies it whatever the policies allow: {rule}")
+            }
+            Verdict::Allows if self.kind == PolicyKind::ServiceRule => {
+                format!("it needs no permission: {rule}")
+            }
+            Verdict::Unreadable if self.rule.is_some() => format!(
+                "the resource-based policy{place} was not supplied or could not be read, and it must allow: {rule}"
+            ),
+            Verdict::Unreadable => format!(
+                "the resource-based policy{place} could not be read: it may deny it, so it is not counted as allowed"
+            ),
             Verdict::Denies | Verdict::FailsToAllow
                 if matches!(self.kind, PolicyKind::Scp | PolicyKind::Rcp)
                     && self.policy.is_none()
@@ -213,6 +268,14 @@ impl Blame {
                     format!("permissions boundary `{policy}` does not allow it")
                 }
                 (PolicyKind::Identity, _) => "no identity policy allows it".to_string(),
+                (PolicyKind::Session, _) => "no session policy allows it".to_string(),
+                (PolicyKind::ResourcePolicy, true) => format!(
+                    "resource-based policy `{policy}`{place} does not allow it, and it must: {rule}"
+                ),
+                (PolicyKind::ResourcePolicy, false) => format!(
+                    "there is no resource-based policy{place}, and one must allow it: {rule}"
+                ),
+                (PolicyKind::ServiceRule, _) => format!("service rule: {rule}"),
             },
         }
     }
@@ -316,23 +379,98 @@ fn fails_to_allow(kind: PolicyKind) -> Blame {
         target_name: None,
         statement: None,
         depends_on: Vec::new(),
+        rule: None,
+        page: None,
     }
 }
 
-/// Decides one request against a policy set.
+/// Decides one request against a policy set, without its resource's policy.
+pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
+    evaluate_with_resource_policy(set, request, ResourcePolicy::NotSupplied)
+}
+
+/// The service rules that cover one request, by effect.
+#[derive(Default)]
+struct RulesFor {
+    needs_no_permission: Option<&'static ServiceRule>,
+    always_denied: Option<&'static ServiceRule>,
+    resource_policy_must_allow: Option<&'static ServiceRule>,
+}
+
+fn rules_for(request: &Request) -> RulesFor {
+    let mut found = RulesFor::default();
+    for rule in service_rules::matching(&request.action, &request.resource) {
+        let slot = match rule.effect {
+            RuleEffect::NeedsNoPermission => &mut found.needs_no_permission,
+            RuleEffect::AlwaysDenied => &mut found.always_denied,
+            RuleEffect::ResourcePolicyMustAllow => &mut found.resource_policy_must_allow,
+        };
+        slot.get_or_insert(rule);
+    }
+    found
+}
+
+/// A cause of this kind and verdict, naming the service rule behind it, if any.
+fn rule_blame(kind: PolicyKind, verdict: Verdict, rule: Option<&ServiceRule>) -> Blame {
+    Blame {
+        verdict,
+        rule: rule.map(|r| r.name.clone()),
+        page: rule.map(|r| r.page.clone()),
+        ..fails_to_allow(kind)
+    }
+}
+
+/// Decides one request against a policy set and what is known of its resource's policy.
+///
+/// Service rules come first: a request that needs no permission is allowed whatever the
+/// policies say, one AWS always denies is an explicit deny. Then, within the account
+/// (reference_policies_evaluation-logic, policy-eval-denyallow): an explicit `Deny` anywhere
+/// wins; every RCP and SCP level must allow; an identity policy or the resource policy grants —
+/// how the resource policy names the caller decides which other gates still apply
+/// ([`PrincipalMatch`]); the permissions boundary and session policies must allow unless the
+/// resource policy granted to the caller directly; a KMS key policy or a role trust policy must
+/// allow in any case. A resource policy that could not be read, or one that must allow and was
+/// not supplied, never lets the request be allowed.
 ///
 /// With keys of unknown value in the request context, statements apply certainly, not at
 /// all, or maybe ([`Applicability`]). A certain `Deny` is an explicit deny and a place with no
 /// allow at all an implicit deny, whatever else is unknown. Otherwise a `Deny` that may match,
 /// or a place whose only allows may not match, makes the decision [`Decision::Unknown`].
-pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
+pub fn evaluate_with_resource_policy(
+    set: &PolicySet,
+    request: &Request,
+    resource: ResourcePolicy<'_>,
+) -> Evaluation {
+    let rules = rules_for(request);
+    if let Some(rule) = rules.needs_no_permission {
+        let by = vec![rule_blame(
+            PolicyKind::ServiceRule,
+            Verdict::Allows,
+            Some(rule),
+        )];
+        return finish(Decision::Allowed, by, Vec::new());
+    }
+    // A role's resource policy is its trust policy: it governs assuming the role, nothing else.
+    let resource = if rules.resource_policy_must_allow.is_none() && is_role_arn(&request.resource) {
+        ResourcePolicy::NoPolicy
+    } else {
+        resource
+    };
     let mut missing = Vec::new();
     let service = request.action.split(':').next().unwrap_or("");
     let rcps_apply = RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service));
     let rcp_levels: &[OrgLevelPolicies] = if rcps_apply { &set.rcps } else { &[] };
+    let has_boundary = set.boundary.is_some();
 
     // 1. Explicit denies anywhere.
     let mut denies = Matches::default();
+    if let Some(rule) = rules.always_denied {
+        denies.certain.push(rule_blame(
+            PolicyKind::ServiceRule,
+            Verdict::Denies,
+            Some(rule),
+        ));
+    }
     for level in rcp_levels {
         collect_level(
             level,
@@ -353,6 +491,16 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             &mut missing,
         );
     }
+    if let ResourcePolicy::Policy(p) = resource {
+        collect_resource_policy(
+            p,
+            Effect::Deny,
+            has_boundary,
+            request,
+            &mut denies,
+            &mut missing,
+        );
+    }
     for p in &set.identity {
         collect_policy(
             p,
@@ -368,6 +516,17 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
         collect_policy(
             b,
             PolicyKind::Boundary,
+            None,
+            Effect::Deny,
+            request,
+            &mut denies,
+            &mut missing,
+        );
+    }
+    for p in &set.session {
+        collect_policy(
+            p,
+            PolicyKind::Session,
             None,
             Effect::Deny,
             request,
@@ -406,6 +565,19 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             );
         }
     }
+    // The resource policy's grant: how its certainly applying `Allow`s name the caller.
+    let mut resource_allows = Matches::default();
+    let grant = match resource {
+        ResourcePolicy::Policy(p) => collect_resource_policy(
+            p,
+            Effect::Allow,
+            has_boundary,
+            request,
+            &mut resource_allows,
+            &mut missing,
+        ),
+        _ => PrincipalMatch::No,
+    };
     let mut identity_allows = Matches::default();
     for p in &set.identity {
         collect_policy(
@@ -418,33 +590,95 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             &mut missing,
         );
     }
-    let allows = gate(
-        identity_allows,
-        || fails_to_allow(PolicyKind::Identity),
-        &mut failures,
-        &mut uncertain,
-    );
-    if let Some(b) = &set.boundary {
-        let mut boundary_allows = Matches::default();
-        collect_policy(
-            b,
-            PolicyKind::Boundary,
-            None,
-            Effect::Allow,
-            request,
-            &mut boundary_allows,
-            &mut missing,
-        );
-        gate(
-            boundary_allows,
-            || Blame {
-                policy: Some(b.name.clone()),
-                policy_id: b.id.clone(),
-                ..fails_to_allow(PolicyKind::Boundary)
-            },
+    let mut allows = Vec::new();
+    if grant >= PrincipalMatch::Account {
+        allows.extend(resource_allows.certain);
+    }
+    // A grant to the role or to the caller itself stands in for the identity policies; one
+    // that may apply leaves the identity gate uncertain rather than failed.
+    if grant >= PrincipalMatch::Role {
+        allows.extend(identity_allows.certain);
+    } else {
+        identity_allows
+            .maybe
+            .extend(resource_allows.maybe.iter().cloned());
+        allows.extend(gate(
+            identity_allows,
+            || fails_to_allow(PolicyKind::Identity),
             &mut failures,
             &mut uncertain,
-        );
+        ));
+    }
+    // A grant to the caller itself is not limited by the boundary or session policies.
+    if grant < PrincipalMatch::Direct {
+        if let Some(b) = &set.boundary {
+            let mut boundary_allows = Matches::default();
+            collect_policy(
+                b,
+                PolicyKind::Boundary,
+                None,
+                Effect::Allow,
+                request,
+                &mut boundary_allows,
+                &mut missing,
+            );
+            gate(
+                boundary_allows,
+                || Blame {
+                    policy: Some(b.name.clone()),
+                    policy_id: b.id.clone(),
+                    ..fails_to_allow(PolicyKind::Boundary)
+                },
+                &mut failures,
+                &mut uncertain,
+            );
+        }
+        if !set.session.is_empty() {
+            let mut session_allows = Matches::default();
+            for p in &set.session {
+                collect_policy(
+                    p,
+                    PolicyKind::Session,
+                    None,
+                    Effect::Allow,
+                    request,
+                    &mut session_allows,
+                    &mut missing,
+                );
+            }
+            gate(
+                session_allows,
+                || fails_to_allow(PolicyKind::Session),
+                &mut failures,
+                &mut uncertain,
+            );
+        }
+    }
+    // 3. The resource's own policy, where it must allow or could not be read.
+    let on_resource = |verdict, rule, policy: Option<&NamedPolicy>| Blame {
+        policy: policy.map(|p| p.name.clone()),
+        policy_id: policy.and_then(|p| p.id.clone()),
+        target: Some(request.resource.clone()),
+        ..rule_blame(PolicyKind::ResourcePolicy, verdict, rule)
+    };
+    match (rules.resource_policy_must_allow, resource) {
+        (Some(rule), ResourcePolicy::Policy(p)) if grant == PrincipalMatch::No => {
+            if resource_allows.maybe.is_empty() {
+                failures.push(on_resource(Verdict::FailsToAllow, Some(rule), Some(p)));
+            } else {
+                uncertain.extend(resource_allows.maybe);
+            }
+        }
+        (Some(rule), ResourcePolicy::NoPolicy) => {
+            failures.push(on_resource(Verdict::FailsToAllow, Some(rule), None));
+        }
+        (Some(rule), ResourcePolicy::NotSupplied | ResourcePolicy::Unreadable) => {
+            failures.push(on_resource(Verdict::Unreadable, Some(rule), None));
+        }
+        (None, ResourcePolicy::Unreadable) => {
+            failures.push(on_resource(Verdict::Unreadable, None, None));
+        }
+        _ => {}
     }
     // A deny that may match still has to be lifted once the certain causes are: it is listed
     // after them.
@@ -464,6 +698,71 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     } else {
         finish(Decision::Allowed, allows, missing)
     }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/…`
+fn is_role_arn(resource: &str) -> bool {
+    let mut parts = resource.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts.nth(1) == Some("iam")
+        && parts.nth(2).is_some_and(|r| r.starts_with("role/"))
+}
+
+/// The statements of the resource's policy with this effect that apply to the request and
+/// name its caller. Returns how the strongest certainly applying `Allow` names the caller
+/// ([`PrincipalMatch::No`] for a `Deny` search).
+fn collect_resource_policy(
+    p: &NamedPolicy,
+    effect: Effect,
+    has_boundary: bool,
+    request: &Request,
+    out: &mut Matches,
+    missing: &mut Vec<String>,
+) -> PrincipalMatch {
+    let mut strongest = PrincipalMatch::No;
+    for st in p.policy.statements.iter().filter(|s| s.effect == effect) {
+        let named = match effect {
+            Effect::Deny
+                if principal::deny_applies(
+                    st.principal.as_ref(),
+                    &request.principal,
+                    has_boundary,
+                ) =>
+            {
+                PrincipalMatch::Direct
+            }
+            Effect::Deny => PrincipalMatch::No,
+            Effect::Allow => principal::allow_match(st.principal.as_ref(), &request.principal),
+        };
+        if named == PrincipalMatch::No {
+            continue;
+        }
+        let (verdict, depends_on) =
+            match statement_applies(st, PolicyKind::ResourcePolicy, request, missing) {
+                Applicability::No => continue,
+                Applicability::Yes if effect == Effect::Deny => (Verdict::Denies, Vec::new()),
+                Applicability::Yes => (Verdict::Allows, Vec::new()),
+                Applicability::Maybe(keys) if effect == Effect::Deny => (Verdict::MayDeny, keys),
+                Applicability::Maybe(keys) => (Verdict::MayAllow, keys),
+            };
+        let blame = Blame {
+            policy: Some(p.name.clone()),
+            policy_id: p.id.clone(),
+            target: Some(request.resource.clone()),
+            statement: Some(st.label()),
+            depends_on,
+            ..rule_blame(PolicyKind::ResourcePolicy, verdict, None)
+        };
+        if blame.depends_on.is_empty() {
+            if effect == Effect::Allow {
+                strongest = strongest.max(named);
+            }
+            out.certain.push(blame);
+        } else {
+            out.maybe.push(blame);
+        }
+    }
+    strongest
 }
 
 fn finish(decision: Decision, decided_by: Vec<Blame>, mut missing: Vec<String>) -> Evaluation {
@@ -528,6 +827,8 @@ fn collect_policy(
             target_name: level.map(|l| l.target_name.clone()),
             statement: Some(st.label()),
             depends_on,
+            rule: None,
+            page: None,
         };
         if blame.depends_on.is_empty() {
             out.certain.push(blame);

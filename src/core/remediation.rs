@@ -167,6 +167,36 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
         (PolicyKind::Identity, _) => format!(
             "identity policy `{pol}` statement `{stmt}` denies {n} required action(s): remove or narrow that statement"
         ),
+        (PolicyKind::Session, Verdict::Denies) => format!(
+            "session policy `{pol}` statement `{stmt}` denies {n} action(s): narrow it where the role is assumed"
+        ),
+        (PolicyKind::Session, _) => format!(
+            "allow `{svc}` in the session policies passed where the role is assumed: they do not allow {n} required action(s)"
+        ),
+        (PolicyKind::ResourcePolicy, Verdict::Denies) => format!(
+            "change the resource-based policy `{pol}` of `{where_}`: statement `{stmt}` denies {n} action(s)"
+        ),
+        (PolicyKind::ResourcePolicy, Verdict::Unreadable) => format!(
+            "supply the resource-based policy of `{where_}` (or the permission to read it) so that {n} action(s) can be decided{}",
+            cause
+                .page
+                .as_deref()
+                .map(|p| format!(": it must allow them ({p})"))
+                .unwrap_or_default()
+        ),
+        (PolicyKind::ResourcePolicy, _) => format!(
+            "allow the role {n} action(s) (`{svc}`) in the resource-based policy `{pol}` of `{where_}`, directly or through the account-root statement that enables IAM policies{}",
+            cause
+                .page
+                .as_deref()
+                .map(|p| format!(": it must allow them ({p})"))
+                .unwrap_or_default()
+        ),
+        (PolicyKind::ServiceRule, _) => format!(
+            "AWS denies {n} action(s) whatever any policy allows (service rule `{}`, {}): the deploy must not need them",
+            cause.rule.as_deref().unwrap_or_default(),
+            cause.page.as_deref().unwrap_or_default()
+        ),
     }
 }
 
@@ -250,6 +280,8 @@ mod tests {
             target_name: Some("Workloads".into()),
             statement: Some("Deny1".into()),
             depends_on: Vec::new(),
+            rule: None,
+            page: None,
         }
     }
 

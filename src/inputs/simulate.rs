@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::core::context::Context;
-use crate::core::eval::{NamedPolicy, OrgLevelPolicies, PolicySet, Request};
+use crate::core::eval::{NamedPolicy, OrgLevelPolicies, PolicySet, Request, ResourcePolicy};
 use crate::core::facts::TargetType;
 use crate::core::policy::{Policy, PolicyError, scalar};
 
@@ -38,6 +38,50 @@ struct Input {
     scps: Vec<InputLevel>,
     #[serde(default)]
     rcps: Vec<InputLevel>,
+    /// Absent: not supplied. `null`: the resource has no resource-based policy.
+    #[serde(default, deserialize_with = "present")]
+    resource_policy: Option<Option<InputPolicy>>,
+    #[serde(default)]
+    session_policies: Vec<InputPolicy>,
+}
+
+/// Tells a `null` field (`Some(None)`) from an absent one (`None`, by `default`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// What the input says of the request's resource's resource-based policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SuppliedResourcePolicy {
+    /// The input has no `resource_policy`: the request is decided without one, except where a
+    /// resource policy must allow (a KMS key policy), which then cannot allow.
+    NotSupplied,
+    /// `"resource_policy": null`: the resource has none.
+    NoPolicy,
+    Policy(NamedPolicy),
+}
+
+impl SuppliedResourcePolicy {
+    /// The evaluator's view of it.
+    pub fn state(&self) -> ResourcePolicy<'_> {
+        match self {
+            SuppliedResourcePolicy::NotSupplied => ResourcePolicy::NotSupplied,
+            SuppliedResourcePolicy::NoPolicy => ResourcePolicy::NoPolicy,
+            SuppliedResourcePolicy::Policy(p) => ResourcePolicy::Policy(p),
+        }
+    }
+}
+
+/// A parsed what-if question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    pub set: PolicySet,
+    pub request: Request,
+    pub resource_policy: SuppliedResourcePolicy,
 }
 
 fn star() -> String {
@@ -62,8 +106,8 @@ struct InputLevel {
     policies: Vec<InputPolicy>,
 }
 
-/// Parses the input into a policy set and a request.
-pub fn parse(text: &str) -> Result<(PolicySet, Request), SimulateInputError> {
+/// Parses the input into a policy set, a request and its resource's policy.
+pub fn parse(text: &str) -> Result<Simulation, SimulateInputError> {
     let input: Input =
         serde_json::from_str(text).map_err(|e| SimulateInputError::Shape(e.to_string()))?;
     if !input.action.contains(':') {
@@ -124,16 +168,27 @@ pub fn parse(text: &str) -> Result<(PolicySet, Request), SimulateInputError> {
         boundary: input.permissions_boundary.map(named).transpose()?,
         scps: levels(input.scps)?,
         rcps: levels(input.rcps)?,
+        session: input
+            .session_policies
+            .into_iter()
+            .map(named)
+            .collect::<Result<Vec<_>, _>>()?,
     };
-    Ok((
+    let resource_policy = match input.resource_policy {
+        None => SuppliedResourcePolicy::NotSupplied,
+        Some(None) => SuppliedResourcePolicy::NoPolicy,
+        Some(Some(p)) => SuppliedResourcePolicy::Policy(named(p)?),
+    };
+    Ok(Simulation {
         set,
-        Request {
+        request: Request {
             principal: input.principal,
             action: input.action,
             resource: input.resource,
             context,
         },
-    ))
+        resource_policy,
+    })
 }
 
 /// Organization ids say what they are: `r-` roots, `ou-` OUs, 12 digits accounts.
@@ -161,7 +216,12 @@ mod tests {
           "scps":[{"id":"r-ab12","policies":[{"name":"FullAWSAccess","document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}]},
                   {"id":"ou-ab12-1","policies":[{"name":"OnlyEc2","document":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\",\"Resource\":\"*\"}]}"}]}],
           "rcps":[]}"#;
-        let (set, req) = parse(input).expect("valid");
+        let Simulation {
+            set,
+            request: req,
+            resource_policy,
+        } = parse(input).expect("valid");
+        assert_eq!(resource_policy, SuppliedResourcePolicy::NotSupplied);
         assert_eq!(
             req.context.get("aws:TagKeys").map(|e| e.values.len()),
             Some(2)
@@ -190,10 +250,38 @@ mod tests {
             Err(SimulateInputError::Policy(e)) => assert_eq!(e.policy, "broken"),
             other => panic!("unexpected {other:?}"),
         }
+        let bad_resource_policy = r#"{"principal":"p","action":"s3:GetObject","resource_policy":{"name":"bucket","document":{"Statement":[{"Effect":"Allow"}]}}}"#;
+        match parse(bad_resource_policy) {
+            Err(SimulateInputError::Policy(e)) => assert_eq!(e.policy, "bucket"),
+            other => panic!("unexpected {other:?}"),
+        }
+        let bad_session = r#"{"principal":"p","action":"s3:GetObject","session_policies":[{"name":"s","document":7}]}"#;
+        assert!(matches!(
+            parse(bad_session),
+            Err(SimulateInputError::Policy(_))
+        ));
         let bad_ctx = r#"{"principal":"p","action":"s3:GetObject","context":{"k":{"a":1}}}"#;
         assert!(matches!(
             parse(bad_ctx),
             Err(SimulateInputError::ContextValue { .. })
         ));
+    }
+
+    #[test]
+    fn resource_policy_absent_null_and_given_are_told_apart() {
+        let base = r#""principal":"arn:aws:iam::111122223333:role/x","action":"s3:GetObject""#;
+        let absent = parse(&format!("{{{base}}}")).expect("valid");
+        assert_eq!(absent.resource_policy, SuppliedResourcePolicy::NotSupplied);
+        let null = parse(&format!(r#"{{{base},"resource_policy":null}}"#)).expect("valid");
+        assert_eq!(null.resource_policy, SuppliedResourcePolicy::NoPolicy);
+        let given = parse(&format!(
+            r#"{{{base},"resource_policy":{{"name":"BucketPolicy","document":{{"Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}]}}}},
+               "session_policies":[{{"name":"Session","document":{{"Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"*"}}]}}}}]}}"#
+        ))
+        .expect("valid");
+        assert!(
+            matches!(&given.resource_policy, SuppliedResourcePolicy::Policy(p) if p.name == "BucketPolicy")
+        );
+        assert_eq!(given.set.session.len(), 1);
     }
 }

@@ -6,9 +6,10 @@ use crate::core::check::CheckReport;
 use crate::core::eval::{Blame, Evaluation};
 use crate::core::profile::RequiredPermissions;
 
-/// `decided_by` entries as documented: kind, policy, target, statement (plus the verdict).
+/// `decided_by` entries as documented: kind, policy, target, statement (plus the verdict), and
+/// for a service rule (or a resource policy one makes necessary) the rule and its AWS page.
 pub fn blame(b: &Blame) -> Value {
-    json!({
+    let mut v = json!({
         "kind": b.kind,
         "verdict": b.verdict,
         "policy": b.policy,
@@ -18,7 +19,12 @@ pub fn blame(b: &Blame) -> Value {
         "statement": b.statement,
         "depends_on": b.depends_on,
         "explanation": b.describe(),
-    })
+    });
+    if let (Some(rule), Some(page)) = (&b.rule, &b.page) {
+        v["rule"] = json!(rule);
+        v["page"] = json!(page);
+    }
+    v
 }
 
 pub fn required(r: &RequiredPermissions) -> Value {

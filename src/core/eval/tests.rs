@@ -424,6 +424,8 @@ fn describe_reads_well() {
         target_name: Some("Workloads".into()),
         statement: Some("DenyOutsideRegions".into()),
         depends_on: Vec::new(),
+        rule: None,
+        page: None,
     };
     assert_eq!(
         b.describe(),
@@ -605,4 +607,312 @@ fn a_resource_variable_on_an_unknown_key_is_unknown() {
     let e = evaluate(&set, &r);
     assert_eq!(e.decision, Decision::Unknown);
     assert_eq!(e.depends_on, vec!["aws:UserAgent".to_string()]);
+}
+
+// --- Service rules, resource-based policies and session policies ------------------------------
+
+const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/deployer/build-1";
+const BUCKET_OBJECT: &str = "arn:aws:s3:::deploy-bucket/app.zip";
+const KEY: &str = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn with_principal(mut r: Request, principal: &str) -> Request {
+    r.principal = principal.to_string();
+    r
+}
+
+fn resource_pol(principal_json: &str, effect: &str, action: &str) -> NamedPolicy {
+    pol(
+        "ResourcePolicy",
+        &format!(
+            r#"{{"Statement":[{{"Sid":"S","Effect":"{effect}","Principal":{principal_json},"Action":"{action}","Resource":"*"}}]}}"#
+        ),
+    )
+}
+
+fn lambda_only_boundary() -> NamedPolicy {
+    pol(
+        "LambdaOnly",
+        r#"{"Statement":[{"Effect":"Allow","Action":"lambda:*","Resource":"*"}]}"#,
+    )
+}
+
+/// reference_policies_evaluation-logic (policy-eval-denyallow) and access_policies_boundaries
+/// ("Resource-based policies"): within one account an Allow in the resource policy grants on
+/// its own, and how it names the caller decides whether the boundary still limits it.
+#[test]
+fn resource_policy_grants_by_how_it_names_the_caller() {
+    let role_arn = r#"{"AWS":"arn:aws:iam::111122223333:role/deployer"}"#;
+    let session_arn = format!(r#"{{"AWS":"{SESSION}"}}"#);
+    let account = r#"{"AWS":"arn:aws:iam::111122223333:root"}"#;
+    let no_boundary = PolicySet::default();
+    let boundary = PolicySet {
+        boundary: Some(lambda_only_boundary()),
+        ..PolicySet::default()
+    };
+    // (principal element, caller, set, decision)
+    let cases: Vec<(&str, &str, &PolicySet, Decision)> = vec![
+        (role_arn, SESSION, &no_boundary, Decision::Allowed),
+        (role_arn, SESSION, &boundary, Decision::ImplicitDeny),
+        (&session_arn, SESSION, &boundary, Decision::Allowed),
+        (r#""*""#, SESSION, &boundary, Decision::Allowed),
+        (account, SESSION, &no_boundary, Decision::ImplicitDeny),
+        (
+            r#"{"Service":"s3.amazonaws.com"}"#,
+            SESSION,
+            &no_boundary,
+            Decision::ImplicitDeny,
+        ),
+        // The check's caller: the role, whose session name is not known.
+        (
+            role_arn,
+            "arn:aws:iam::111122223333:role/deployer",
+            &no_boundary,
+            Decision::Allowed,
+        ),
+        (
+            &session_arn,
+            "arn:aws:iam::111122223333:role/deployer",
+            &no_boundary,
+            Decision::ImplicitDeny,
+        ),
+    ];
+    for (principal, caller, set, expected) in cases {
+        let rp = resource_pol(principal, "Allow", "s3:GetObject");
+        let r = with_principal(req("s3:GetObject", BUCKET_OBJECT), caller);
+        let e = evaluate_with_resource_policy(set, &r, ResourcePolicy::Policy(&rp));
+        assert_eq!(e.decision, expected, "{principal} for {caller}: {e:?}");
+        if expected.is_allowed() {
+            assert!(
+                e.decided_by
+                    .iter()
+                    .any(|b| b.kind == PolicyKind::ResourcePolicy && b.verdict == Verdict::Allows),
+                "{e:?}"
+            );
+        }
+    }
+}
+
+/// reference_policies_evaluation-logic: an explicit deny in any policy wins, the resource
+/// policy's included, and SCPs still apply to what a resource policy grants.
+#[test]
+fn resource_policy_deny_wins_and_scps_still_apply() {
+    let deny = resource_pol(r#""*""#, "Deny", "s3:*");
+    let e = evaluate_with_resource_policy(
+        &allow_all_identity(),
+        &req("s3:PutObject", BUCKET_OBJECT),
+        ResourcePolicy::Policy(&deny),
+    );
+    assert_eq!(e.decision, Decision::ExplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::ResourcePolicy);
+    assert_eq!(e.decided_by[0].target.as_deref(), Some(BUCKET_OBJECT));
+    let grant = resource_pol(r#""*""#, "Allow", "s3:*");
+    let set = PolicySet {
+        scps: vec![level(
+            "r-1",
+            "Root",
+            TargetType::Root,
+            vec![lambda_only_boundary()],
+        )],
+        ..PolicySet::default()
+    };
+    let e = evaluate_with_resource_policy(
+        &set,
+        &req("s3:PutObject", BUCKET_OBJECT),
+        ResourcePolicy::Policy(&grant),
+    );
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Scp);
+}
+
+/// KMS key-policies page: unless the key policy allows it, IAM policies cannot; the
+/// account-root statement enables IAM policies, which must then allow too. A key policy that
+/// was not supplied or could not be read is never allowed.
+#[test]
+fn kms_key_policy_must_allow() {
+    let r = req("kms:Decrypt", KEY);
+    let other = resource_pol(
+        r#"{"AWS":"arn:aws:iam::111122223333:role/admin"}"#,
+        "Allow",
+        "kms:*",
+    );
+    let root = resource_pol(r#"{"AWS":"111122223333"}"#, "Allow", "kms:*");
+    let admin = allow_all_identity();
+    let e = evaluate_with_resource_policy(&admin, &r, ResourcePolicy::Policy(&other));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    let b = &e.decided_by[0];
+    assert_eq!(
+        (b.kind, b.verdict),
+        (PolicyKind::ResourcePolicy, Verdict::FailsToAllow)
+    );
+    assert_eq!(b.rule.as_deref(), Some("kms-key-policy-must-allow"));
+    assert!(
+        b.describe().contains("does not allow it, and it must"),
+        "{}",
+        b.describe()
+    );
+    assert!(
+        evaluate_with_resource_policy(&admin, &r, ResourcePolicy::Policy(&root))
+            .decision
+            .is_allowed()
+    );
+    assert_eq!(
+        evaluate_with_resource_policy(&PolicySet::default(), &r, ResourcePolicy::Policy(&root))
+            .decision,
+        Decision::ImplicitDeny
+    );
+    for unknown in [ResourcePolicy::NotSupplied, ResourcePolicy::Unreadable] {
+        let e = evaluate_with_resource_policy(&admin, &r, unknown);
+        assert_eq!(e.decision, Decision::ImplicitDeny, "{unknown:?}");
+        assert!(
+            e.decided_by
+                .iter()
+                .any(|b| b.verdict == Verdict::Unreadable)
+        );
+    }
+    // A key policy that is not there cannot allow either.
+    assert!(
+        !evaluate_with_resource_policy(&admin, &r, ResourcePolicy::NoPolicy)
+            .decision
+            .is_allowed()
+    );
+    // Actions that name no key are decided by the identity policies alone.
+    assert!(
+        evaluate(&admin, &req("kms:CreateKey", "*"))
+            .decision
+            .is_allowed()
+    );
+}
+
+/// An unreadable resource policy may deny: the request is never allowed.
+#[test]
+fn unreadable_resource_policy_is_never_allowed() {
+    let e = evaluate_with_resource_policy(
+        &allow_all_identity(),
+        &req("s3:GetObject", BUCKET_OBJECT),
+        ResourcePolicy::Unreadable,
+    );
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].verdict, Verdict::Unreadable);
+    assert!(e.decided_by[0].describe().contains("could not be read"));
+}
+
+/// A role's resource policy is its trust policy: it must allow assuming the role
+/// (reference_policies_evaluation-logic) and takes no part in other actions on the role.
+#[test]
+fn trust_policy_governs_assuming_the_role_only() {
+    let role = "arn:aws:iam::111122223333:role/cfn-exec";
+    let trust = resource_pol(
+        r#"{"Service":"cloudformation.amazonaws.com"}"#,
+        "Allow",
+        "sts:AssumeRole",
+    );
+    let admin = allow_all_identity();
+    let e = evaluate_with_resource_policy(
+        &admin,
+        &req("sts:AssumeRole", role),
+        ResourcePolicy::Policy(&trust),
+    );
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(
+        e.decided_by[0].rule.as_deref(),
+        Some("role-trust-policy-must-allow")
+    );
+    let e = evaluate_with_resource_policy(
+        &admin,
+        &req("iam:PassRole", role),
+        ResourcePolicy::Unreadable,
+    );
+    assert!(e.decision.is_allowed(), "{e:?}");
+}
+
+/// reference_policies_evaluation-logic, session policies: when a session policy is present it
+/// must allow; a resource policy grant to the session itself is not limited by it.
+#[test]
+fn session_policies_must_allow_unless_the_session_is_granted_directly() {
+    let set = PolicySet {
+        session: vec![lambda_only_boundary()],
+        ..allow_all_identity()
+    };
+    let e = evaluate(&set, &req("s3:GetObject", BUCKET_OBJECT));
+    assert_eq!(e.decision, Decision::ImplicitDeny);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::Session);
+    assert!(
+        evaluate(&set, &req("lambda:InvokeFunction", "*"))
+            .decision
+            .is_allowed()
+    );
+    let to_session = resource_pol(
+        &format!(r#"{{"AWS":"{SESSION}"}}"#),
+        "Allow",
+        "s3:GetObject",
+    );
+    let r = with_principal(req("s3:GetObject", BUCKET_OBJECT), SESSION);
+    assert!(
+        evaluate_with_resource_policy(&set, &r, ResourcePolicy::Policy(&to_session))
+            .decision
+            .is_allowed()
+    );
+    let deny_session = pol(
+        "NoS3",
+        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+    );
+    let set = PolicySet {
+        session: vec![deny_session],
+        ..allow_all_identity()
+    };
+    assert_eq!(
+        evaluate(&set, &req("s3:GetObject", BUCKET_OBJECT)).decision,
+        Decision::ExplicitDeny
+    );
+}
+
+/// Each service rule decides as its page says, and is reported as itself.
+#[test]
+fn service_rules_decide_and_are_their_own_cause() {
+    let deny_all = PolicySet {
+        identity: vec![pol(
+            "DenyAll",
+            r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+        )],
+        ..PolicySet::default()
+    };
+    // STS API reference, GetCallerIdentity.
+    let e = evaluate(&deny_all, &req("sts:GetCallerIdentity", "*"));
+    assert_eq!(e.decision, Decision::Allowed);
+    assert_eq!(e.decided_by[0].kind, PolicyKind::ServiceRule);
+    assert!(
+        e.decided_by[0]
+            .page
+            .as_deref()
+            .is_some_and(|p| p.contains("API_GetCallerIdentity"))
+    );
+    assert!(
+        e.decided_by[0]
+            .describe()
+            .starts_with("it needs no permission")
+    );
+    // IAM user guide (AWS managed policies), IAM Identity Center, KMS aliases.
+    for (action, resource) in [
+        (
+            "iam:SetDefaultPolicyVersion",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ),
+        (
+            "iam:DeleteRole",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_1",
+        ),
+        (
+            "kms:DeleteAlias",
+            "arn:aws:kms:eu-west-1:111122223333:alias/aws/lambda",
+        ),
+    ] {
+        let e = evaluate(&allow_all_identity(), &req(action, resource));
+        assert_eq!(e.decision, Decision::ExplicitDeny, "{action}");
+        assert_eq!(e.decided_by[0].kind, PolicyKind::ServiceRule, "{action}");
+        assert!(
+            e.decided_by[0]
+                .describe()
+                .starts_with("AWS denies it whatever")
+        );
+    }
 }
