@@ -438,3 +438,46 @@ fn unknown_resource_types_are_reported_once_grouped() {
         lines[0]
     );
 }
+
+const JETS5_APP: &str = "tests/fixtures/jets-config/jets5-application";
+
+/// Regression: a Jets <= 5 project (IAM in `config/application.rb`, no `config/jets`) got no
+/// word that those settings are the functions' execution role and that Jets 6 ignores them.
+/// The note names the first such key's file:line once; the required set is Jets 6's defaults,
+/// the same as for a project with no config at all, and the exit code is unchanged.
+#[test]
+fn jets5_application_rb_iam_is_pointed_out_once_and_the_defaults_apply() {
+    let (v, out) = required_json(&["--config-dir", JETS5_APP]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (defaults, _) = required_json(&["--config-dir", "tests/fixtures/jets-config/no-config"]);
+    assert_eq!(v["actions"], defaults["actions"]);
+    assert_eq!(v["policies"], defaults["policies"]);
+    assert_eq!(v["vpc"], json!(false));
+
+    let table = run(&["required", "--config-dir", JETS5_APP]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let err = stderr(&table);
+    let mentions: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("config/application.rb"))
+        .collect();
+    assert_eq!(mentions.len(), 1, "{err}");
+    assert!(
+        mentions[0].contains("config/application.rb:12: `config.iam_policy` is a Jets <= 5 setting of the Lambda functions' execution role, not of the deploy role: Jets 6 ignores"),
+        "{err}"
+    );
+    assert!(mentions[0].contains("config/jets/bootstrap.rb"), "{err}");
+}
+
+/// A project that has `config/jets` is on the Jets 6 layout: its `config/application.rb` is
+/// not looked at, so it gets no such note.
+#[test]
+fn application_rb_beside_config_jets_gets_no_jets5_note() {
+    let out = run(&[
+        "required",
+        "--config-dir",
+        "tests/fixtures/jets-config/jets5-and-jets6",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("application.rb"), "{}", stderr(&out));
+}

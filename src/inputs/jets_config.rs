@@ -151,7 +151,8 @@ impl ConfigError {
 /// Reads `config/jets/{bootstrap,deploy,project}.rb` each followed by its `<jets_env>.rb`
 /// override, then every other `.rb` file under `config/jets` for VPC settings only (projects
 /// split their VPC config into a file that `deploy.rb` requires). Overrides for other
-/// environments are not read. Missing files are fine.
+/// environments are not read. Missing files are fine. Without `config/jets`, IAM settings in a
+/// Jets <= 5 `config/application.rb` give one warning that Jets 6 ignores them.
 ///
 /// # Errors
 /// When `project_dir` is not a directory, a file cannot be read, or one of the layered files is
@@ -200,7 +201,42 @@ pub fn load(project_dir: &Path, jets_env: &str) -> Result<JetsSettings, ConfigEr
             Err(source) => return Err(ConfigError::Read { path, source }),
         }
     }
-    from_sources(&sources)
+    let mut settings = from_sources(&sources)?;
+    if !config_dir.is_dir() {
+        settings.warnings.extend(jets5_iam_settings(
+            &project_dir.join("config").join("application.rb"),
+        ));
+    }
+    Ok(settings)
+}
+
+/// The `config/application.rb` keys through which Jets <= 5 shaped the Lambda functions'
+/// execution role. Jets 6 does not read that file.
+const JETS5_IAM_KEYS: [&str; 4] = [
+    "iam_policy",
+    "managed_iam_policy",
+    "default_iam_policy",
+    "function.vpc_config",
+];
+
+/// A warning at the first Jets <= 5 IAM key in `application_rb`, for a project without
+/// `config/jets`: such a project is on the Jets <= 5 layout, whose IAM settings Jets 6 ignores,
+/// so the deploy role gets Jets 6's defaults. A file that is missing, unreadable or not valid
+/// Ruby says nothing here, since Jets 6 never loads it either.
+fn jets5_iam_settings(application_rb: &Path) -> Option<ConfigWarning> {
+    let bytes = super::file::read_regular(application_rb).ok()?;
+    let found = ruby::assignments(&String::from_utf8_lossy(&bytes)).ok()?;
+    let first = found
+        .into_iter()
+        .find(|a| JETS5_IAM_KEYS.contains(&a.key.as_str()))?;
+    Some(ConfigWarning {
+        file: application_rb.to_path_buf(),
+        line: first.line,
+        message: format!(
+            "`config.{}` is a Jets <= 5 setting of the Lambda functions' execution role, not of the deploy role: Jets 6 ignores the IAM and VPC settings in `config/application.rb` and reads `config/jets/*.rb` (`config.codebuild.iam.*` in config/jets/bootstrap.rb for the deploy role), so the deploy role's defaults apply",
+            first.key
+        ),
+    })
 }
 
 /// The settings from already-read files, applied in the order given.
