@@ -302,3 +302,164 @@ fn a_malformed_resource_policies_file_is_an_input_error_naming_file_and_field() 
         out.stderr
     );
 }
+
+fn result_for<'a>(report: &'a Value, action: &str, resource: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["action"] == action && r["resource"] == resource)
+        .unwrap_or_else(|| panic!("no result for {action} on {resource}"))
+}
+
+fn blamed_kinds(r: &Value) -> Vec<&str> {
+    r["decided_by"]
+        .as_array()
+        .expect("decided_by")
+        .iter()
+        .filter_map(|b| b["kind"].as_str())
+        .collect()
+}
+
+/// The deploy bucket's policy denies the Jets role `s3:DeleteObject` on its objects (moto
+/// stores and returns the policy); the role's own policy allows `s3:*`. Live, the scripted
+/// simulator (which, like IAM's for a role, sees no bucket policy) says allowed; the local
+/// engine's explicit deny stands and is marked as decided locally. Offline, on the snapshot,
+/// the same denial comes from the file.
+#[test]
+fn a_bucket_policy_deny_stops_the_deploys_delete_live_and_offline() {
+    let (moto, s) = seeded();
+    let objects = format!("{}/*", str_of(&s["bucket_arn"]));
+
+    let live = run(&moto, &["check", "--stack", "demo-dev", "--format", "json"]);
+    assert_eq!(live.code, Some(1), "{}", live.stderr);
+    let report = live.json();
+    let delete = result_for(&report, "s3:DeleteObject", &objects);
+    assert_eq!(delete["decision"], "explicit_deny", "{delete}");
+    assert!(
+        blamed_kinds(delete).contains(&"resource_policy"),
+        "{delete}"
+    );
+    let explained = delete["decided_by"].to_string();
+    assert!(explained.contains("ProtectDeployedCode"), "{explained}");
+    // The scripted simulator allowed it; the local decision stands and says why.
+    assert_eq!(delete["aws"]["decision"], "allowed", "{delete}");
+    assert!(
+        str_of(&delete["disagreement"]).starts_with("decided locally"),
+        "{delete}"
+    );
+    // Uploads are not denied by the bucket policy.
+    assert_eq!(
+        result_for(&report, "s3:PutObject", &objects)["decision"],
+        "allowed"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snap = dir.path().join("snap");
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--stack",
+            "demo-dev",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let offline = run(
+        &moto,
+        &[
+            "check",
+            "--offline",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(offline.code, Some(1), "{}", offline.stderr);
+    let report = offline.json();
+    let delete = result_for(&report, "s3:DeleteObject", &objects);
+    assert_eq!(delete["decision"], "explicit_deny", "{delete}");
+    assert!(
+        delete["decided_by"]
+            .to_string()
+            .contains("ProtectDeployedCode")
+    );
+}
+
+/// The key policy of the deploy's key names only `KeyAdmin` and has no account-root statement,
+/// so the Jets role's `kms:*` identity policy cannot grant its use (moto stores and returns the
+/// key policy; the scripted simulator, which sees no key policy, allows).
+#[test]
+fn a_kms_key_policy_that_does_not_allow_the_role_denies_the_keys_use() {
+    let (moto, s) = seeded();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = deploy_template(dir.path(), &s);
+    let template = template.to_str().expect("utf-8");
+    let key = str_of(&s["key_arn"]);
+
+    let live = run(
+        &moto,
+        &[
+            "check",
+            "--role",
+            ROLE,
+            "--template",
+            template,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(live.code, Some(1), "{}", live.stderr);
+    let report = live.json();
+    let decrypt = result_for(&report, "kms:Decrypt", key);
+    assert_eq!(decrypt["decision"], "implicit_deny", "{decrypt}");
+    assert!(
+        blamed_kinds(decrypt).contains(&"resource_policy"),
+        "{decrypt}"
+    );
+    assert_eq!(decrypt["aws"]["decision"], "allowed", "{decrypt}");
+    assert!(
+        str_of(&decrypt["disagreement"]).starts_with("decided locally"),
+        "{decrypt}"
+    );
+
+    let snap = dir.path().join("snap");
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--template",
+            template,
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let offline = run(
+        &moto,
+        &[
+            "check",
+            "--offline",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--template",
+            template,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(offline.code, Some(1), "{}", offline.stderr);
+    let report = offline.json();
+    for action in ["kms:Decrypt", "kms:Encrypt", "kms:CreateGrant"] {
+        let r = result_for(&report, action, key);
+        assert_eq!(r["decision"], "implicit_deny", "{r}");
+        assert!(blamed_kinds(r).contains(&"resource_policy"), "{r}");
+    }
+}
