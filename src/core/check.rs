@@ -307,7 +307,10 @@ pub fn check_local(
                 resource: r.resource.clone(),
                 context,
             };
-            let resource_policy = match parsed.get(r.resource.as_str()) {
+            // A bucket policy governs the bucket's objects too (`arn:aws:s3:::BUCKET/KEY`).
+            let governing = super::resources::governing_resource(resource_policies, &r.resource)
+                .and_then(|(arn, _)| parsed.get(arn));
+            let resource_policy = match governing {
                 None => ResourcePolicy::NotSupplied,
                 Some(ParsedResourcePolicy::NoPolicy) => ResourcePolicy::NoPolicy,
                 Some(ParsedResourcePolicy::Policy(p)) => ResourcePolicy::Policy(p),
@@ -350,7 +353,7 @@ pub fn resource_policy_notes(
     let without: Vec<&str> = named
         .iter()
         .copied()
-        .filter(|arn| !resource_policies.contains_key(*arn))
+        .filter(|arn| super::resources::governing_resource(resource_policies, arn).is_none())
         .collect();
     if !without.is_empty() {
         let shown: Vec<String> = without.iter().take(3).map(|a| format!("`{a}`")).collect();
