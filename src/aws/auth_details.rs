@@ -65,9 +65,9 @@ pub(crate) fn render(pages: &[GetAccountAuthorizationDetailsOutput]) -> Value {
 
 /// Builds a JSON object, leaving out absent fields as the CLI does.
 #[derive(Default)]
-struct Obj(Map<String, Value>);
+struct JsonObject(Map<String, Value>);
 
-impl Obj {
+impl JsonObject {
     fn put(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.0.insert(key.to_string(), value.into());
         self
@@ -114,21 +114,21 @@ fn doc(value: Option<&str>) -> Option<Value> {
 }
 
 fn inline_policy(p: &PolicyDetail) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("PolicyName", s(p.policy_name()))
         .opt("PolicyDocument", doc(p.policy_document()))
         .done()
 }
 
 fn attached(p: &AttachedPolicy) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("PolicyName", s(p.policy_name()))
         .opt("PolicyArn", s(p.policy_arn()))
         .done()
 }
 
 fn boundary(b: &AttachedPermissionsBoundary) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt(
             "PermissionsBoundaryType",
             b.permissions_boundary_type()
@@ -143,14 +143,14 @@ fn tag(t: &Tag) -> Value {
 }
 
 fn last_used(r: &RoleLastUsed) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("LastUsedDate", r.last_used_date().map(date))
         .opt("Region", s(r.region()))
         .done()
 }
 
 fn user(u: &UserDetail) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("Path", s(u.path()))
         .opt("UserName", s(u.user_name()))
         .opt("UserId", s(u.user_id()))
@@ -178,7 +178,7 @@ fn user(u: &UserDetail) -> Value {
 }
 
 fn group(g: &GroupDetail) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("Path", s(g.path()))
         .opt("GroupName", s(g.group_name()))
         .opt("GroupId", s(g.group_id()))
@@ -198,7 +198,7 @@ fn group(g: &GroupDetail) -> Value {
 }
 
 fn plain_role(r: &Role) -> Value {
-    Obj::default()
+    JsonObject::default()
         .put("Path", r.path())
         .put("RoleName", r.role_name())
         .put("RoleId", r.role_id())
@@ -220,7 +220,7 @@ fn plain_role(r: &Role) -> Value {
 }
 
 fn instance_profile(p: &InstanceProfile) -> Value {
-    Obj::default()
+    JsonObject::default()
         .put("Path", p.path())
         .put("InstanceProfileName", p.instance_profile_name())
         .put("InstanceProfileId", p.instance_profile_id())
@@ -235,7 +235,7 @@ fn instance_profile(p: &InstanceProfile) -> Value {
 }
 
 fn role_detail(r: &RoleDetail) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("Path", s(r.path()))
         .opt("RoleName", s(r.role_name()))
         .opt("RoleId", s(r.role_id()))
@@ -270,7 +270,7 @@ fn role_detail(r: &RoleDetail) -> Value {
 }
 
 fn version(v: &PolicyVersion) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("Document", doc(v.document()))
         .opt("VersionId", s(v.version_id()))
         .put("IsDefaultVersion", v.is_default_version())
@@ -279,7 +279,7 @@ fn version(v: &PolicyVersion) -> Value {
 }
 
 fn managed_policy(p: &ManagedPolicyDetail) -> Value {
-    Obj::default()
+    JsonObject::default()
         .opt("PolicyName", s(p.policy_name()))
         .opt("PolicyId", s(p.policy_id()))
         .opt("Arn", s(p.arn()))

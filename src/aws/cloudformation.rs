@@ -6,8 +6,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use super::api::Api;
 use super::error::AwsError;
-use super::session::{Api, CallGate};
+use super::gate::CallGate;
 
 /// The CloudFormation calls the checker needs. [`SdkCloudFormation`] implements it.
 pub trait CfnApi {

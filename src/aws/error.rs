@@ -12,7 +12,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::session::{Api, MAX_ATTEMPTS};
+use super::api::Api;
+use super::network::MAX_ATTEMPTS;
 
 /// Why a live AWS lookup could not be completed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

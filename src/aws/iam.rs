@@ -10,14 +10,16 @@ use std::sync::Arc;
 
 use aws_sdk_iam::types::{AttachedPermissionsBoundary, EvaluationResult, Tag};
 
+use super::api::Api;
 use super::auth_details::{decoded_text, render};
 use super::error::AwsError;
-use super::session::{Api, CallGate};
+use super::gate::CallGate;
 use super::simulate::{
     Batch, CustomSimulation, MAX_ITEMS, PolicyExclusion, context_entries, order_outcomes,
     outcomes_from, plan_batches,
 };
 use super::{OnceMap, try_join_all};
+use crate::core::arn::Arn;
 use crate::core::facts::{
     PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind, SimulationContextEntry,
     SimulationOutcome, SimulationRequest,
@@ -50,7 +52,7 @@ impl PrincipalRef {
         if assumed_role_to_role_name(arn).is_some() || role_name_from_arn(arn).is_some() {
             return Ok(Self::Role(arn.to_string()));
         }
-        if parse_iam_arn(arn, "user").is_some() {
+        if iam_account_and_name(arn, "user").is_some() {
             return Ok(Self::User(arn.to_string()));
         }
         Err(AwsError::InvalidArn {
@@ -108,41 +110,16 @@ pub trait IamApi {
     ) -> impl Future<Output = Result<serde_json::Value, AwsError>> + Send;
 }
 
-/// The parts of an IAM ARN this adapter needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct IamArn {
-    account: String,
-    name: String,
-}
-
 /// `arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME` → account and name.
-fn parse_iam_arn(arn: &str, kind: &str) -> Option<IamArn> {
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if prefix != "arn" || !partition.starts_with("aws") || service != "iam" || !region.is_empty() {
-        return None;
-    }
-    let rest = resource.strip_prefix(kind)?.strip_prefix('/')?;
-    let name = rest.rsplit('/').next()?;
-    if account.is_empty() || name.is_empty() {
-        return None;
-    }
-    Some(IamArn {
-        account: account.to_string(),
-        name: name.to_string(),
-    })
+fn iam_account_and_name(arn: &str, kind: &str) -> Option<(String, String)> {
+    let parsed = Arn::parse(arn)?;
+    let name = parsed.iam_name(kind)?;
+    Some((parsed.account.to_string(), name.to_string()))
 }
 
 /// The role name of an IAM role ARN (`arn:aws:iam::ACCT:role/path/NAME`).
 pub fn role_name_from_arn(arn: &str) -> Option<String> {
-    parse_iam_arn(arn, "role").map(|a| a.name)
+    iam_account_and_name(arn, "role").map(|(_, name)| name)
 }
 
 /// `arn:aws:sts::ACCT:assumed-role/NAME/SESSION` → `(ACCT, NAME)`, in any partition
@@ -156,11 +133,20 @@ pub fn assumed_role_to_role_name(arn: &str) -> Option<(String, String)> {
 
 /// The account part of any ARN.
 fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    Arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty())
+}
+
+/// A managed policy's name from its ARN (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`), when
+/// `GetPolicy` did not say it.
+fn managed_policy_name(arn: &str) -> String {
+    Arn::parse(arn)
+        .and_then(|a| a.iam_name("policy"))
+        .unwrap_or(arn)
+        .to_string()
 }
 
 fn is_aws_managed(arn: &str) -> bool {
-    arn.split(':').nth(4) == Some("aws")
+    Arn::parse(arn).is_some_and(|a| a.is_aws_owned())
 }
 
 fn tags(list: &[Tag]) -> Vec<(String, String)> {
@@ -225,6 +211,51 @@ where
         marker = pages.next(truncated, next)?;
         if marker.is_none() {
             return Ok(all);
+        }
+    }
+}
+
+/// One page of a listing: its items, `IsTruncated` and `Marker`.
+type Page<T> = (Vec<T>, bool, Option<String>);
+
+/// What IAM attaches policies to, by name: the three kinds share one list-then-get shape.
+#[derive(Debug, Clone, Copy)]
+enum Holder<'a> {
+    Role(&'a str),
+    User(&'a str),
+    Group(&'a str),
+}
+
+impl<'a> Holder<'a> {
+    fn list_inline_api(self) -> Api {
+        match self {
+            Holder::Role(_) => Api::ListRolePolicies,
+            Holder::User(_) => Api::ListUserPolicies,
+            Holder::Group(_) => Api::ListGroupPolicies,
+        }
+    }
+
+    fn get_inline_api(self) -> Api {
+        match self {
+            Holder::Role(_) => Api::GetRolePolicy,
+            Holder::User(_) => Api::GetUserPolicy,
+            Holder::Group(_) => Api::GetGroupPolicy,
+        }
+    }
+
+    fn list_attached_api(self) -> Api {
+        match self {
+            Holder::Role(_) => Api::ListAttachedRolePolicies,
+            Holder::User(_) => Api::ListAttachedUserPolicies,
+            Holder::Group(_) => Api::ListAttachedGroupPolicies,
+        }
+    }
+
+    /// The group a policy reaches the principal through, for group policies.
+    fn group(self) -> Option<&'a str> {
+        match self {
+            Holder::Group(name) => Some(name),
+            Holder::Role(_) | Holder::User(_) => None,
         }
     }
 }
@@ -313,8 +344,8 @@ impl SdkIam {
                 if let Some((_, name)) = assumed_role_to_role_name(&caller.arn) {
                     return self.role_facts(&name).await;
                 }
-                if let Some(user) = parse_iam_arn(&caller.arn, "user") {
-                    return self.user_facts(&user.name).await;
+                if let Some((_, user)) = iam_account_and_name(&caller.arn, "user") {
+                    return self.user_facts(&user).await;
                 }
                 Err(AwsError::UnsupportedCaller { arn: caller.arn })
             }
@@ -340,8 +371,8 @@ impl SdkIam {
             .role
             .ok_or_else(|| AwsError::incomplete(Api::GetRole, "no role in the response"))?;
         let (inline, attached, boundary) = tokio::join!(
-            self.role_inline(&role.role_name),
-            self.role_attached(&role.role_name),
+            self.inline_policies(Holder::Role(&role.role_name)),
+            self.attached_policies(Holder::Role(&role.role_name)),
             self.boundary(role.permissions_boundary.as_ref()),
         );
         let mut identity_policies = inline?;
@@ -378,8 +409,8 @@ impl SdkIam {
             .user
             .ok_or_else(|| AwsError::incomplete(Api::GetUser, "no user in the response"))?;
         let (inline, attached, groups, boundary) = tokio::join!(
-            self.user_inline(&user.user_name),
-            self.user_attached(&user.user_name),
+            self.inline_policies(Holder::User(&user.user_name)),
+            self.attached_policies(Holder::User(&user.user_name)),
             self.user_group_policies(&user.user_name),
             self.boundary(user.permissions_boundary.as_ref()),
         );
@@ -447,138 +478,148 @@ impl SdkIam {
         fuzzy::closest(name, names.iter().map(String::as_str)).map(str::to_string)
     }
 
-    async fn role_inline(&self, role: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let names = paged(Api::ListRolePolicies, |marker| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::ListRolePolicies,
-                    self.iam
-                        .list_role_policies()
-                        .role_name(role)
-                        .max_items(MAX_ITEMS)
-                        .set_marker(marker)
-                        .send(),
-                )
-                .await?;
-            Ok((out.policy_names, out.is_truncated, out.marker))
+    /// The inline policies embedded in a role, user or group: `List*Policies` for the names,
+    /// then `Get*Policy` for each document.
+    async fn inline_policies(&self, holder: Holder<'_>) -> Result<Vec<PolicySource>, AwsError> {
+        let names = paged(holder.list_inline_api(), |marker| {
+            self.inline_policy_names(holder, marker)
         })
         .await?;
         let fetches = names.into_iter().map(|policy| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::GetRolePolicy,
-                    self.iam
-                        .get_role_policy()
-                        .role_name(role)
-                        .policy_name(&policy)
-                        .send(),
-                )
-                .await?;
+            let document = self.inline_policy_document(holder, &policy).await?;
             Ok(PolicySource {
                 name: policy,
                 arn: None,
-                origin: PolicyOrigin::Inline,
-                group: None,
-                document: out.policy_document,
+                origin: match holder {
+                    Holder::Group(_) => PolicyOrigin::GroupInline,
+                    Holder::Role(_) | Holder::User(_) => PolicyOrigin::Inline,
+                },
+                group: holder.group().map(str::to_string),
+                document,
             })
         });
         try_join_all(fetches.collect()).await
     }
 
-    async fn role_attached(&self, role: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let arns = paged(Api::ListAttachedRolePolicies, |marker| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::ListAttachedRolePolicies,
-                    self.iam
-                        .list_attached_role_policies()
-                        .role_name(role)
-                        .max_items(MAX_ITEMS)
-                        .set_marker(marker)
-                        .send(),
-                )
-                .await?;
-            Ok((
-                out.attached_policies
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|p| p.policy_arn),
-                out.is_truncated,
-                out.marker,
-            ))
+    /// The managed policies attached to a role, user or group: `ListAttached*Policies` for the
+    /// ARNs, then each policy's default version (once per run).
+    async fn attached_policies(&self, holder: Holder<'_>) -> Result<Vec<PolicySource>, AwsError> {
+        let arns = paged(holder.list_attached_api(), |marker| {
+            self.attached_policy_arns(holder, marker)
         })
         .await?;
-        self.managed_sources(arns, None).await
+        self.managed_sources(arns, holder.group()).await
     }
 
-    async fn user_inline(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let names = paged(Api::ListUserPolicies, |marker| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::ListUserPolicies,
-                    self.iam
-                        .list_user_policies()
-                        .user_name(user)
-                        .max_items(MAX_ITEMS)
-                        .set_marker(marker)
-                        .send(),
-                )
-                .await?;
-            Ok((out.policy_names, out.is_truncated, out.marker))
+    /// One page of `List{Role,User,Group}Policies`.
+    async fn inline_policy_names(
+        &self,
+        holder: Holder<'_>,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        let api = holder.list_inline_api();
+        Ok(match holder {
+            Holder::Role(name) => {
+                let request = self.iam.list_role_policies().role_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.max_items(MAX_ITEMS).set_marker(marker).send())
+                    .await?;
+                (out.policy_names, out.is_truncated, out.marker)
+            }
+            Holder::User(name) => {
+                let request = self.iam.list_user_policies().user_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.max_items(MAX_ITEMS).set_marker(marker).send())
+                    .await?;
+                (out.policy_names, out.is_truncated, out.marker)
+            }
+            Holder::Group(name) => {
+                let request = self.iam.list_group_policies().group_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.max_items(MAX_ITEMS).set_marker(marker).send())
+                    .await?;
+                (out.policy_names, out.is_truncated, out.marker)
+            }
         })
-        .await?;
-        let fetches = names.into_iter().map(|policy| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::GetUserPolicy,
-                    self.iam
-                        .get_user_policy()
-                        .user_name(user)
-                        .policy_name(&policy)
-                        .send(),
-                )
-                .await?;
-            Ok(PolicySource {
-                name: policy,
-                arn: None,
-                origin: PolicyOrigin::Inline,
-                group: None,
-                document: out.policy_document,
-            })
-        });
-        try_join_all(fetches.collect()).await
     }
 
-    async fn user_attached(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let arns = paged(Api::ListAttachedUserPolicies, |marker| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::ListAttachedUserPolicies,
-                    self.iam
-                        .list_attached_user_policies()
-                        .user_name(user)
-                        .max_items(MAX_ITEMS)
-                        .set_marker(marker)
-                        .send(),
-                )
-                .await?;
-            Ok((
-                out.attached_policies
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|p| p.policy_arn),
-                out.is_truncated,
-                out.marker,
-            ))
+    /// `Get{Role,User,Group}Policy`: one inline policy's document, as IAM returns it.
+    async fn inline_policy_document(
+        &self,
+        holder: Holder<'_>,
+        policy: &str,
+    ) -> Result<String, AwsError> {
+        let api = holder.get_inline_api();
+        Ok(match holder {
+            Holder::Role(name) => {
+                let request = self.iam.get_role_policy().role_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.policy_name(policy).send())
+                    .await?;
+                out.policy_document
+            }
+            Holder::User(name) => {
+                let request = self.iam.get_user_policy().user_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.policy_name(policy).send())
+                    .await?;
+                out.policy_document
+            }
+            Holder::Group(name) => {
+                let request = self.iam.get_group_policy().group_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.policy_name(policy).send())
+                    .await?;
+                out.policy_document
+            }
         })
-        .await?;
-        self.managed_sources(arns, None).await
+    }
+
+    /// One page of `ListAttached{Role,User,Group}Policies`, as policy ARNs.
+    async fn attached_policy_arns(
+        &self,
+        holder: Holder<'_>,
+        marker: Option<String>,
+    ) -> Result<Page<String>, AwsError> {
+        let api = holder.list_attached_api();
+        let (attached, truncated, marker) = match holder {
+            Holder::Role(name) => {
+                let request = self.iam.list_attached_role_policies().role_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.max_items(MAX_ITEMS).set_marker(marker).send())
+                    .await?;
+                (out.attached_policies, out.is_truncated, out.marker)
+            }
+            Holder::User(name) => {
+                let request = self.iam.list_attached_user_policies().user_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.max_items(MAX_ITEMS).set_marker(marker).send())
+                    .await?;
+                (out.attached_policies, out.is_truncated, out.marker)
+            }
+            Holder::Group(name) => {
+                let request = self.iam.list_attached_group_policies().group_name(name);
+                let out = self
+                    .gate
+                    .call(api, request.max_items(MAX_ITEMS).set_marker(marker).send())
+                    .await?;
+                (out.attached_policies, out.is_truncated, out.marker)
+            }
+        };
+        let arns = attached
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.policy_arn)
+            .collect();
+        Ok((arns, truncated, marker))
     }
 
     async fn user_group_policies(&self, user: &str) -> Result<Vec<PolicySource>, AwsError> {
@@ -611,77 +652,12 @@ impl SdkIam {
     }
 
     async fn group_policies(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let (inline, attached) = tokio::join!(self.group_inline(group), self.group_attached(group));
+        let holder = Holder::Group(group);
+        let (inline, attached) =
+            tokio::join!(self.inline_policies(holder), self.attached_policies(holder));
         let mut all = inline?;
         all.extend(attached?);
         Ok(all)
-    }
-
-    async fn group_inline(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let names = paged(Api::ListGroupPolicies, |marker| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::ListGroupPolicies,
-                    self.iam
-                        .list_group_policies()
-                        .group_name(group)
-                        .max_items(MAX_ITEMS)
-                        .set_marker(marker)
-                        .send(),
-                )
-                .await?;
-            Ok((out.policy_names, out.is_truncated, out.marker))
-        })
-        .await?;
-        let fetches = names.into_iter().map(|policy| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::GetGroupPolicy,
-                    self.iam
-                        .get_group_policy()
-                        .group_name(group)
-                        .policy_name(&policy)
-                        .send(),
-                )
-                .await?;
-            Ok(PolicySource {
-                name: policy,
-                arn: None,
-                origin: PolicyOrigin::GroupInline,
-                group: Some(group.to_string()),
-                document: out.policy_document,
-            })
-        });
-        try_join_all(fetches.collect()).await
-    }
-
-    async fn group_attached(&self, group: &str) -> Result<Vec<PolicySource>, AwsError> {
-        let arns = paged(Api::ListAttachedGroupPolicies, |marker| async move {
-            let out = self
-                .gate
-                .call(
-                    Api::ListAttachedGroupPolicies,
-                    self.iam
-                        .list_attached_group_policies()
-                        .group_name(group)
-                        .max_items(MAX_ITEMS)
-                        .set_marker(marker)
-                        .send(),
-                )
-                .await?;
-            Ok((
-                out.attached_policies
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|p| p.policy_arn),
-                out.is_truncated,
-                out.marker,
-            ))
-        })
-        .await?;
-        self.managed_sources(arns, Some(group)).await
     }
 
     /// Managed policies by ARN, as they apply directly (`group` = `None`) or through a group.
@@ -760,7 +736,7 @@ impl SdkIam {
                 Ok(ManagedPolicy {
                     name: policy
                         .policy_name
-                        .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn).to_string()),
+                        .unwrap_or_else(|| managed_policy_name(arn)),
                     document,
                 })
             })
@@ -965,8 +941,8 @@ fn role_input(input: &str) -> Result<(String, Option<String>), AwsError> {
     if let Some((account, name)) = assumed_role_to_role_name(input) {
         return Ok((name, Some(account)));
     }
-    parse_iam_arn(input, "role")
-        .map(|a| (a.name, Some(a.account)))
+    iam_account_and_name(input, "role")
+        .map(|(account, name)| (name, Some(account)))
         .ok_or_else(|| AwsError::InvalidArn {
             arn: input.to_string(),
             expected: "role".to_string(),
@@ -977,8 +953,8 @@ fn user_input(input: &str) -> Result<(String, Option<String>), AwsError> {
     if !input.starts_with("arn:") {
         return Ok((input.to_string(), None));
     }
-    parse_iam_arn(input, "user")
-        .map(|a| (a.name, Some(a.account)))
+    iam_account_and_name(input, "user")
+        .map(|(account, name)| (name, Some(account)))
         .ok_or_else(|| AwsError::InvalidArn {
             arn: input.to_string(),
             expected: "user".to_string(),

@@ -12,9 +12,11 @@
 //! person can act on. Results are never guessed: a lookup that cannot be completed is an error,
 //! so an action IAM did not evaluate is never reported as allowed.
 
+mod api;
 mod auth_details;
 mod cloudformation;
 mod error;
+mod gate;
 mod iam;
 pub mod network;
 mod organizations;
@@ -26,17 +28,18 @@ mod simulate;
 #[cfg(test)]
 mod tests;
 
+pub use api::Api;
 pub use auth_details::decode_policy_document;
 pub use cloudformation::{CfnApi, SdkCloudFormation};
 pub use error::AwsError;
+pub use gate::{CallGate, MAX_IN_FLIGHT};
 pub use iam::{
     CallerIdentity, IamApi, PrincipalRef, SdkIam, assumed_role_to_role_name, role_name_from_arn,
 };
+pub use network::{MAX_ATTEMPTS, retry_config};
 pub use organizations::{OrgApi, SdkOrganizations};
 pub use resource_policies::{ResourcePolicyApi, SdkResourcePolicies, readable_kind};
-pub use session::{
-    Api, AwsOptions, AwsSession, CallGate, MAX_ATTEMPTS, MAX_IN_FLIGHT, retry_config,
-};
+pub use session::{AwsOptions, AwsSession};
 pub use simulate::{
     ACTIONS_PER_CALL, AttachedTo, CustomSimulation, ExcludedPolicyType, PolicyExclusion,
     RESOURCES_PER_CALL,

@@ -18,6 +18,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority, SharedRetryClassifier,
 };
+use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
 /// The run's time limit when `--timeout` is not given: long enough for an exhaustive check
@@ -36,6 +37,21 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Refused connections retried per run, across all requests: one, to ride out an endpoint
 /// that is restarting, and no more.
 pub const REFUSED_RETRIES: usize = 1;
+
+/// Attempts per request, the first included. Eight attempts with exponential backoff (capped
+/// at 20 s) ride out the bursts of `Throttling` that `SimulatePrincipalPolicy` and
+/// Organizations' `TooManyRequestsException` produce, where the SDK default of three does not.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The retry policy every client uses: standard mode (exponential backoff with jitter,
+/// throttling codes retried) with more attempts than the default. Adaptive mode is left out
+/// because the SDK marks it experimental; the in-flight bound does the client-side pacing.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(500))
+        .with_max_backoff(Duration::from_secs(20))
+}
 
 /// The SDK timeouts for a run limited to `run_limit`: no single connection, attempt or
 /// operation may outlast the run itself.
@@ -240,6 +256,13 @@ pub fn redact_url_credentials(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_policy_absorbs_throttling() {
+        let config = retry_config();
+        assert_eq!(config.max_attempts(), MAX_ATTEMPTS);
+        assert_eq!(config.mode(), aws_smithy_types::retry::RetryMode::Standard);
+    }
 
     #[test]
     fn timeouts_never_outlast_the_run() {

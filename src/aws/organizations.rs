@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use aws_sdk_organizations::types::{ParentType, PolicySummary, PolicyType, PolicyTypeStatus, Root};
 
+use super::api::Api;
 use super::error::AwsError;
-use super::session::{Api, CallGate};
+use super::gate::CallGate;
 use super::{OnceMap, try_join_all};
 use crate::core::facts::{OrgFacts, OrgLevel, OrgPolicy, TargetType};
 

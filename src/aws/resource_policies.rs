@@ -14,8 +14,9 @@ use crate::core::arn::Arn;
 use crate::core::facts::{ResourcePolicies, ResourcePolicyFact};
 use crate::core::resources::ResourceKind;
 
+use super::api::Api;
 use super::error::AwsError;
-use super::session::{Api, CallGate};
+use super::gate::CallGate;
 
 /// The name KMS gives the one key policy a key has (`GetKeyPolicy`'s `PolicyName`).
 const KMS_POLICY_NAME: &str = "default";

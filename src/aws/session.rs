@@ -1,44 +1,22 @@
-//! One connection to AWS per command run.
-//!
-//! Every request goes through a [`CallGate`], which is where the run's politeness towards AWS
-//! lives: a bounded number of requests in flight (IAM's simulator throttles quickly), the SDK's
-//! retry policy for the throttling that still happens, and a per-API call count that the
-//! benchmark reports. Clients share one gate, so the bound holds across services. The gate
-//! also holds the run's deadline (`--timeout`): a request still unanswered when it passes
-//! ends with an error naming the request and the endpoint, never a silent wait.
+//! One connection to AWS per command run: the SDK clients of every service, sharing one
+//! [`CallGate`].
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::config::ProvideCredentials;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_smithy_types::retry::RetryConfig;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::cloudformation::SdkCloudFormation;
-use super::error::{self, AwsError, ErrorContext};
+use super::error::{self, AwsError};
+use super::gate::{CallGate, MAX_IN_FLIGHT};
 use super::iam::SdkIam;
-use super::network::{self, RefusedIsFinal};
+use super::network::{self, RefusedIsFinal, retry_config};
 use super::organizations::SdkOrganizations;
 use super::resource_policies::SdkResourcePolicies;
-
-/// Attempts per request, the first included. Eight attempts with exponential backoff (capped
-/// at 20 s) ride out the bursts of `Throttling` that `SimulatePrincipalPolicy` and
-/// Organizations' `TooManyRequestsException` produce, where the SDK default of three does not.
-pub const MAX_ATTEMPTS: u32 = 8;
-
-/// Requests in flight at once, across all services. Eight lets the organization walk and the
-/// simulator calls overlap (measured with `scripts/bench-live`: a full exhaustive check is
-/// about 6 sequential round trips at 8, 8.5 at 4); throttling beyond that is absorbed by the
-/// retries above.
-pub const MAX_IN_FLIGHT: usize = 8;
 
 /// IAM and Organizations are global, but the SDK still needs a region to pick their endpoint.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -53,199 +31,6 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// The run's time limit, retries included (default [`network::DEFAULT_RUN_TIMEOUT`]).
     pub timeout: Option<Duration>,
-}
-
-/// The retry policy every client uses: standard mode (exponential backoff with jitter,
-/// throttling codes retried) with more attempts than the default. Adaptive mode is left out
-/// because the SDK marks it experimental; the in-flight bound does the client-side pacing.
-pub fn retry_config() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(Duration::from_millis(500))
-        .with_max_backoff(Duration::from_secs(20))
-}
-
-macro_rules! apis {
-    ($($variant:ident => $action:literal),+ $(,)?) => {
-        /// An AWS API this tool calls, named as the IAM action that authorizes it.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Api {
-            $($variant),+
-        }
-
-        impl Api {
-            /// Every API, in declaration order (which is also the index order of the counters).
-            pub const ALL: &'static [Api] = &[$(Api::$variant),+];
-
-            /// The IAM action, e.g. `iam:GetRole`: what a caller must be granted.
-            pub fn action(self) -> &'static str {
-                match self {
-                    $(Api::$variant => $action),+
-                }
-            }
-        }
-    };
-}
-
-apis! {
-    GetCallerIdentity => "sts:GetCallerIdentity",
-    GetRole => "iam:GetRole",
-    GetUser => "iam:GetUser",
-    ListRoles => "iam:ListRoles",
-    ListUsers => "iam:ListUsers",
-    ListRolePolicies => "iam:ListRolePolicies",
-    GetRolePolicy => "iam:GetRolePolicy",
-    ListAttachedRolePolicies => "iam:ListAttachedRolePolicies",
-    ListUserPolicies => "iam:ListUserPolicies",
-    GetUserPolicy => "iam:GetUserPolicy",
-    ListAttachedUserPolicies => "iam:ListAttachedUserPolicies",
-    ListGroupsForUser => "iam:ListGroupsForUser",
-    ListGroupPolicies => "iam:ListGroupPolicies",
-    GetGroupPolicy => "iam:GetGroupPolicy",
-    ListAttachedGroupPolicies => "iam:ListAttachedGroupPolicies",
-    GetPolicy => "iam:GetPolicy",
-    GetPolicyVersion => "iam:GetPolicyVersion",
-    SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
-    SimulateCustomPolicy => "iam:SimulateCustomPolicy",
-    GetAccountAuthorizationDetails => "iam:GetAccountAuthorizationDetails",
-    DescribeOrganization => "organizations:DescribeOrganization",
-    ListRoots => "organizations:ListRoots",
-    ListParents => "organizations:ListParents",
-    DescribeOrganizationalUnit => "organizations:DescribeOrganizationalUnit",
-    DescribeAccount => "organizations:DescribeAccount",
-    ListPoliciesForTarget => "organizations:ListPoliciesForTarget",
-    DescribePolicy => "organizations:DescribePolicy",
-    ListAccounts => "organizations:ListAccounts",
-    DescribeStackResource => "cloudformation:DescribeStackResource",
-    DescribeStacks => "cloudformation:DescribeStacks",
-    GetBucketPolicy => "s3:GetBucketPolicy",
-    GetKeyPolicy => "kms:GetKeyPolicy",
-    GetRepositoryPolicy => "ecr:GetRepositoryPolicy",
-}
-
-impl Api {
-    /// Organizations denies member accounts differently from IAM denying a permission.
-    pub fn is_organizations(self) -> bool {
-        self.action().starts_with("organizations:")
-    }
-
-    /// The service prefix, e.g. `iam`: which client (and endpoint) sends the request.
-    pub fn service(self) -> &'static str {
-        self.action().split(':').next().unwrap_or_default()
-    }
-}
-
-const API_COUNT: usize = Api::ALL.len();
-
-/// Bounds, counts and classifies every request of a run.
-#[derive(Debug)]
-pub struct CallGate {
-    permits: Semaphore,
-    counts: [AtomicUsize; API_COUNT],
-    /// The endpoint override, or `None` for AWS's own endpoints.
-    endpoint: Option<String>,
-    /// AWS's endpoint per service prefix, for messages when there is no override.
-    service_endpoints: BTreeMap<&'static str, String>,
-    /// When the run must end, and the limit it was computed from.
-    deadline: Option<(Instant, Duration)>,
-    caller: OnceLock<String>,
-}
-
-impl CallGate {
-    /// `endpoint` is only used to name the target in connection errors.
-    pub fn new(max_in_flight: usize, endpoint: Option<String>) -> Self {
-        Self {
-            permits: Semaphore::new(max_in_flight.max(1)),
-            counts: [const { AtomicUsize::new(0) }; API_COUNT],
-            endpoint: endpoint.map(|e| network::redact_secrets(&e)),
-            service_endpoints: BTreeMap::new(),
-            deadline: None,
-            caller: OnceLock::new(),
-        }
-    }
-
-    /// Ends every request still waiting `limit` after `start` (the run's `--timeout`).
-    pub fn with_deadline(mut self, start: Instant, limit: Duration) -> Self {
-        self.deadline = Some((start + limit, limit));
-        self
-    }
-
-    /// Names AWS's endpoint of each service in messages (used when there is no override).
-    pub fn with_service_endpoints(mut self, endpoints: BTreeMap<&'static str, String>) -> Self {
-        self.service_endpoints = endpoints;
-        self
-    }
-
-    /// The endpoint `api` is sent to, as messages name it.
-    fn endpoint_of(&self, api: Api) -> Option<&str> {
-        self.endpoint.as_deref().or_else(|| {
-            self.service_endpoints
-                .get(api.service())
-                .map(String::as_str)
-        })
-    }
-
-    fn no_answer(&self, api: Api, limit: Duration, sent: bool) -> AwsError {
-        AwsError::NoAnswer {
-            api: api.action().to_string(),
-            endpoint: self.endpoint_of(api).unwrap_or("AWS").to_string(),
-            seconds: limit.as_secs(),
-            sent,
-        }
-    }
-
-    /// Sends one request once a slot is free, counts it, and classifies its error.
-    ///
-    /// The slot is held through the SDK's retries, so a throttled request backs off without
-    /// others taking its place.
-    pub(crate) async fn call<T, E>(
-        &self,
-        api: Api,
-        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    ) -> Result<T, AwsError>
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        let acquire = self.permits.acquire();
-        let permit = match self.deadline {
-            Some((at, limit)) => tokio::time::timeout_at(at, acquire)
-                .await
-                .map_err(|_| self.no_answer(api, limit, false))?,
-            None => acquire.await,
-        };
-        let _permit = permit.map_err(|_| AwsError::Interrupted)?;
-        self.counts[api as usize].fetch_add(1, Ordering::Relaxed);
-        let answer = match self.deadline {
-            Some((at, limit)) => tokio::time::timeout_at(at, request)
-                .await
-                .map_err(|_| self.no_answer(api, limit, true))?,
-            None => request.await,
-        };
-        answer.map_err(|err| {
-            let ctx = ErrorContext {
-                endpoint: self.endpoint_of(api),
-                caller: self.caller.get().map(String::as_str),
-                run_limit: self.deadline.map(|(_, limit)| limit),
-            };
-            error::from_sdk(api, &err, ctx)
-        })
-    }
-
-    /// Requests sent per API (retries of one request count once), for the benchmark.
-    pub fn calls(&self) -> BTreeMap<String, usize> {
-        Api::ALL
-            .iter()
-            .filter_map(|api| {
-                let n = self.counts[*api as usize].load(Ordering::Relaxed);
-                (n > 0).then(|| (api.action().to_string(), n))
-            })
-            .collect()
-    }
-
-    /// Remembers who the caller is, so later access-denied errors can name them.
-    pub(crate) fn remember_caller(&self, arn: &str) {
-        let _ = self.caller.set(arn.to_string());
-    }
 }
 
 /// One SDK client's configuration for a run: the loaded configuration, the run's shared
@@ -540,54 +325,5 @@ mod tests {
             "https://cloudformation.eu-west-1.amazonaws.com"
         );
         assert!(endpoints.contains_key("organizations"));
-    }
-
-    #[tokio::test]
-    async fn a_request_unanswered_at_the_deadline_names_the_call_and_endpoint() {
-        let gate = CallGate::new(2, Some("http://127.0.0.1:9".into()))
-            .with_deadline(Instant::now(), Duration::from_millis(50));
-        let never = std::future::pending::<
-            Result<u8, SdkError<aws_sdk_iam::operation::get_role::GetRoleError, HttpResponse>>,
-        >();
-        let err = gate.call(Api::GetRole, never).await.unwrap_err();
-        assert_eq!(
-            err,
-            AwsError::NoAnswer {
-                api: "iam:GetRole".into(),
-                endpoint: "http://127.0.0.1:9".into(),
-                seconds: 0,
-                sent: true,
-            }
-        );
-    }
-
-    #[test]
-    fn api_names_are_iam_actions_and_indexes_match() {
-        for (i, api) in Api::ALL.iter().enumerate() {
-            assert_eq!(*api as usize, i);
-            assert!(api.action().contains(':'));
-        }
-        assert!(Api::ListParents.is_organizations());
-        assert!(!Api::GetRole.is_organizations());
-    }
-
-    #[test]
-    fn retry_policy_absorbs_throttling() {
-        let config = retry_config();
-        assert_eq!(config.max_attempts(), MAX_ATTEMPTS);
-        assert_eq!(config.mode(), aws_smithy_types::retry::RetryMode::Standard);
-    }
-
-    #[tokio::test]
-    async fn counts_only_apis_that_were_called() {
-        let gate = CallGate::new(2, None);
-        let ok: Result<u8, SdkError<aws_sdk_iam::operation::get_role::GetRoleError, HttpResponse>> =
-            Ok(1);
-        let value = gate.call(Api::GetRole, async { ok }).await;
-        assert_eq!(value, Ok(1));
-        assert_eq!(
-            gate.calls(),
-            BTreeMap::from([("iam:GetRole".to_string(), 1)])
-        );
     }
 }

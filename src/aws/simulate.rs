@@ -13,8 +13,8 @@ use aws_sdk_iam::types::{
     PolicyEvaluationDecisionType, PolicyIdentifier, PolicyIdentifierPolicyType, Statement,
 };
 
+use super::api::Api;
 use super::error::AwsError;
-use super::session::Api;
 use crate::core::facts::{
     MatchedStatement, OrgFacts, SimulatedDecision, SimulationContextEntry, SimulationOutcome,
     SimulationRequest,

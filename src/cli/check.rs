@@ -12,7 +12,7 @@ use iam_doctor::core::profile::RequiredPermissions;
 use iam_doctor::core::request_keys::Supplied;
 use iam_doctor::core::resources::requests_on_named_resources;
 
-use super::live::{AwsArgs, Live};
+use super::live::{AwsArgs, AwsConnection};
 use super::named;
 use super::source::{Facts, Offline, Who};
 use iam_doctor::report;
@@ -104,7 +104,7 @@ fn add_named_requests(required: &mut RequiredPermissions, named_resources: &[Str
 }
 
 fn run_live(args: &Args, who: &Who, supplied: &Supplied) -> Result<Exit, Failure> {
-    let live = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
+    let live = AwsConnection::connect(&args.aws, Some(&args.region), args.output.quiet)?;
     let mut resource_notes = Vec::new();
     let bucket = match who {
         Who::Stack(stack) => named::stack_bucket(&live, stack)?

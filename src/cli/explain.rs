@@ -23,7 +23,7 @@ use iam_doctor::report::{self, escape};
 
 use iam_doctor::aws::AwsError;
 
-use super::live::{AwsArgs, Live, aws_failure};
+use super::live::{AwsArgs, AwsConnection, aws_failure};
 use super::source::{Facts, Offline, Who};
 use super::{
     ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, required::pretty, warn,
@@ -56,7 +56,7 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-fn aws_said(b: Blamed) -> &'static str {
+fn blamed_in_words(b: Blamed) -> &'static str {
     match b {
         Blamed::ScpExplicitDeny => "a service control policy denies it (or none allows it)",
         Blamed::RcpExplicitDeny => "a resource control policy denies it",
@@ -278,7 +278,7 @@ fn judge(
                     false,
                     format!(
                         "not reproduced: {}, but the local decision is an {decision}{}",
-                        aws_said(d.blamed),
+                        blamed_in_words(d.blamed),
                         causes()
                     ),
                 );
@@ -350,7 +350,7 @@ fn unusable_principal(principal: &str) -> Option<String> {
 
 /// The principal to check: the one the message names, or `--role`/`--user` when the message
 /// names none or one that cannot be looked up. `Err` says why nothing can be checked.
-fn who_for(d: &Denial, args: &Args) -> Result<Who, String> {
+fn principal_to_check(d: &Denial, args: &Args) -> Result<Who, String> {
     let given = match (&args.role, &args.user) {
         (Some(r), _) => Some(Who::Role(r.clone())),
         (None, Some(u)) => Some(Who::User(u.clone())),
@@ -378,7 +378,7 @@ fn who_for(d: &Denial, args: &Args) -> Result<Who, String> {
 /// Where the facts come from.
 enum Source {
     Offline(Offline),
-    Live(Live),
+    Aws(AwsConnection),
     /// AWS could not be reached (no credentials): the messages are shown as parsed, unchecked.
     Unavailable(String),
 }
@@ -387,7 +387,7 @@ impl Source {
     fn facts(&self, who: &Who) -> Result<(Facts, OrgVisibility), Failure> {
         match self {
             Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
-            Source::Live(l) => l.facts(who),
+            Source::Aws(l) => l.facts(who),
             Source::Unavailable(reason) => Err(Failure::input(
                 reason.clone(),
                 "configure AWS credentials (environment, `--aws-profile`, SSO) or pass `--offline DIR`",
@@ -452,27 +452,30 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     }
     let source = match &args.offline {
         Some(dir) => Source::Offline(Offline::open(dir)?),
-        None => match Live::try_connect(&args.aws, args.region.as_deref(), args.output.quiet)? {
-            Ok(live) => Source::Live(live),
-            Err(e @ AwsError::NoCredentials { .. }) => {
-                let failure = aws_failure(e);
-                warn(
-                    args.output.quiet,
-                    &format!(
-                        "the messages were not checked against AWS: {}",
+        None => {
+            match AwsConnection::try_connect(&args.aws, args.region.as_deref(), args.output.quiet)?
+            {
+                Ok(live) => Source::Aws(live),
+                Err(e @ AwsError::NoCredentials { .. }) => {
+                    let failure = aws_failure(e);
+                    warn(
+                        args.output.quiet,
+                        &format!(
+                            "the messages were not checked against AWS: {}",
+                            failure.message
+                        ),
+                    );
+                    if let Some(help) = &failure.help {
+                        note(args.output.quiet, help);
+                    }
+                    Source::Unavailable(format!(
+                        "not checked: {} (or pass `--offline DIR` with a snapshot)",
                         failure.message
-                    ),
-                );
-                if let Some(help) = &failure.help {
-                    note(args.output.quiet, help);
+                    ))
                 }
-                Source::Unavailable(format!(
-                    "not checked: {} (or pass `--offline DIR` with a snapshot)",
-                    failure.message
-                ))
+                Err(e) => return Err(aws_failure(e)),
             }
-            Err(e) => return Err(aws_failure(e)),
-        },
+        }
     };
     let mut cache: HashMap<Who, Result<Prepared, String>> = HashMap::new();
     let mut explained = Vec::new();
@@ -506,7 +509,7 @@ fn explain_one(
         let reason = reason.clone();
         return Ok(Explained::unchecked(d, reason));
     }
-    let who = match who_for(&d, args) {
+    let who = match principal_to_check(&d, args) {
         Ok(w) => w,
         Err(reason) => return Ok(Explained::unchecked(d, reason)),
     };
@@ -564,7 +567,7 @@ fn explain_one(
     )
     .map_err(Failure::from_error)?;
     // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
-    if let Source::Live(live) = source {
+    if let Source::Aws(live) = source {
         let outcomes = live.simulate(&facts.principal, std::slice::from_ref(&asked), &region)?;
         results = merge_simulation(&facts.principal, results, &outcomes, *visibility).0;
     }
@@ -613,7 +616,7 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                 .map(|x| {
                     json!({
                         "denial": x.denial,
-                        "aws_said": aws_said(x.denial.blamed),
+                        "aws_said": blamed_in_words(x.denial.blamed),
                         "verdict": x.verdict,
                         "reproduced": x.reproduced,
                         "decision": x.result.as_ref().map(|r| r.decision),
@@ -637,7 +640,7 @@ fn render(args: &Args, explained: &[Explained]) -> Result<Exit, Failure> {
                     escape(d.resource.as_deref().unwrap_or("*")),
                     d.line,
                     escape(d.principal.as_deref().unwrap_or("(not in the message)")),
-                    aws_said(d.blamed),
+                    blamed_in_words(d.blamed),
                     escape(&x.verdict)
                 ));
                 for n in &d.notes {

@@ -65,24 +65,28 @@ pub fn aws_failure(e: AwsError) -> Failure {
 }
 
 /// A connected session and the runtime that drives it.
-pub struct Live {
+pub struct AwsConnection {
     pub session: AwsSession,
     rt: tokio::runtime::Runtime,
     quiet: bool,
 }
 
-impl Live {
-    pub fn connect(args: &AwsArgs, region: Option<&str>, quiet: bool) -> Result<Live, Failure> {
+impl AwsConnection {
+    pub fn connect(
+        args: &AwsArgs,
+        region: Option<&str>,
+        quiet: bool,
+    ) -> Result<AwsConnection, Failure> {
         Self::try_connect(args, region, quiet)?.map_err(aws_failure)
     }
 
-    /// Like [`Live::connect`], with the adapter's own error when no session could be made, for
+    /// Like [`AwsConnection::connect`], with the adapter's own error when no session could be made, for
     /// a command that has something to show without AWS (`explain` shows what it parsed).
     pub fn try_connect(
         args: &AwsArgs,
         region: Option<&str>,
         quiet: bool,
-    ) -> Result<Result<Live, AwsError>, Failure> {
+    ) -> Result<Result<AwsConnection, AwsError>, Failure> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -96,7 +100,7 @@ impl Live {
         };
         Ok(rt
             .block_on(AwsSession::connect(&options))
-            .map(|session| Live { session, rt, quiet }))
+            .map(|session| AwsConnection { session, rt, quiet }))
     }
 
     /// Runs adapter calls to completion.

@@ -13,7 +13,7 @@ use iam_doctor::core::resources::{ResourceKind, named_in_template, undecidable};
 use iam_doctor::inputs::template;
 
 use super::Failure;
-use super::live::{Live, aws_failure};
+use super::live::{AwsConnection, aws_failure};
 
 /// The logical id of the deploy bucket in a Jets bootstrap stack
 /// (`lib/jets/cfn/resource/s3/jets_bucket.rb`: `@bucket_logical_id = "S3Bucket"`).
@@ -42,7 +42,7 @@ pub fn in_templates(
 
 /// The deploy bucket of a Jets bootstrap stack, as an ARN. A stack without one is not an
 /// error for the check (the bucket is only one of the resources), so it comes back as a note.
-pub fn stack_bucket(live: &Live, stack: &str) -> Result<Result<String, String>, Failure> {
+pub fn stack_bucket(live: &AwsConnection, stack: &str) -> Result<Result<String, String>, Failure> {
     match live.block_on(
         live.session
             .cloudformation()

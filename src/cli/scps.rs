@@ -27,7 +27,7 @@ use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::request_keys::Supplied;
 use iam_doctor::report::escape;
 
-use super::live::Live;
+use super::live::AwsConnection;
 use super::live::{AwsArgs, aws_failure};
 use super::{
     ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, required::pretty,
@@ -379,7 +379,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     } else {
         None
     };
-    let aws = Live::connect(&args.aws, Some(&args.region), args.output.quiet)?;
+    let aws = AwsConnection::connect(&args.aws, Some(&args.region), args.output.quiet)?;
     let orgs = aws.session.organizations();
     let quiet = args.output.quiet;
 
@@ -513,7 +513,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     )
 }
 
-fn place(level: &LevelAudit) -> String {
+fn level_label(level: &LevelAudit) -> String {
     let kind = match level.target_type {
         TargetType::Root => "root",
         TargetType::OrganizationalUnit => "OU",
@@ -616,7 +616,7 @@ fn render_table(audits: &[AccountAudit], profile: &str, region: &str) -> String 
                 for (kind, policies) in [("SCP", &level.scps), ("RCP", &level.rcps)] {
                     for p in policies {
                         let attached = if first_row {
-                            place(level)
+                            level_label(level)
                         } else {
                             String::new()
                         };

@@ -17,7 +17,7 @@ use iam_doctor::core::facts::{OrgFacts, ResourcePolicies, ResourcePolicyFact};
 use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
 use iam_doctor::inputs::{organization, resource_policies};
 
-use super::live::{AwsArgs, Live, aws_failure};
+use super::live::{AwsArgs, AwsConnection, aws_failure};
 use super::named;
 use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
 
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (None, None, Some(s)) => Named::Stack(s.clone()),
         (None, None, None) => Named::Nobody,
     };
-    let aws = Live::connect(&args.aws, args.region.as_deref(), args.output.quiet)?;
+    let aws = AwsConnection::connect(&args.aws, args.region.as_deref(), args.output.quiet)?;
     let iam = aws.session.iam();
     let orgs = aws.session.organizations();
     let cfn = aws.session.cloudformation();

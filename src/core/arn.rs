@@ -24,6 +24,30 @@ impl<'a> Arn<'a> {
             resource: it.next()?,
         })
     }
+
+    /// The name of an IAM entity of `kind` (`role`, `user`):
+    /// `arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME` → `NAME`. `None` for another service or
+    /// kind, or an ARN without an account or a name.
+    pub fn iam_name(&self, kind: &str) -> Option<&'a str> {
+        if !self.partition.starts_with("aws")
+            || self.service != "iam"
+            || !self.region.is_empty()
+            || self.account.is_empty()
+        {
+            return None;
+        }
+        let path_and_name = self.resource.strip_prefix(kind)?.strip_prefix('/')?;
+        path_and_name
+            .rsplit('/')
+            .next()
+            .filter(|name| !name.is_empty())
+    }
+
+    /// Whether the ARN is in AWS's own account (`arn:aws:iam::aws:policy/…`): an AWS managed
+    /// policy.
+    pub fn is_aws_owned(&self) -> bool {
+        self.account == "aws"
+    }
 }
 
 /// What a principal string from an error message or `GetCallerIdentity` refers to.
@@ -135,5 +159,20 @@ mod tests {
             Arn::parse("arn:aws:s3:::b/k:with:colons").map(|a| a.resource),
             Some("b/k:with:colons")
         );
+        fn name<'a>(text: &'a str, kind: &str) -> Option<&'a str> {
+            Arn::parse(text).and_then(|a| a.iam_name(kind))
+        }
+        assert_eq!(
+            name(
+                "arn:aws:iam::123456789012:role/service/deploy/Deploy",
+                "role"
+            ),
+            Some("Deploy")
+        );
+        assert_eq!(name("arn:aws:iam::1:user/ops/bob", "user"), Some("bob"));
+        assert_eq!(name("arn:aws:iam::1:user/bob", "role"), None);
+        assert_eq!(name("arn:aws:iam:::role/r", "role"), None, "no account");
+        assert_eq!(name("arn:aws:iam::1:role/", "role"), None, "no name");
+        assert_eq!(name("arn:aws:sts::1:role/r", "role"), None);
     }
 }

@@ -470,7 +470,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
                 continue;
             };
             let props = resource.get("Properties");
-            let res = Res {
+            let res = ExaminedResource {
                 index,
                 logical_id,
                 resource_type,
@@ -536,7 +536,7 @@ pub fn requirements(templates: &[Template], ctx: &TemplateContext) -> TemplateRe
 }
 
 /// One resource being examined.
-struct Res<'a> {
+struct ExaminedResource<'a> {
     index: usize,
     logical_id: &'a str,
     resource_type: &'a str,
@@ -606,7 +606,7 @@ impl Collector {
         ));
     }
 
-    fn push(&mut self, action: &str, resource: &str, reason: String, res: &Res<'_>) {
+    fn push(&mut self, action: &str, resource: &str, reason: String, res: &ExaminedResource<'_>) {
         self.push_raw(action, resource, reason, res.resource_type, res.logical_id);
     }
 
@@ -697,7 +697,12 @@ fn transforms(template: &Template, ctx: &TemplateContext, out: &mut Collector) {
     }
 }
 
-fn handler_actions(res: &Res<'_>, lookup: &str, templates: &[Template], out: &mut Collector) {
+fn handler_actions(
+    res: &ExaminedResource<'_>,
+    lookup: &str,
+    templates: &[Template],
+    out: &mut Collector,
+) {
     let (resource_type, logical_id) = (res.resource_type, res.logical_id);
     let Some(handlers) = cfn::handler_permissions(lookup) else {
         let file = templates.get(res.index).map_or("", |t| t.name.as_str());
@@ -779,7 +784,7 @@ fn is_role_key(resource_type: &str, key: &str) -> bool {
 /// The roles a resource is given, as (ARN or `*`, property key).
 fn passed_roles(
     resolver: &Resolver<'_>,
-    res: &Res<'_>,
+    res: &ExaminedResource<'_>,
     out: &mut Collector,
 ) -> Vec<(String, String)> {
     let mut found = Vec::new();
@@ -846,7 +851,7 @@ fn collect_role_values<'a>(
     }
 }
 
-fn custom_resource(resolver: &Resolver<'_>, res: &Res<'_>, out: &mut Collector) {
+fn custom_resource(resolver: &Resolver<'_>, res: &ExaminedResource<'_>, out: &mut Collector) {
     let Some(token) = res.props.and_then(|p| p.get("ServiceToken")) else {
         out.warn(format!(
             "custom resource `{}` has no `ServiceToken`",
