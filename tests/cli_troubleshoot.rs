@@ -481,3 +481,24 @@ fn explain_without_credentials_shows_what_it_parsed() {
         "{stderr}"
     );
 }
+
+/// Regression: a denied KMS call was "reproduced" by a local deny whose only certain part was
+/// that the key policy had not been supplied. A key policy must allow and may grant on its own
+/// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html), so without it the
+/// decision is not made: not reproduced, exit 3, as `check` holds the same result.
+#[test]
+fn explain_a_kms_denial_without_the_key_policy_is_not_reproduced() {
+    let paste = format!(
+        "User: {CODEBUILD_SESSION} is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    );
+    let (code, v, stderr) = explain_json(DEMO, &paste);
+    assert_eq!(code, Some(3), "{stderr} {v}");
+    let x = &v["explanations"][0];
+    assert_eq!(x["reproduced"], false, "{x}");
+    assert_ne!(x["decision"], "allowed", "{x}");
+    let verdict = x["verdict"].as_str().expect("verdict");
+    assert!(
+        verdict.starts_with("not reproduced") && verdict.contains("key policy"),
+        "{verdict}"
+    );
+}

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use iam_doctor::aws::ResourcePolicyApi;
 use iam_doctor::core::check::{
-    ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
-    resource_policy_notes,
+    CheckReport, OrgVisibility, check_local, merge_simulation, policy_set, resource_policy_notes,
 };
 use iam_doctor::core::profile::RequiredPermissions;
 use iam_doctor::core::request_keys::Supplied;
@@ -92,7 +91,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     )?);
     add_named_requests(&mut required, &named_resources);
     let mut report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
-    named::hold_undecidable(&mut report, &required.actions, &facts.resource_policies);
+    report.hold_undecidable();
     render(args, &report)
 }
 
@@ -165,14 +164,15 @@ fn run_live(args: &Args, who: &Who, supplied: &Supplied) -> Result<Exit, Failure
         }
     }
     report.results = results;
-    named::hold_undecidable(&mut report, &required.actions, &facts.resource_policies);
+    report.hold_undecidable();
     if args.stats {
         live.print_stats(args.output.quiet);
     }
     render(args, &report)
 }
 
-/// Decides every required action for the facts, locally.
+/// Decides every required action for the facts, locally. The caller holds what could not be
+/// decided ([`CheckReport::hold_undecidable`]) once the results are final.
 pub fn check_facts(
     facts: &Facts,
     required: &RequiredPermissions,
@@ -195,9 +195,6 @@ pub fn check_facts(
     )
     .map_err(Failure::from_error)?;
     notes.extend(resource_policy_notes(&results, &facts.resource_policies));
-    // A result that could not be decided (a key policy not supplied, a resource policy that
-    // could not be read) is never allowed, and makes the check incomplete.
-    let undecidable = results.iter().any(ActionResult::undecidable);
     Ok(CheckReport {
         principal: facts.principal.arn.clone(),
         profile: required.profile.clone(),
@@ -205,7 +202,7 @@ pub fn check_facts(
         results,
         notes,
         warnings: required.warnings.clone(),
-        incomplete: facts.incomplete || undecidable || !required.unchecked.is_empty(),
+        incomplete: facts.incomplete || !required.unchecked.is_empty(),
         unchecked: required.unchecked.clone(),
     })
 }

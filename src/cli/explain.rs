@@ -206,6 +206,17 @@ fn judge(
             ),
         );
     }
+    // A policy that must decide but was not supplied or could not be read (a KMS key policy):
+    // the local deny is not AWS's reason, only the lack of the policy.
+    if result.undecidable() {
+        return (
+            false,
+            format!(
+                "not reproduced: the decision needs a resource-based policy iam-doctor was not given{}",
+                causes()
+            ),
+        );
+    }
     if result.decision == Decision::Unknown {
         return (
             false,
@@ -571,9 +582,22 @@ fn explain_one(
         let outcomes = live.simulate(&facts.principal, std::slice::from_ref(&asked), &region)?;
         results = merge_simulation(&facts.principal, results, &outcomes, *visibility).0;
     }
-    let result = results
-        .into_iter()
-        .next()
+    // What could not be decided is held as in `check`, before the verdict is judged.
+    let mut report = CheckReport {
+        principal: facts.principal.arn.clone(),
+        profile: String::new(),
+        region,
+        results,
+        notes: notes.iter().chain(facts.notes.iter()).cloned().collect(),
+        warnings: vec![],
+        incomplete: facts.incomplete,
+        unchecked: Vec::new(),
+    };
+    report.hold_undecidable();
+    let result = report
+        .results
+        .first()
+        .cloned()
         .ok_or_else(|| Failure::incomplete("no result for the denied action"))?;
     // Whether the organization is known: offline, from `organization.json`; live, unless
     // Organizations could not be read (not being in one is knowing it).
@@ -588,16 +612,6 @@ fn explain_one(
         org_data,
         matches!(source, Source::Offline(_)),
     );
-    let report = CheckReport {
-        principal: facts.principal.arn.clone(),
-        profile: String::new(),
-        region,
-        results: vec![result.clone()],
-        notes: notes.iter().chain(facts.notes.iter()).cloned().collect(),
-        warnings: vec![],
-        incomplete: facts.incomplete || result.undecidable(),
-        unchecked: Vec::new(),
-    };
     Ok(Explained {
         denial: d,
         result: Some(result),

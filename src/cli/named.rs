@@ -5,11 +5,7 @@
 use std::path::PathBuf;
 
 use iam_doctor::aws::{AwsError, CfnApi, readable_kind};
-use iam_doctor::core::check::CheckReport;
-use iam_doctor::core::eval::Decision;
-use iam_doctor::core::facts::ResourcePolicies;
-use iam_doctor::core::profile::RequiredAction;
-use iam_doctor::core::resources::{ResourceKind, named_in_template, undecidable};
+use iam_doctor::core::resources::{ResourceKind, named_in_template};
 use iam_doctor::inputs::template;
 
 use super::Failure;
@@ -73,35 +69,4 @@ pub fn readable(named: &[String]) -> (Vec<String>, Option<String>) {
         )
     });
     (read, note)
-}
-
-/// Results whose resource policy is unknown (unreadable, or a KMS key policy not given) are
-/// never reported as allowed: the report becomes incomplete and says which and why.
-pub fn hold_undecidable(
-    report: &mut CheckReport,
-    required: &[RequiredAction],
-    policies: &ResourcePolicies,
-) {
-    let found = undecidable(required, policies);
-    let mut reasons: Vec<String> = Vec::new();
-    for (i, why) in found {
-        let Some(r) = report.results.get_mut(i) else {
-            continue;
-        };
-        if r.decision.is_allowed() {
-            r.decision = Decision::ImplicitDeny;
-            r.disagreement = Some(format!(
-                "not decided: {why}, so it is not known to be allowed"
-            ));
-        }
-        report.incomplete = true;
-        if !reasons.contains(&why) {
-            reasons.push(why);
-        }
-    }
-    for why in reasons {
-        report.notes.push(format!(
-            "{why}: the actions on it could not be decided and are not counted as allowed"
-        ));
-    }
 }

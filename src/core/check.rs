@@ -364,9 +364,29 @@ pub fn resource_policy_notes(
             if without.len() > shown.len() { ", …" } else { "" }
         ));
     }
+    // A policy that must allow (a KMS key policy) and was not supplied: named one by one, since
+    // those actions are held rather than decided.
+    let held: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| r.undecidable() && without.contains(&r.resource.as_str()))
+        .map(|r| r.resource.as_str())
+        .collect();
+    for arn in held {
+        notes.push(format!(
+            "the {} of `{arn}` was not supplied, and it must allow: its actions are not counted as allowed",
+            super::resources::ResourceKind::of(arn)
+                .map_or("resource-based policy", super::resources::ResourceKind::policy_label)
+        ));
+    }
+    // A bucket's policy governs its objects: it matters when a result is on the bucket or in it.
+    let governing: BTreeSet<&str> = named
+        .iter()
+        .filter_map(|r| super::resources::governing_resource(resource_policies, r))
+        .map(|(arn, _)| arn)
+        .collect();
     for (arn, fact) in resource_policies {
         if let ResourcePolicyFact::Unreadable { reason } = fact
-            && named.contains(arn.as_str())
+            && governing.contains(arn.as_str())
         {
             notes.push(format!(
                 "the resource-based policy of `{arn}` could not be read ({reason}): its actions are not counted as allowed"
@@ -374,6 +394,29 @@ pub fn resource_policy_notes(
         }
     }
     notes
+}
+
+impl CheckReport {
+    /// The one place a check or an explanation fails closed on what it could not decide: a
+    /// result whose resource policy could not be read, or whose KMS key policy was not
+    /// supplied, is never allowed (whatever decided it afterwards: IAM's simulator is given
+    /// no resource policy for a role), and the report is incomplete. Call it once the results
+    /// are final.
+    pub fn hold_undecidable(&mut self) {
+        for r in &mut self.results {
+            if !r.undecidable() {
+                continue;
+            }
+            self.incomplete = true;
+            if r.decision.is_allowed() {
+                r.decision = Decision::ImplicitDeny;
+                r.disagreement = Some(
+                    "not decided: its resource-based policy is not known, so it is not known to be allowed"
+                        .to_string(),
+                );
+            }
+        }
+    }
 }
 
 impl ActionResult {
@@ -744,6 +787,12 @@ mod tests {
         assert!(
             notes
                 .iter()
+                .any(|n| n.starts_with("the key policy of") && n.contains(key)),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
                 .any(|n| n.contains(queue) && n.contains("AccessDenied")),
             "{notes:?}"
         );
@@ -768,6 +817,99 @@ mod tests {
         assert!(
             err.policy.contains("BucketPolicy") && err.policy.contains(bucket),
             "{err}"
+        );
+    }
+
+    /// The one fail-closed step: IAM's simulator is given no resource policy for a role, so its
+    /// "allowed" cannot lift a result whose key policy was not supplied or whose bucket policy
+    /// could not be read (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html;
+    /// IAM user guide `reference_policies_evaluation-logic.html`): after the merge none is
+    /// allowed, the report is incomplete, and the notes name the unreadable bucket even when
+    /// only its objects were asked for.
+    #[test]
+    fn undecidable_results_stay_held_after_iam_allows_them() {
+        let key = "arn:aws:kms:eu-west-1:111122223333:key/k-1";
+        let bucket = "arn:aws:s3:::deploy-bucket";
+        let objects = "arn:aws:s3:::deploy-bucket/*";
+        let on = |action: &str, resource: &str| RequiredAction {
+            resource: resource.into(),
+            ..required(action)
+        };
+        let mut p = principal();
+        p.identity_policies[0].document =
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into();
+        let (set, _) = policy_set(&p, None).expect("valid");
+        let facts = ResourcePolicies::from([(
+            bucket.to_string(),
+            ResourcePolicyFact::Unreadable {
+                reason: "AccessDenied".into(),
+            },
+        )]);
+        let asked = [
+            on("kms:Decrypt", key),
+            on("s3:PutObject", objects),
+            required("iam:CreateRole"),
+        ];
+        let local = check_local(
+            &set,
+            &p,
+            None,
+            &facts,
+            &asked,
+            "eu-west-1",
+            &Supplied::default(),
+        )
+        .expect("valid");
+        let notes = resource_policy_notes(&local, &facts);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(bucket) && n.contains("AccessDenied")),
+            "{notes:?}"
+        );
+        let iam_allows: Vec<SimulationOutcome> = asked
+            .iter()
+            .map(|r| SimulationOutcome {
+                resource: r.resource.clone(),
+                ..outcome(&r.action, SimulatedDecision::Allowed, Some(true))
+            })
+            .collect();
+        let (results, missing) =
+            merge_simulation(&p, local, &iam_allows, OrgVisibility::NotApplicable);
+        assert!(missing.is_empty());
+        let mut report = CheckReport {
+            principal: p.arn.clone(),
+            profile: "jets-remote".into(),
+            region: "eu-west-1".into(),
+            results,
+            notes,
+            warnings: vec![],
+            incomplete: false,
+            unchecked: vec![],
+        };
+        report.hold_undecidable();
+        assert!(report.incomplete);
+        let decisions: Vec<Decision> = report.results.iter().map(|r| r.decision).collect();
+        assert!(
+            !decisions[0].is_allowed() && !decisions[1].is_allowed(),
+            "{decisions:?}"
+        );
+        assert_eq!(decisions[2], Decision::Allowed);
+
+        // A result made allowed by a later step is put back to not allowed, saying why.
+        let mut later = report.clone();
+        later.incomplete = false;
+        later.results[0].decision = Decision::Allowed;
+        later.hold_undecidable();
+        assert!(later.incomplete);
+        assert_eq!(later.results[0].decision, Decision::ImplicitDeny);
+        assert!(
+            later.results[0]
+                .disagreement
+                .as_deref()
+                .is_some_and(|d| d.starts_with("not decided")),
+            "{:?}",
+            later.results[0].disagreement
         );
     }
 

@@ -282,39 +282,6 @@ pub fn governing_resource<'a>(
         .map(|(arn, fact)| (arn.as_str(), fact))
 }
 
-/// Requests whose resource policy is not known: the policy could not be read, or (for a KMS
-/// key, whose key policy must allow) it was never looked at. Such a request cannot be decided,
-/// so a check holding one is incomplete rather than allowed. Each entry is the request's
-/// index and why.
-pub fn undecidable(
-    requests: &[RequiredAction],
-    policies: &ResourcePolicies,
-) -> Vec<(usize, String)> {
-    requests
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| match governing_resource(policies, &r.resource) {
-            Some((arn, ResourcePolicyFact::Unreadable { reason })) => Some((
-                i,
-                format!(
-                    "the {} of `{arn}` could not be read ({reason})",
-                    ResourceKind::of(arn).map_or("resource policy", ResourceKind::policy_label)
-                ),
-            )),
-            Some(_) => None,
-            None => (ResourceKind::of(&r.resource) == Some(ResourceKind::KmsKey)).then(|| {
-                (
-                    i,
-                    format!(
-                        "the key policy of `{}` was not supplied, and a KMS key policy must allow",
-                        r.resource
-                    ),
-                )
-            }),
-        })
-        .collect()
-}
-
 /// The existing resources a CloudFormation template's properties name, as ARNs: literal ARNs
 /// of the kinds above, KMS key ids under `Kms…Id`/`Kms…Arn` keys (`KmsKeyArn` of a function,
 /// `KmsMasterKeyId` of a queue), ECR image URIs (`ImageUri`,
@@ -537,30 +504,5 @@ mod tests {
             Some(BUCKET)
         );
         assert_eq!(governing_resource(&policies, "arn:aws:s3:::other/x"), None);
-    }
-
-    #[test]
-    fn unreadable_policies_and_unknown_key_policies_are_undecidable() {
-        let policies = ResourcePolicies::from([
-            (
-                BUCKET.to_string(),
-                ResourcePolicyFact::Unreadable {
-                    reason: "AccessDenied".into(),
-                },
-            ),
-            (REPO.to_string(), ResourcePolicyFact::NoPolicy),
-        ]);
-        let other_key = KEY.replace("1234abcd", "99999999");
-        let req = [
-            required("s3:PutObject", &format!("{BUCKET}/*")),
-            required("ecr:PutImage", REPO),
-            required("kms:Decrypt", &other_key),
-            required("s3:PutObject", "*"),
-        ];
-        let found = undecidable(&req, &policies);
-        let indexes: Vec<usize> = found.iter().map(|(i, _)| *i).collect();
-        assert_eq!(indexes, [0, 2]);
-        assert!(found[0].1.contains("bucket policy") && found[0].1.contains("AccessDenied"));
-        assert!(found[1].1.contains("key policy") && found[1].1.contains("not supplied"));
     }
 }
