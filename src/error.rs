@@ -10,6 +10,7 @@ use crate::aws::network::EndpointUrlError;
 use crate::core::catalog::UnknownName;
 use crate::core::jets::FormError;
 use crate::core::policy::PolicyError;
+use crate::core::principal_ref::PrincipalRefError;
 use crate::core::profile::{ProfileError, profile_names};
 use crate::core::region::RegionError;
 use crate::inputs::auth_details::AuthDetailsError;
@@ -63,6 +64,19 @@ impl Help for UnknownName {
         match self {
             UnknownName::Service { .. } | UnknownName::Action { .. } => "check the spelling against the Service Authorization Reference: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html".to_owned(),
             UnknownName::NoMatch { .. } => "check the wildcard pattern: it must match at least one action of the service".to_owned(),
+        }
+    }
+}
+
+impl Help for PrincipalRefError {
+    fn help(&self) -> String {
+        match self {
+            PrincipalRefError::InvalidArn { expected, .. } => format!(
+                "pass an ARN of the form `arn:aws:iam::123456789012:{expected}/NAME`, or just the name"
+            ),
+            PrincipalRefError::NotRoleOrUser { .. } => {
+                "pass `--role NAME` or `--user NAME` to check one".to_owned()
+            }
         }
     }
 }
@@ -195,9 +209,6 @@ impl Help for AwsError {
                     return help;
                 }
                 "check the network, `--endpoint-url` and `--region`"
-            }
-            AwsError::InvalidArn { .. } => {
-                "pass an ARN of the form `arn:aws:iam::123456789012:role/NAME`, or just the name"
             }
             AwsError::WrongAccount { .. } => {
                 "use credentials of the principal's account (`--aws-profile`)"
@@ -551,6 +562,27 @@ mod tests {
     }
 
     #[test]
+    fn every_principal_error_variant_has_a_help_line() {
+        let (name, all) = variants!(PrincipalRefError {
+            InvalidArn,
+            NotRoleOrUser
+        });
+        assert_contract(
+            &[
+                PrincipalRefError::InvalidArn {
+                    arn: s("arn:aws:iam::1:user/bob"),
+                    expected: "role",
+                },
+                PrincipalRefError::NotRoleOrUser {
+                    arn: s("arn:aws:iam::1:root"),
+                },
+            ],
+            name,
+            &all,
+        );
+    }
+
+    #[test]
     fn every_option_value_error_variant_has_a_help_line() {
         let (name, all) = variants!(EndpointUrlError {
             NotUrl,
@@ -612,7 +644,6 @@ mod tests {
             InvalidEndpointUrl,
             ProfileNotFound,
             AwsConfigFile,
-            InvalidArn,
             WrongAccount,
             UnsupportedCaller,
             Incomplete,
@@ -683,10 +714,6 @@ mod tests {
                     what: "config",
                     path: s("~/.aws/config"),
                     reason: s("it is a FIFO"),
-                },
-                AwsError::InvalidArn {
-                    arn: s("arn:x"),
-                    expected: s("role"),
                 },
                 AwsError::WrongAccount {
                     arn: s("arn:aws:iam::111122223333:role/r"),

@@ -22,11 +22,13 @@ use iam_doctor::core::eval::{
     Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, ResourcePolicy,
     evaluate_with_resource_policy,
 };
+use iam_doctor::core::facts::PrincipalKind;
 use iam_doctor::core::facts::TargetType;
 use iam_doctor::core::pattern::{Case, glob_match};
 use iam_doctor::core::policy::{Effect, Policy};
+use iam_doctor::core::principal_ref::{NamedPrincipal, PrincipalRef};
 use iam_doctor::core::request_keys;
-use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
+use iam_doctor::inputs::auth_details::AuthorizationDetails;
 use iam_doctor::inputs::template::{self, TemplateContext};
 use iam_doctor::inputs::{
     access_denied, jets_config, organization, resource_policies, ruby, simulate,
@@ -640,7 +642,7 @@ fn seeds_are_valid() {
         .unwrap_or_else(|e| panic!("authorization details seed: {e}"));
     for name in details.role_names() {
         let p = details
-            .principal(&PrincipalSelector::Role(name.to_string()))
+            .principal(PrincipalKind::Role, &NamedPrincipal::bare(name))
             .unwrap_or_else(|e| panic!("role {name}: {e}"));
         policy_set(&p, None).unwrap_or_else(|e| panic!("policies of {name}: {e}"));
     }
@@ -807,20 +809,26 @@ fn authorization_details_never_panic() {
             })
         },
         |text, details| {
-            let mut selectors: Vec<PrincipalSelector> = details
+            let mut selectors: Vec<(PrincipalKind, NamedPrincipal)> = details
                 .role_names()
                 .into_iter()
-                .map(|n| PrincipalSelector::Role(n.to_string()))
+                .map(|n| (PrincipalKind::Role, NamedPrincipal::bare(n)))
                 .collect();
-            selectors.push(PrincipalSelector::Role(
-                "demo-dev-CodebuildRole-1A2B3C4D5E6G".into(),
+            selectors.push((
+                PrincipalKind::Role,
+                NamedPrincipal::bare("demo-dev-CodebuildRole-1A2B3C4D5E6G"),
             ));
-            selectors.push(PrincipalSelector::User("nobody".into()));
-            selectors.push(PrincipalSelector::Role(
-                "arn:aws:iam::111122223333:role/demo-dev-ci-CodebuildRole-9Z8Y7X6W5V4U".into(),
-            ));
-            for sel in &selectors {
-                match catch_unwind(AssertUnwindSafe(|| details.principal(sel))) {
+            selectors.push((PrincipalKind::User, NamedPrincipal::bare("nobody")));
+            let by_arn = "arn:aws:iam::111122223333:role/demo-dev-ci-CodebuildRole-9Z8Y7X6W5V4U";
+            if let Some(named) = PrincipalRef::role(by_arn)
+                .ok()
+                .as_ref()
+                .and_then(PrincipalRef::named)
+            {
+                selectors.push((PrincipalKind::Role, named.clone()));
+            }
+            for (kind, sel) in &selectors {
+                match catch_unwind(AssertUnwindSafe(|| details.principal(*kind, sel))) {
                     Ok(Ok(p)) => match policy_set(&p, None) {
                         Ok((set, _)) => check_decision(
                             text,

@@ -3,32 +3,13 @@
 //! Jets deploys through a CodeBuild project whose role is a stack resource, so the principal to
 //! check is found by asking the stack rather than by guessing the generated role name.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use super::api::Api;
 use super::error::AwsError;
 use super::gate::CallGate;
 
-/// The CloudFormation calls the checker needs. [`SdkCloudFormation`] implements it.
-pub trait CfnApi {
-    /// The role name behind an `AWS::IAM::Role` resource of a stack (e.g. `CodebuildRole`).
-    fn stack_role(
-        &self,
-        stack_name: &str,
-        logical_id: &str,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send;
-
-    /// The physical id of any resource of a stack: a bucket's name for `AWS::S3::Bucket`
-    /// (Jets' bootstrap stack names its deploy bucket `S3Bucket`).
-    fn stack_resource(
-        &self,
-        stack_name: &str,
-        logical_id: &str,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send;
-}
-
-/// [`CfnApi`] over the AWS SDK.
+/// CloudFormation over the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct SdkCloudFormation {
     client: aws_sdk_cloudformation::Client,
@@ -40,13 +21,20 @@ impl SdkCloudFormation {
         Self { client, gate }
     }
 
-    async fn role(&self, stack_name: &str, logical_id: &str) -> Result<String, AwsError> {
-        let physical = self.physical_id(stack_name, logical_id).await?;
+    /// The role name behind an `AWS::IAM::Role` resource of a stack (e.g. `CodebuildRole`).
+    pub async fn stack_role(&self, stack_name: &str, logical_id: &str) -> Result<String, AwsError> {
+        let physical = self.stack_resource(stack_name, logical_id).await?;
         // The physical id of a role is its name; tolerate an ARN all the same.
         Ok(physical.rsplit('/').next().unwrap_or(&physical).to_string())
     }
 
-    async fn physical_id(&self, stack_name: &str, logical_id: &str) -> Result<String, AwsError> {
+    /// The physical id of any resource of a stack: a bucket's name for `AWS::S3::Bucket`
+    /// (Jets' bootstrap stack names its deploy bucket `S3Bucket`).
+    pub async fn stack_resource(
+        &self,
+        stack_name: &str,
+        logical_id: &str,
+    ) -> Result<String, AwsError> {
         let not_found = || AwsError::StackResourceNotFound {
             stack: stack_name.to_string(),
             logical_id: logical_id.to_string(),
@@ -88,23 +76,5 @@ impl SdkCloudFormation {
             }
             Err(e) => Err(e),
         }
-    }
-}
-
-impl CfnApi for SdkCloudFormation {
-    fn stack_role(
-        &self,
-        stack_name: &str,
-        logical_id: &str,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send {
-        self.role(stack_name, logical_id)
-    }
-
-    fn stack_resource(
-        &self,
-        stack_name: &str,
-        logical_id: &str,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send {
-        self.physical_id(stack_name, logical_id)
     }
 }

@@ -127,9 +127,6 @@ pub enum AwsError {
         reason: String,
     },
 
-    #[error("`{arn}` is not a valid {expected} ARN")]
-    InvalidArn { arn: String, expected: String },
-
     /// The principal named by ARN lives in another account than the credentials.
     #[error(
         "`{arn}` belongs to account `{account}` but the credentials are for account `{caller_account}`: use a profile for `{account}`"

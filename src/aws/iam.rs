@@ -19,12 +19,13 @@ use super::simulate::{
     outcomes_from, plan_batches,
 };
 use super::{OnceMap, try_join_all};
-use crate::core::arn::Arn;
+use crate::core::arn::{Arn, assumed_role};
 use crate::core::facts::{
     PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind, SimulationContextEntry,
     SimulationOutcome, SimulationRequest,
 };
 use crate::core::fuzzy;
+use crate::core::principal_ref::{NamedPrincipal, PrincipalRef};
 
 /// Who the credentials belong to (`sts:GetCallerIdentity`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,102 +34,6 @@ pub struct CallerIdentity {
     /// An IAM user ARN, an STS assumed-role ARN, or the root user's ARN.
     pub arn: String,
     pub user_id: String,
-}
-
-/// The principal to inspect, as a person names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrincipalRef {
-    /// A role name, a role ARN, or an STS assumed-role ARN.
-    Role(String),
-    /// A user name or a user ARN.
-    User(String),
-    /// Whoever the credentials belong to.
-    Caller,
-}
-
-impl PrincipalRef {
-    /// Reads any principal ARN: role, user, or assumed-role session.
-    pub fn from_arn(arn: &str) -> Result<Self, AwsError> {
-        if assumed_role_to_role_name(arn).is_some() || role_name_from_arn(arn).is_some() {
-            return Ok(Self::Role(arn.to_string()));
-        }
-        if iam_account_and_name(arn, "user").is_some() {
-            return Ok(Self::User(arn.to_string()));
-        }
-        Err(AwsError::InvalidArn {
-            arn: arn.to_string(),
-            expected: "role or user".to_string(),
-        })
-    }
-}
-
-/// The IAM calls the checker needs. [`SdkIam`] implements it against AWS; tests and offline
-/// modes implement it with fixtures.
-pub trait IamApi {
-    fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, AwsError>> + Send;
-
-    /// The principal with every identity policy that applies to it, its boundary and tags.
-    fn principal(
-        &self,
-        principal: &PrincipalRef,
-    ) -> impl Future<Output = Result<PrincipalFacts, AwsError>> + Send;
-
-    /// IAM's verdict on each request for the principal (`SimulatePrincipalPolicy`), in request
-    /// order. Fails as a whole if any batch fails. Outcomes are only what IAM answered: a
-    /// request without an outcome was not checked and must not be read as allowed.
-    fn simulate(
-        &self,
-        principal_arn: &str,
-        requests: &[SimulationRequest],
-        context: &[SimulationContextEntry],
-    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send {
-        self.simulate_excluding(principal_arn, requests, context, &[])
-    }
-
-    /// [`IamApi::simulate`] with policies left out (`PolicyExclusionList`): "would this be
-    /// allowed without that SCP / boundary / policy?".
-    fn simulate_excluding(
-        &self,
-        principal_arn: &str,
-        requests: &[SimulationRequest],
-        context: &[SimulationContextEntry],
-        exclusions: &[PolicyExclusion],
-    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send;
-
-    /// AWS's engine on supplied documents (`SimulateCustomPolicy`), including an SCP hierarchy.
-    fn simulate_custom(
-        &self,
-        input: &CustomSimulation,
-        requests: &[SimulationRequest],
-        context: &[SimulationContextEntry],
-    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send;
-
-    /// The whole account's IAM configuration, as `aws iam get-account-authorization-details`
-    /// prints it.
-    fn authorization_details(
-        &self,
-    ) -> impl Future<Output = Result<serde_json::Value, AwsError>> + Send;
-}
-
-/// `arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME` → account and name.
-fn iam_account_and_name(arn: &str, kind: &str) -> Option<(String, String)> {
-    let parsed = Arn::parse(arn)?;
-    let name = parsed.iam_name(kind)?;
-    Some((parsed.account.to_string(), name.to_string()))
-}
-
-/// The role name of an IAM role ARN (`arn:aws:iam::ACCT:role/path/NAME`).
-pub fn role_name_from_arn(arn: &str) -> Option<String> {
-    iam_account_and_name(arn, "role").map(|(_, name)| name)
-}
-
-/// `arn:aws:sts::ACCT:assumed-role/NAME/SESSION` → `(ACCT, NAME)`, in any partition
-/// (`aws`, `aws-us-gov`, `aws-cn`, …).
-///
-/// The simulator rejects session ARNs, and the role's path is not in them, so the role ARN
-/// must come from `GetRole` on the returned name.
-pub fn assumed_role_to_role_name(arn: &str) -> Option<(String, String)> {
-    crate::core::arn::assumed_role(arn)
 }
 
 /// The account part of any ARN.
@@ -274,7 +179,7 @@ struct SimPage {
     marker: Option<String>,
 }
 
-/// [`IamApi`] over the AWS SDK.
+/// IAM and STS over the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct SdkIam {
     iam: aws_sdk_iam::Client,
@@ -296,7 +201,8 @@ impl SdkIam {
         }
     }
 
-    async fn get_caller(&self) -> Result<CallerIdentity, AwsError> {
+    /// Who the credentials belong to (`sts:GetCallerIdentity`), asked once per run.
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
         self.caller
             .get_or_try_init(|| self.fetch_caller())
             .await
@@ -325,30 +231,29 @@ impl SdkIam {
         })
     }
 
-    async fn get_principal(&self, principal: &PrincipalRef) -> Result<PrincipalFacts, AwsError> {
-        match principal {
-            PrincipalRef::Role(input) => {
-                let (name, expected_account) = role_input(input)?;
-                let facts = self.role_facts(&name).await?;
-                check_account(input, expected_account, &facts)?;
-                Ok(facts)
-            }
-            PrincipalRef::User(input) => {
-                let (name, expected_account) = user_input(input)?;
-                let facts = self.user_facts(&name).await?;
-                check_account(input, expected_account, &facts)?;
-                Ok(facts)
-            }
-            PrincipalRef::Caller => {
-                let caller = self.get_caller().await?;
-                if let Some((_, name)) = assumed_role_to_role_name(&caller.arn) {
-                    return self.role_facts(&name).await;
-                }
-                if let Some((_, user)) = iam_account_and_name(&caller.arn, "user") {
-                    return self.user_facts(&user).await;
-                }
-                Err(AwsError::UnsupportedCaller { arn: caller.arn })
-            }
+    /// A role with every identity policy that applies to it, its boundary and tags. A name is
+    /// looked up in the credentials' account; an ARN from another account would otherwise
+    /// silently describe a same-named role here, so it is refused.
+    pub async fn role(&self, role: &NamedPrincipal) -> Result<PrincipalFacts, AwsError> {
+        let facts = self.role_facts(&role.name).await?;
+        check_account(role, &facts)?;
+        Ok(facts)
+    }
+
+    /// A user, as [`SdkIam::role`] for a role, with its groups' policies too.
+    pub async fn user(&self, user: &NamedPrincipal) -> Result<PrincipalFacts, AwsError> {
+        let facts = self.user_facts(&user.name).await?;
+        check_account(user, &facts)?;
+        Ok(facts)
+    }
+
+    /// The role (of an assumed-role session) or user the credentials belong to.
+    pub async fn caller_principal(&self) -> Result<PrincipalFacts, AwsError> {
+        let caller = self.caller_identity().await?;
+        match PrincipalRef::from_arn(&caller.arn) {
+            Ok(PrincipalRef::Role(role)) => self.role_facts(&role.name).await,
+            Ok(PrincipalRef::User(user)) => self.user_facts(&user.name).await,
+            _ => Err(AwsError::UnsupportedCaller { arn: caller.arn }),
         }
     }
 
@@ -745,7 +650,7 @@ impl SdkIam {
 
     /// The simulator rejects session ARNs: resolve them to the role's ARN, path included.
     async fn source_arn(&self, arn: &str) -> Result<String, AwsError> {
-        let Some((_, name)) = assumed_role_to_role_name(arn) else {
+        let Some((_, name)) = assumed_role(arn) else {
             return Ok(arn.to_string());
         };
         let out = match self
@@ -797,7 +702,22 @@ impl SdkIam {
         ))
     }
 
-    async fn simulate_principal(
+    /// IAM's verdict on each request for the principal (`SimulatePrincipalPolicy`), in request
+    /// order. Fails as a whole if any batch fails. Outcomes are only what IAM answered: a
+    /// request without an outcome was not checked and must not be read as allowed.
+    pub async fn simulate(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+    ) -> Result<Vec<SimulationOutcome>, AwsError> {
+        self.simulate_excluding(principal_arn, requests, context, &[])
+            .await
+    }
+
+    /// [`SdkIam::simulate`] with policies left out (`PolicyExclusionList`): "would this be
+    /// allowed without that SCP / boundary / policy?".
+    pub async fn simulate_excluding(
         &self,
         principal_arn: &str,
         requests: &[SimulationRequest],
@@ -847,7 +767,8 @@ impl SdkIam {
         .await
     }
 
-    async fn simulate_custom_policy(
+    /// AWS's engine on supplied documents (`SimulateCustomPolicy`), including an SCP hierarchy.
+    pub async fn simulate_custom(
         &self,
         input: &CustomSimulation,
         requests: &[SimulationRequest],
@@ -912,7 +833,9 @@ impl SdkIam {
         .await
     }
 
-    async fn get_authorization_details(&self) -> Result<serde_json::Value, AwsError> {
+    /// The whole account's IAM configuration, as `aws iam get-account-authorization-details`
+    /// prints it.
+    pub async fn authorization_details(&self) -> Result<serde_json::Value, AwsError> {
         let pages = paged(Api::GetAccountAuthorizationDetails, |marker| async move {
             let out = self
                 .gate
@@ -933,144 +856,22 @@ impl SdkIam {
     }
 }
 
-/// A role given by name, role ARN or session ARN → its name and the account the ARN names.
-fn role_input(input: &str) -> Result<(String, Option<String>), AwsError> {
-    if !input.starts_with("arn:") {
-        return Ok((input.to_string(), None));
-    }
-    if let Some((account, name)) = assumed_role_to_role_name(input) {
-        return Ok((name, Some(account)));
-    }
-    iam_account_and_name(input, "role")
-        .map(|(account, name)| (name, Some(account)))
-        .ok_or_else(|| AwsError::InvalidArn {
-            arn: input.to_string(),
-            expected: "role".to_string(),
-        })
-}
-
-fn user_input(input: &str) -> Result<(String, Option<String>), AwsError> {
-    if !input.starts_with("arn:") {
-        return Ok((input.to_string(), None));
-    }
-    iam_account_and_name(input, "user")
-        .map(|(account, name)| (name, Some(account)))
-        .ok_or_else(|| AwsError::InvalidArn {
-            arn: input.to_string(),
-            expected: "user".to_string(),
-        })
-}
-
 /// Names are looked up in the credentials' account; an ARN from another account would
 /// otherwise silently describe a same-named principal here.
-fn check_account(
-    input: &str,
-    expected: Option<String>,
-    facts: &PrincipalFacts,
-) -> Result<(), AwsError> {
-    match expected {
-        Some(account) if account != facts.account_id => Err(AwsError::WrongAccount {
-            arn: input.to_string(),
-            account,
+fn check_account(given: &NamedPrincipal, facts: &PrincipalFacts) -> Result<(), AwsError> {
+    match &given.account {
+        Some(account) if *account != facts.account_id => Err(AwsError::WrongAccount {
+            arn: given.given.clone(),
+            account: account.clone(),
             caller_account: facts.account_id.clone(),
         }),
         _ => Ok(()),
     }
 }
 
-impl IamApi for SdkIam {
-    fn caller_identity(&self) -> impl Future<Output = Result<CallerIdentity, AwsError>> + Send {
-        self.get_caller()
-    }
-
-    fn principal(
-        &self,
-        principal: &PrincipalRef,
-    ) -> impl Future<Output = Result<PrincipalFacts, AwsError>> + Send {
-        self.get_principal(principal)
-    }
-
-    fn simulate_excluding(
-        &self,
-        principal_arn: &str,
-        requests: &[SimulationRequest],
-        context: &[SimulationContextEntry],
-        exclusions: &[PolicyExclusion],
-    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send {
-        self.simulate_principal(principal_arn, requests, context, exclusions)
-    }
-
-    fn simulate_custom(
-        &self,
-        input: &CustomSimulation,
-        requests: &[SimulationRequest],
-        context: &[SimulationContextEntry],
-    ) -> impl Future<Output = Result<Vec<SimulationOutcome>, AwsError>> + Send {
-        self.simulate_custom_policy(input, requests, context)
-    }
-
-    fn authorization_details(
-        &self,
-    ) -> impl Future<Output = Result<serde_json::Value, AwsError>> + Send {
-        self.get_authorization_details()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn assumed_role_arns_convert_in_every_partition() {
-        assert_eq!(
-            assumed_role_to_role_name("arn:aws:sts::123456789012:assumed-role/Deploy/ci-42"),
-            Some(("123456789012".into(), "Deploy".into()))
-        );
-        assert_eq!(
-            assumed_role_to_role_name(
-                "arn:aws-us-gov:sts::123456789012:assumed-role/AWSReservedSSO_Admin_1a2b/jane@example.com"
-            ),
-            Some(("123456789012".into(), "AWSReservedSSO_Admin_1a2b".into()))
-        );
-        assert_eq!(
-            assumed_role_to_role_name("arn:aws-cn:sts::123456789012:assumed-role/R/s"),
-            Some(("123456789012".into(), "R".into()))
-        );
-        assert_eq!(
-            assumed_role_to_role_name("arn:aws:iam::123456789012:role/R"),
-            None
-        );
-        assert_eq!(
-            assumed_role_to_role_name("arn:aws:sts::123456789012:assumed-role/R"),
-            None
-        );
-        assert_eq!(
-            assumed_role_to_role_name("arn:aws:sts::123456789012:federated-user/u"),
-            None
-        );
-    }
-
-    #[test]
-    fn role_and_user_inputs() {
-        assert_eq!(
-            role_name_from_arn("arn:aws:iam::123456789012:role/service/deploy/Deploy"),
-            Some("Deploy".into())
-        );
-        assert_eq!(role_input("Deploy").ok(), Some(("Deploy".into(), None)));
-        assert_eq!(
-            role_input("arn:aws:sts::111122223333:assumed-role/Deploy/s").ok(),
-            Some(("Deploy".into(), Some("111122223333".into())))
-        );
-        assert!(matches!(
-            role_input("arn:aws:iam::1:user/bob"),
-            Err(AwsError::InvalidArn { .. })
-        ));
-        assert!(matches!(
-            PrincipalRef::from_arn("arn:aws:iam::1:user/ops/bob"),
-            Ok(PrincipalRef::User(_))
-        ));
-        assert!(PrincipalRef::from_arn("arn:aws:iam::1:root").is_err());
-    }
 
     #[test]
     fn aws_managed_policies_are_recognised_by_account() {

@@ -1,11 +1,5 @@
-//! The adapter to the live AWS APIs.
-//!
-//! The checker in [`crate::core`] must give the same answer for a live account and for files
-//! exported from it, and it must be testable without AWS. So the SDK stops here: this module
-//! turns IAM, STS, Organizations, CloudFormation, S3, KMS and ECR responses into the fact types of
-//! [`crate::core::facts`], and the command layer depends on the small traits [`IamApi`],
-//! [`OrgApi`] and [`CfnApi`] rather than on SDK clients. Tests and offline modes implement the
-//! traits with fixtures; [`AwsSession`] implements them with the SDK.
+//! The adapter to the live AWS APIs: IAM, STS, Organizations, CloudFormation, S3, KMS and ECR
+//! answers as the fact types of [`crate::core::facts`].
 //!
 //! Everything that talks to AWS goes through one [`CallGate`], which bounds the requests in
 //! flight, retries throttling, counts calls, and turns SDK errors into [`AwsError`] lines a
@@ -30,16 +24,14 @@ mod tests;
 
 pub use api::Api;
 pub use auth_details::decode_policy_document;
-pub use cloudformation::{CfnApi, SdkCloudFormation};
+pub use cloudformation::SdkCloudFormation;
 pub use error::AwsError;
 pub use gate::{CallGate, MAX_IN_FLIGHT};
-pub use iam::{
-    CallerIdentity, IamApi, PrincipalRef, SdkIam, assumed_role_to_role_name, role_name_from_arn,
-};
+pub use iam::{CallerIdentity, SdkIam};
 pub use network::{MAX_ATTEMPTS, retry_config};
-pub use organizations::{OrgApi, SdkOrganizations};
-pub use resource_policies::{ResourcePolicyApi, SdkResourcePolicies, readable_kind};
-pub use session::{AwsOptions, AwsSession};
+pub use organizations::SdkOrganizations;
+pub use resource_policies::{SdkResourcePolicies, readable_kind};
+pub use session::{AwsOptions, AwsSession, JETS_DEPLOY_ROLE};
 pub use simulate::{
     ACTIONS_PER_CALL, AttachedTo, CustomSimulation, ExcludedPolicyType, PolicyExclusion,
     RESOURCES_PER_CALL,

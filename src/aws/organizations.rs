@@ -22,21 +22,7 @@ use crate::core::facts::{OrgFacts, OrgLevel, OrgPolicy, TargetType};
 /// Organizations allow five OU levels under the root; anything deeper is a loop.
 const MAX_DEPTH: usize = 8;
 
-/// The Organizations calls the checker needs. [`SdkOrganizations`] implements it against AWS.
-pub trait OrgApi {
-    /// The account's organization path, root first and the account last, with the SCPs and
-    /// RCPs attached at each level.
-    fn org_facts(
-        &self,
-        account_id: &str,
-    ) -> impl Future<Output = Result<OrgFacts, AwsError>> + Send;
-
-    /// Every account of the organization as `(id, name)`, for `--all-accounts`.
-    fn list_accounts(&self)
-    -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
-}
-
-/// [`OrgApi`] over the AWS SDK.
+/// Organizations over the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct SdkOrganizations {
     client: aws_sdk_organizations::Client,
@@ -117,7 +103,9 @@ impl SdkOrganizations {
         }
     }
 
-    async fn facts(&self, account_id: &str) -> Result<OrgFacts, AwsError> {
+    /// The account's organization path, root first and the account last, with the SCPs and
+    /// RCPs attached at each level.
+    pub async fn org_facts(&self, account_id: &str) -> Result<OrgFacts, AwsError> {
         let org = self
             .gate
             .call(
@@ -386,7 +374,8 @@ impl SdkOrganizations {
             .await
     }
 
-    async fn accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
+    /// Every account of the organization as `(id, name)`, for `--all-accounts`.
+    pub async fn list_accounts(&self) -> Result<Vec<(String, String)>, AwsError> {
         listed(Api::ListAccounts, |token| async move {
             let out = self
                 .gate
@@ -407,20 +396,5 @@ impl SdkOrganizations {
             Ok((accounts, out.next_token))
         })
         .await
-    }
-}
-
-impl OrgApi for SdkOrganizations {
-    fn org_facts(
-        &self,
-        account_id: &str,
-    ) -> impl Future<Output = Result<OrgFacts, AwsError>> + Send {
-        self.facts(account_id)
-    }
-
-    fn list_accounts(
-        &self,
-    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send {
-        self.accounts()
     }
 }

@@ -7,7 +7,6 @@
 //! stops the read (access denied, throttling, a missing bucket) is recorded as unreadable with
 //! its reason, so the check can say it could not decide instead of assuming an allow.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use crate::core::arn::Arn;
@@ -21,13 +20,6 @@ use super::gate::CallGate;
 /// The name KMS gives the one key policy a key has (`GetKeyPolicy`'s `PolicyName`).
 const KMS_POLICY_NAME: &str = "default";
 
-/// The resource-policy reads. [`SdkResourcePolicies`] implements it.
-pub trait ResourcePolicyApi {
-    /// What is known of each resource's policy, by ARN. Resources of a kind this adapter cannot
-    /// read are left out (never looked at), so they are not mistaken for having no policy.
-    fn resource_policies(&self, arns: &[String]) -> impl Future<Output = ResourcePolicies> + Send;
-}
-
 /// Whether [`SdkResourcePolicies`] can read the policy of a resource of this kind.
 pub fn readable_kind(kind: ResourceKind) -> bool {
     matches!(
@@ -36,7 +28,7 @@ pub fn readable_kind(kind: ResourceKind) -> bool {
     )
 }
 
-/// [`ResourcePolicyApi`] over the AWS SDK.
+/// The resource-policy reads over the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct SdkResourcePolicies {
     s3: aws_sdk_s3::Client,
@@ -55,8 +47,10 @@ impl SdkResourcePolicies {
         Self { s3, kms, ecr, gate }
     }
 
-    /// Every resource's fact, the reads running concurrently (bounded by the gate).
-    async fn all(&self, arns: &[String]) -> ResourcePolicies {
+    /// What is known of each resource's policy, by ARN, the reads running concurrently (bounded
+    /// by the gate). Resources of a kind this adapter cannot read are left out (never looked
+    /// at), so they are not mistaken for having no policy.
+    pub async fn resource_policies(&self, arns: &[String]) -> ResourcePolicies {
         let reads: Vec<_> = arns.iter().map(|arn| self.one(arn)).collect();
         arns.iter()
             .cloned()
@@ -154,11 +148,5 @@ impl SdkResourcePolicies {
             Err(e) if e.code() == Some("RepositoryPolicyNotFoundException") => Ok(None),
             Err(e) => Err(e),
         }
-    }
-}
-
-impl ResourcePolicyApi for SdkResourcePolicies {
-    fn resource_policies(&self, arns: &[String]) -> impl Future<Output = ResourcePolicies> + Send {
-        self.all(arns)
     }
 }

@@ -17,6 +17,12 @@ use super::iam::SdkIam;
 use super::network::{self, RefusedIsFinal, retry_config};
 use super::organizations::SdkOrganizations;
 use super::resource_policies::SdkResourcePolicies;
+use crate::core::facts::PrincipalFacts;
+use crate::core::principal_ref::{NamedPrincipal, PrincipalRef};
+
+/// The logical id of the deploy role in a Jets bootstrap stack: the remote runner's CodeBuild
+/// role.
+pub const JETS_DEPLOY_ROLE: &str = "CodebuildRole";
 
 /// IAM and Organizations are global, but the SDK still needs a region to pick their endpoint.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -170,6 +176,22 @@ impl AwsSession {
             ),
             region,
             gate,
+        }
+    }
+
+    /// The principal's facts, however it is named: a stack stands for its `CodebuildRole`.
+    pub async fn principal(&self, who: &PrincipalRef) -> Result<PrincipalFacts, AwsError> {
+        match who {
+            PrincipalRef::Role(role) => self.iam.role(role).await,
+            PrincipalRef::User(user) => self.iam.user(user).await,
+            PrincipalRef::Caller => self.iam.caller_principal().await,
+            PrincipalRef::Stack(stack) => {
+                let role = self
+                    .cloudformation
+                    .stack_role(stack, JETS_DEPLOY_ROLE)
+                    .await?;
+                self.iam.role(&NamedPrincipal::bare(&role)).await
+            }
         }
     }
 

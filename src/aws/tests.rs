@@ -42,6 +42,15 @@ use aws_smithy_types::DateTime;
 
 use super::*;
 use crate::core::facts::{PolicyOrigin, SimulatedDecision, SimulationRequest, TargetType};
+use crate::core::principal_ref::{NamedPrincipal, PrincipalRef};
+
+/// A role as `--role` names it.
+fn role_named(text: &str) -> NamedPrincipal {
+    match PrincipalRef::role(text) {
+        Ok(PrincipalRef::Role(role)) => role,
+        other => panic!("`{text}` is not a role: {other:?}"),
+    }
+}
 
 /// The session's retry policy with millisecond backoff, so retry tests run quickly while
 /// keeping the same attempt budget.
@@ -358,7 +367,7 @@ async fn missing_role_suggests_the_closest_name() {
         });
     let (iam, _) = iam_with(iam_client(RuleMode::MatchAny, &[&get_role, &list_roles]));
     let err = iam
-        .principal(&PrincipalRef::Role("deploy-rol".into()))
+        .role(&role_named("deploy-rol"))
         .await
         .expect_err("not found");
     assert_eq!(
@@ -471,10 +480,7 @@ async fn role_facts_gather_inline_managed_and_boundary_policies() {
             &get_version,
         ],
     ));
-    let facts = iam
-        .principal(&PrincipalRef::Role(ROLE_ARN.into()))
-        .await
-        .expect("role facts");
+    let facts = iam.role(&role_named(ROLE_ARN)).await.expect("role facts");
     assert_eq!(facts.arn, ROLE_ARN);
     assert_eq!(facts.path, "/deploy/");
     assert_eq!(facts.account_id, "111122223333");
@@ -529,9 +535,7 @@ async fn role_arn_from_another_account_is_refused() {
         &[&get_role, &list_inline, &list_attached],
     ));
     let err = iam
-        .principal(&PrincipalRef::Role(
-            "arn:aws:iam::999999999999:role/Deploy".into(),
-        ))
+        .role(&role_named("arn:aws:iam::999999999999:role/Deploy"))
         .await
         .expect_err("wrong account");
     assert!(matches!(err, AwsError::WrongAccount { ref account, .. } if account == "999999999999"));

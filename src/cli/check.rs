@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use iam_doctor::aws::ResourcePolicyApi;
 use iam_doctor::core::check::{
     CheckReport, OrgVisibility, check_local, merge_simulation, policy_set, resource_policy_notes,
 };
@@ -13,7 +12,8 @@ use iam_doctor::core::resources::requests_on_named_resources;
 
 use super::live::{AwsArgs, AwsConnection};
 use super::named;
-use super::source::{Facts, Offline, Who};
+use super::source::{Facts, Offline};
+use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::report;
 
 use super::{
@@ -63,10 +63,10 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<Exit, Failure> {
     let who = match (&args.role, &args.user, &args.stack) {
-        (Some(r), _, _) => Who::Role(r.clone()),
-        (None, Some(u), _) => Who::User(u.clone()),
-        (None, None, Some(s)) => Who::Stack(s.clone()),
-        (None, None, None) => Who::Caller,
+        (Some(r), _, _) => PrincipalRef::role(r).map_err(Failure::from_error)?,
+        (None, Some(u), _) => PrincipalRef::user(u).map_err(Failure::from_error)?,
+        (None, None, Some(s)) => PrincipalRef::Stack(s.clone()),
+        (None, None, None) => PrincipalRef::Caller,
     };
     super::validate::region(&args.region, args.output.quiet)?;
     let supplied = args.context.supplied(Some(&args.profile.profile))?;
@@ -102,11 +102,11 @@ fn add_named_requests(required: &mut RequiredPermissions, named_resources: &[Str
     required.actions.extend(extra);
 }
 
-fn run_live(args: &Args, who: &Who, supplied: &Supplied) -> Result<Exit, Failure> {
+fn run_live(args: &Args, who: &PrincipalRef, supplied: &Supplied) -> Result<Exit, Failure> {
     let live = AwsConnection::connect(&args.aws, Some(&args.region), args.output.quiet)?;
     let mut resource_notes = Vec::new();
     let bucket = match who {
-        Who::Stack(stack) => named::stack_bucket(&live, stack)?
+        PrincipalRef::Stack(stack) => named::stack_bucket(&live, stack)?
             .map_err(|note| resource_notes.push(note))
             .ok(),
         _ => None,

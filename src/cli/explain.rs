@@ -10,12 +10,12 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use iam_doctor::core::arn::{PrincipalRef, principal_ref};
 use iam_doctor::core::check::{
     ActionResult, CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
 use iam_doctor::core::eval::{Decision, PolicyKind, PolicySet, RCP_SERVICES, Verdict};
 use iam_doctor::core::facts::ResourcePolicies;
+use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::core::remediation::remediate;
 use iam_doctor::inputs::access_denied::{self, Blamed, Denial};
@@ -24,7 +24,7 @@ use iam_doctor::report::{self, escape};
 use iam_doctor::aws::AwsError;
 
 use super::live::{AwsArgs, AwsConnection, aws_failure};
-use super::source::{Facts, Offline, Who};
+use super::source::{Facts, Offline};
 use super::{
     ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, required::pretty, warn,
 };
@@ -361,29 +361,29 @@ fn unusable_principal(principal: &str) -> Option<String> {
 
 /// The principal to check: the one the message names, or `--role`/`--user` when the message
 /// names none or one that cannot be looked up. `Err` says why nothing can be checked.
-fn principal_to_check(d: &Denial, args: &Args) -> Result<Who, String> {
-    let given = match (&args.role, &args.user) {
-        (Some(r), _) => Some(Who::Role(r.clone())),
-        (None, Some(u)) => Some(Who::User(u.clone())),
-        (None, None) => None,
-    };
+fn principal_to_check(d: &Denial, args: &Args) -> Result<PrincipalRef, String> {
     let problem = match &d.principal {
         Some(p) => match unusable_principal(p) {
             Some(problem) => problem,
-            None => match principal_ref(p) {
-                PrincipalRef::Role { name, .. } => return Ok(Who::Role(name)),
-                PrincipalRef::RoleArn(arn) => return Ok(Who::Role(arn)),
-                PrincipalRef::User { arn, .. } => return Ok(Who::User(arn)),
-                PrincipalRef::Other(o) => {
-                    format!("`{o}` is not a role or user that can be checked")
-                }
+            None => match PrincipalRef::from_arn(p) {
+                Ok(principal) => return Ok(principal),
+                Err(e) => e.to_string(),
             },
         },
         None => format!("the message on line {} names no principal", d.line),
     };
-    given.ok_or_else(|| {
-        format!("not checked: {problem}: pass `--role NAME` or `--user NAME` to check one")
-    })
+    let given = match (&args.role, &args.user) {
+        (Some(r), _) => Some(PrincipalRef::role(r)),
+        (None, Some(u)) => Some(PrincipalRef::user(u)),
+        (None, None) => None,
+    };
+    match given {
+        Some(Ok(principal)) => Ok(principal),
+        Some(Err(e)) => Err(format!("not checked: {e}")),
+        None => Err(format!(
+            "not checked: {problem}: pass `--role NAME` or `--user NAME` to check one"
+        )),
+    }
 }
 
 /// Where the facts come from.
@@ -395,7 +395,7 @@ enum Source {
 }
 
 impl Source {
-    fn facts(&self, who: &Who) -> Result<(Facts, OrgVisibility), Failure> {
+    fn facts(&self, who: &PrincipalRef) -> Result<(Facts, OrgVisibility), Failure> {
         match self {
             Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
             Source::Aws(l) => l.facts(who),
@@ -488,7 +488,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             }
         }
     };
-    let mut cache: HashMap<Who, Result<Prepared, String>> = HashMap::new();
+    let mut cache: HashMap<PrincipalRef, Result<Prepared, String>> = HashMap::new();
     let mut explained = Vec::new();
     for d in denials {
         explained.push(explain_one(d, args, &source, &mut cache)?);
@@ -500,7 +500,7 @@ fn explain_one(
     d: Denial,
     args: &Args,
     source: &Source,
-    cache: &mut HashMap<Who, Result<Prepared, String>>,
+    cache: &mut HashMap<PrincipalRef, Result<Prepared, String>>,
 ) -> Result<Explained, Failure> {
     if d.action.is_empty() {
         return Ok(Explained::unchecked(

@@ -5,19 +5,17 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use iam_doctor::aws::network::{DEFAULT_RUN_TIMEOUT, redact_secrets};
-use iam_doctor::aws::{
-    AwsError, AwsOptions, AwsSession, CfnApi, CustomSimulation, IamApi, OrgApi, PrincipalRef,
-};
-use iam_doctor::core::arn::Arn;
+use iam_doctor::aws::{AwsError, AwsOptions, AwsSession, CustomSimulation};
 use iam_doctor::core::check::{ActionResult, OrgVisibility};
 use iam_doctor::core::eval::{PolicyKind, Verdict};
 use iam_doctor::core::facts::{
     OrgFacts, PrincipalFacts, SimulatedDecision, SimulationContextEntry, SimulationOutcome,
     SimulationRequest,
 };
+use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::core::profile::{RequiredAction, requested_region};
 
-use super::source::{Facts, Who};
+use super::source::Facts;
 use super::{Exit, Failure};
 
 /// How to reach AWS.
@@ -46,7 +44,6 @@ pub fn aws_failure(e: AwsError) -> Failure {
         | AwsError::UserNotFound { .. }
         | AwsError::StackNotFound { .. }
         | AwsError::StackResourceNotFound { .. }
-        | AwsError::InvalidArn { .. }
         | AwsError::WrongAccount { .. }
         | AwsError::UnsupportedCaller { .. }
         | AwsError::InvalidEndpointUrl { .. }
@@ -117,7 +114,7 @@ impl AwsConnection {
 
     /// The principal's facts and its organization path, degrading honestly where AWS
     /// does not let us see.
-    pub fn facts(&self, who: &Who) -> Result<(Facts, OrgVisibility), Failure> {
+    pub fn facts(&self, who: &PrincipalRef) -> Result<(Facts, OrgVisibility), Failure> {
         self.block_on(async {
             let (principal, org) = tokio::join!(self.principal(who), self.org_of(who));
             let principal = principal?;
@@ -132,7 +129,7 @@ impl AwsConnection {
     /// not their sum.
     pub fn facts_and_verdicts<R>(
         &self,
-        who: &Who,
+        who: &PrincipalRef,
         region: &str,
         required_for: impl FnOnce(&PrincipalFacts) -> Result<R, Failure>,
         actions_of: impl Fn(&R) -> &[RequiredAction],
@@ -159,37 +156,17 @@ impl AwsConnection {
         result
     }
 
-    async fn principal(&self, who: &Who) -> Result<PrincipalFacts, Failure> {
-        let principal_ref = match who {
-            Who::Role(r) => PrincipalRef::Role(r.clone()),
-            Who::User(u) => PrincipalRef::User(u.clone()),
-            Who::Caller => PrincipalRef::Caller,
-            Who::Stack(stack) => {
-                let role = self
-                    .session
-                    .cloudformation()
-                    .stack_role(stack, "CodebuildRole")
-                    .await
-                    .map_err(aws_failure)?;
-                PrincipalRef::Role(role)
-            }
-        };
-        self.session
-            .iam()
-            .principal(&principal_ref)
-            .await
-            .map_err(aws_failure)
+    async fn principal(&self, who: &PrincipalRef) -> Result<PrincipalFacts, Failure> {
+        self.session.principal(who).await.map_err(aws_failure)
     }
 
     /// The organization path of the account `who` lives in, started before the principal is
     /// known: an ARN names the account, and a name lives in the caller's account.
-    async fn org_of(&self, who: &Who) -> Result<(String, Result<OrgFacts, AwsError>), AwsError> {
-        let from_arn = match who {
-            Who::Role(r) | Who::User(r) => Arn::parse(r)
-                .map(|a| a.account.to_string())
-                .filter(|a| !a.is_empty()),
-            Who::Caller | Who::Stack(_) => None,
-        };
+    async fn org_of(
+        &self,
+        who: &PrincipalRef,
+    ) -> Result<(String, Result<OrgFacts, AwsError>), AwsError> {
+        let from_arn = who.named().and_then(|p| p.account.clone());
         let account = match from_arn {
             Some(a) => a,
             None => self.session.iam().caller_identity().await?.account,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use iam_doctor::aws::{AwsError, CfnApi, readable_kind};
+use iam_doctor::aws::{AwsError, readable_kind};
 use iam_doctor::core::resources::{ResourceKind, named_in_template};
 use iam_doctor::inputs::template;
 

@@ -14,7 +14,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 use serde_json::json;
 
-use iam_doctor::aws::{AwsError, IamApi, OrgApi, join_all};
+use iam_doctor::aws::{AwsError, join_all};
 use iam_doctor::core::check::{policy_set, request_context};
 use iam_doctor::core::eval::{
     Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, Verdict, evaluate,

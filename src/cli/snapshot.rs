@@ -10,11 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
-use iam_doctor::aws::ResourcePolicyApi;
-use iam_doctor::aws::{AwsError, CfnApi, IamApi, OrgApi, assumed_role_to_role_name};
-use iam_doctor::core::arn::Arn;
-use iam_doctor::core::facts::{OrgFacts, ResourcePolicies, ResourcePolicyFact};
-use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
+use iam_doctor::aws::{AwsError, JETS_DEPLOY_ROLE};
+use iam_doctor::core::facts::{OrgFacts, PrincipalKind, ResourcePolicies, ResourcePolicyFact};
+use iam_doctor::core::principal_ref::{NamedPrincipal, PrincipalRef};
+use iam_doctor::inputs::auth_details::AuthorizationDetails;
 use iam_doctor::inputs::{organization, resource_policies};
 
 use super::live::{AwsArgs, AwsConnection, aws_failure};
@@ -55,30 +54,16 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-/// The principal named on the command line, as the offline reader will look it up.
-enum Named {
-    Role(String),
-    User(String),
-    Stack(String),
-    Nobody,
-}
-
-/// The account a principal given as an ARN lives in.
-fn arn_account(input: &str) -> Option<String> {
-    Arn::parse(input)
-        .map(|a| a.account.to_string())
-        .filter(|a| !a.is_empty())
-}
-
 pub fn run(args: &Args) -> Result<Exit, Failure> {
     if let Some(region) = &args.region {
         super::validate::region(region, args.output.quiet)?;
     }
+    // The principal named on the command line, if any (the caller is not looked up here).
     let named = match (&args.role, &args.user, &args.stack) {
-        (Some(r), _, _) => Named::Role(r.clone()),
-        (None, Some(u), _) => Named::User(u.clone()),
-        (None, None, Some(s)) => Named::Stack(s.clone()),
-        (None, None, None) => Named::Nobody,
+        (Some(r), _, _) => Some(PrincipalRef::role(r).map_err(Failure::from_error)?),
+        (None, Some(u), _) => Some(PrincipalRef::user(u).map_err(Failure::from_error)?),
+        (None, None, Some(s)) => Some(PrincipalRef::Stack(s.clone())),
+        (None, None, None) => None,
     };
     let aws = AwsConnection::connect(&args.aws, args.region.as_deref(), args.output.quiet)?;
     let iam = aws.session.iam();
@@ -91,18 +76,18 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         let details = iam.authorization_details();
         let stack_role = async {
             match &named {
-                Named::Stack(stack) => tokio::join!(
-                    async { cfn.stack_role(stack, "CodebuildRole").await.map(Some) },
+                Some(PrincipalRef::Stack(stack)) => tokio::join!(
+                    async { cfn.stack_role(stack, JETS_DEPLOY_ROLE).await.map(Some) },
                     cfn.stack_resource(stack, named::BOOTSTRAP_BUCKET)
                 ),
                 _ => (Ok(None), Err(AwsError::Interrupted)),
             }
         };
         let org = async {
-            let given = match &named {
-                Named::Role(r) | Named::User(r) => arn_account(r),
-                _ => None,
-            };
+            let given = named
+                .as_ref()
+                .and_then(PrincipalRef::named)
+                .and_then(|p| p.account.clone());
             let account = match given {
                 Some(a) => a,
                 None => iam.caller_identity().await?.account,
@@ -120,16 +105,18 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let parsed =
         AuthorizationDetails::from_str(DETAILS_FILE, &text).map_err(Failure::from_error)?;
     let selector = match (&named, stack_role) {
-        (Named::Role(r), _) => Some(PrincipalSelector::Role(
-            assumed_role_to_role_name(r).map_or_else(|| r.clone(), |(_, name)| name),
-        )),
-        (Named::User(u), _) => Some(PrincipalSelector::User(u.clone())),
-        (Named::Stack(_), Some(role)) => Some(PrincipalSelector::Role(role)),
+        (Some(PrincipalRef::Role(r)), _) => Some((PrincipalKind::Role, r.clone())),
+        (Some(PrincipalRef::User(u)), _) => Some((PrincipalKind::User, u.clone())),
+        (Some(PrincipalRef::Stack(_)), Some(role)) => {
+            Some((PrincipalKind::Role, NamedPrincipal::bare(&role)))
+        }
         _ => None,
     };
     let mut principal_note = None;
-    if let Some(selector) = &selector {
-        let principal = parsed.principal(selector).map_err(Failure::from_error)?;
+    if let Some((kind, selector)) = &selector {
+        let principal = parsed
+            .principal(*kind, selector)
+            .map_err(Failure::from_error)?;
         if principal.account_id != account {
             return Err(Failure::input(
                 format!(
@@ -181,11 +168,13 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         Some(&account),
     )?;
     match (&named, stack_bucket) {
-        (Named::Stack(_), Ok(bucket)) => named_resources.push(format!("arn:aws:s3:::{bucket}")),
-        (Named::Stack(_), Err(e @ AwsError::StackResourceNotFound { .. })) => {
+        (Some(PrincipalRef::Stack(_)), Ok(bucket)) => {
+            named_resources.push(format!("arn:aws:s3:::{bucket}"))
+        }
+        (Some(PrincipalRef::Stack(_)), Err(e @ AwsError::StackResourceNotFound { .. })) => {
             resource_notes.push(format!("{e}: the deploy bucket's policy was not collected"));
         }
-        (Named::Stack(_), Err(e)) => return Err(aws_failure(e)),
+        (Some(PrincipalRef::Stack(_)), Err(e)) => return Err(aws_failure(e)),
         _ => {}
     }
     let (readable, skipped) = named::readable(&named_resources);

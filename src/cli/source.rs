@@ -2,22 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use iam_doctor::core::facts::{OrgFacts, PrincipalFacts, ResourcePolicies};
-use iam_doctor::inputs::auth_details::{AuthorizationDetails, PrincipalSelector};
+use iam_doctor::core::facts::{OrgFacts, PrincipalFacts, PrincipalKind, ResourcePolicies};
+use iam_doctor::core::principal_ref::PrincipalRef;
+use iam_doctor::inputs::auth_details::AuthorizationDetails;
 use iam_doctor::inputs::{organization, resource_policies};
 
 use super::Failure;
-
-/// Which principal to look at.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Who {
-    Role(String),
-    User(String),
-    /// The caller of the AWS credentials in use.
-    Caller,
-    /// The Jets remote runner role of a bootstrap stack.
-    Stack(String),
-}
 
 /// A principal's facts, with what qualifies them.
 #[derive(Debug, Clone)]
@@ -88,11 +78,11 @@ impl Offline {
         })
     }
 
-    pub fn facts(&self, who: &Who) -> Result<Facts, Failure> {
-        let selector = match who {
-            Who::Role(r) => PrincipalSelector::Role(r.clone()),
-            Who::User(u) => PrincipalSelector::User(u.clone()),
-            Who::Caller | Who::Stack(_) => {
+    pub fn facts(&self, who: &PrincipalRef) -> Result<Facts, Failure> {
+        let (kind, named) = match who {
+            PrincipalRef::Role(r) => (PrincipalKind::Role, r),
+            PrincipalRef::User(u) => (PrincipalKind::User, u),
+            PrincipalRef::Caller | PrincipalRef::Stack(_) => {
                 return Err(Failure::input(
                     "offline checks need `--role NAME|ARN` or `--user NAME|ARN`",
                     "name the principal to check: the snapshot has no caller or stack",
@@ -101,7 +91,7 @@ impl Offline {
         };
         let principal = self
             .details
-            .principal(&selector)
+            .principal(kind, named)
             .map_err(Failure::from_error)?;
         let mut notes = Vec::new();
         let org = match &self.org {

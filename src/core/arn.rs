@@ -1,4 +1,4 @@
-//! ARN helpers for principals.
+//! ARNs: their parts, and the IAM names and role sessions they hold.
 
 /// The parts of an ARN: `arn:partition:service:region:account:resource`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,44 +50,6 @@ impl<'a> Arn<'a> {
     }
 }
 
-/// What a principal string from an error message or `GetCallerIdentity` refers to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrincipalRef {
-    /// An IAM role, by name (the path is not known from an assumed-role ARN).
-    Role { account: String, name: String },
-    /// An IAM role by its full ARN (path included).
-    RoleArn(String),
-    User {
-        account: String,
-        name: String,
-        arn: String,
-    },
-    /// Something else (root, a federated user, a service): not checkable as a role or user.
-    Other(String),
-}
-
-/// Classifies a principal ARN. An STS assumed-role ARN
-/// (`arn:aws:sts::ACCT:assumed-role/NAME/SESSION`) becomes the role it came from: IAM's
-/// simulator rejects session ARNs, and the role's path must then be looked up by name.
-pub fn principal_ref(text: &str) -> PrincipalRef {
-    let Some(arn) = Arn::parse(text) else {
-        return PrincipalRef::Other(text.to_string());
-    };
-    match arn.service {
-        "sts" => match assumed_role(text) {
-            Some((account, name)) => PrincipalRef::Role { account, name },
-            None => PrincipalRef::Other(text.to_string()),
-        },
-        "iam" if arn.resource.starts_with("role/") => PrincipalRef::RoleArn(text.to_string()),
-        "iam" if arn.resource.starts_with("user/") => PrincipalRef::User {
-            account: arn.account.to_string(),
-            name: arn.resource.rsplit('/').next().unwrap_or("").to_string(),
-            arn: text.to_string(),
-        },
-        _ => PrincipalRef::Other(text.to_string()),
-    }
-}
-
 /// `arn:aws:sts::ACCT:assumed-role/NAME/SESSION` → `(ACCT, NAME)`, in any partition
 /// (`aws`, `aws-us-gov`, `aws-cn`, …).
 ///
@@ -119,42 +81,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn assumed_role_becomes_role_name() {
+    fn assumed_role_arns_name_account_and_role() {
         assert_eq!(
-            principal_ref(
-                "arn:aws:sts::111122223333:assumed-role/demo-dev-CodebuildRole-1A2B/AWSCodeBuild-0f1e"
-            ),
-            PrincipalRef::Role {
-                account: "111122223333".into(),
-                name: "demo-dev-CodebuildRole-1A2B".into()
-            }
+            assumed_role("arn:aws:sts::123456789012:assumed-role/Deploy/ci-42"),
+            Some(("123456789012".into(), "Deploy".into()))
         );
-        assert_eq!(
-            principal_ref("arn:aws-us-gov:sts::111122223333:assumed-role/r/s"),
-            PrincipalRef::Role {
-                account: "111122223333".into(),
-                name: "r".into()
-            }
-        );
+        assert_eq!(assumed_role("arn:aws:iam::123456789012:role/R"), None);
+        assert_eq!(assumed_role("arn:aws:sts::1:assumed-role/R"), None);
     }
 
     #[test]
-    fn iam_arns_and_others() {
-        assert_eq!(
-            principal_ref("arn:aws:iam::1:role/path/x"),
-            PrincipalRef::RoleArn("arn:aws:iam::1:role/path/x".into())
-        );
-        assert!(
-            matches!(principal_ref("arn:aws:iam::1:user/dev/alice"), PrincipalRef::User { name, .. } if name == "alice")
-        );
-        assert!(matches!(
-            principal_ref("arn:aws:iam::1:root"),
-            PrincipalRef::Other(_)
-        ));
-        assert!(matches!(
-            principal_ref("not an arn"),
-            PrincipalRef::Other(_)
-        ));
+    fn arn_parts_and_iam_names() {
         assert_eq!(
             Arn::parse("arn:aws:s3:::b/k:with:colons").map(|a| a.resource),
             Some("b/k:with:colons")

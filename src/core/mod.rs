@@ -13,6 +13,7 @@ pub mod jets;
 pub mod pattern;
 pub mod policy;
 pub mod principal;
+pub mod principal_ref;
 pub mod profile;
 pub mod region;
 pub mod remediation;

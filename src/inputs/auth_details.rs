@@ -11,15 +11,7 @@ use serde_json::Value;
 
 use crate::core::facts::{PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind};
 use crate::core::fuzzy;
-
-/// Which principal to take from the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrincipalSelector {
-    /// A role name or ARN.
-    Role(String),
-    /// A user name or ARN.
-    User(String),
-}
+use crate::core::principal_ref::NamedPrincipal;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthDetailsError {
@@ -153,33 +145,30 @@ impl AuthorizationDetails {
             .collect()
     }
 
-    /// The facts of one principal.
+    /// The facts of one role or user: found by its ARN when one was given (the path must
+    /// match), else by its name.
     pub fn principal(
         &self,
-        selector: &PrincipalSelector,
+        kind: PrincipalKind,
+        wanted: &NamedPrincipal,
     ) -> Result<PrincipalFacts, AuthDetailsError> {
-        let (list, name_key, kind, wanted, kind_name) = match selector {
-            PrincipalSelector::Role(r) => {
-                ("RoleDetailList", "RoleName", PrincipalKind::Role, r, "role")
-            }
-            PrincipalSelector::User(u) => {
-                ("UserDetailList", "UserName", PrincipalKind::User, u, "user")
-            }
+        let (list, name_key, kind_name) = match kind {
+            PrincipalKind::Role => ("RoleDetailList", "RoleName", "role"),
+            PrincipalKind::User => ("UserDetailList", "UserName", "user"),
         };
         let entries = self.list(list);
-        let found = entries.iter().enumerate().find(|(_, e)| {
-            e.get("Arn").and_then(Value::as_str) == Some(wanted.as_str())
-                || e.get(name_key).and_then(Value::as_str) == Some(wanted.as_str())
+        let found = entries.iter().enumerate().find(|(_, e)| match &wanted.arn {
+            Some(arn) => e.get("Arn").and_then(Value::as_str) == Some(arn.as_str()),
+            None => e.get(name_key).and_then(Value::as_str) == Some(wanted.name.as_str()),
         });
         let Some((index, entry)) = found else {
-            let bare = wanted.rsplit('/').next().unwrap_or(wanted);
             let names = entries
                 .iter()
                 .filter_map(|e| e.get(name_key).and_then(Value::as_str));
             return Err(AuthDetailsError::NotFound {
                 kind: kind_name,
-                name: wanted.clone(),
-                suggestion: fuzzy::closest(bare, names).map(str::to_string),
+                name: wanted.given.clone(),
+                suggestion: fuzzy::closest(&wanted.name, names).map(str::to_string),
             });
         };
         for key in [
@@ -388,6 +377,15 @@ fn document_text(doc: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::principal_ref::PrincipalRef;
+
+    fn named(text: String) -> NamedPrincipal {
+        let parsed = PrincipalRef::role(&text).or_else(|_| PrincipalRef::user(&text));
+        match parsed.as_ref().map(PrincipalRef::named) {
+            Ok(Some(named)) => named.clone(),
+            _ => panic!("`{text}` names no role or user"),
+        }
+    }
 
     const DETAILS: &str = r#"{
       "UserDetailList": [{"Path":"/","UserName":"alice","Arn":"arn:aws:iam::111122223333:user/alice",
@@ -420,14 +418,16 @@ mod tests {
     fn role_by_name_and_arn() {
         let d = details();
         let by_name = d
-            .principal(&PrincipalSelector::Role(
-                "demo-dev-CodebuildRole-1A2B".into(),
-            ))
+            .principal(
+                PrincipalKind::Role,
+                &named("demo-dev-CodebuildRole-1A2B".into()),
+            )
             .expect("role");
         let by_arn = d
-            .principal(&PrincipalSelector::Role(
-                "arn:aws:iam::111122223333:role/demo-dev-CodebuildRole-1A2B".into(),
-            ))
+            .principal(
+                PrincipalKind::Role,
+                &named("arn:aws:iam::111122223333:role/demo-dev-CodebuildRole-1A2B".into()),
+            )
             .expect("role");
         assert_eq!(by_name, by_arn);
         assert_eq!(by_name.account_id, "111122223333");
@@ -457,7 +457,7 @@ mod tests {
     #[test]
     fn user_gets_group_policies() {
         let u = details()
-            .principal(&PrincipalSelector::User("alice".into()))
+            .principal(PrincipalKind::User, &named("alice".into()))
             .expect("user");
         let origins: Vec<PolicyOrigin> = u.identity_policies.iter().map(|p| p.origin).collect();
         assert_eq!(
@@ -477,9 +477,10 @@ mod tests {
     #[test]
     fn missing_role_suggests() {
         let e = details()
-            .principal(&PrincipalSelector::Role(
-                "demo-dev-CodebuildRole-1A2C".into(),
-            ))
+            .principal(
+                PrincipalKind::Role,
+                &named("demo-dev-CodebuildRole-1A2C".into()),
+            )
             .expect_err("missing");
         assert_eq!(
             e.to_string(),
@@ -495,9 +496,10 @@ mod tests {
         );
         let d = AuthorizationDetails::from_str("t.json", &text).expect("valid");
         let e = d
-            .principal(&PrincipalSelector::Role(
-                "demo-dev-CodebuildRole-1A2B".into(),
-            ))
+            .principal(
+                PrincipalKind::Role,
+                &named("demo-dev-CodebuildRole-1A2B".into()),
+            )
             .expect_err("missing");
         assert!(matches!(e, AuthDetailsError::MissingPolicy { .. }));
     }
@@ -505,7 +507,7 @@ mod tests {
     #[test]
     fn service_linked_role_is_flagged() {
         let r = details()
-            .principal(&PrincipalSelector::Role("AWSServiceRoleForX".into()))
+            .principal(PrincipalKind::Role, &named("AWSServiceRoleForX".into()))
             .expect("role");
         assert!(r.service_linked);
     }
