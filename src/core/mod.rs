@@ -1,6 +1,7 @@
 //! The pure core: no I/O, no AWS SDK, no terminal.
 
 pub mod arn;
+pub mod audit;
 pub mod catalog;
 pub mod cfn;
 pub mod check;

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::core::audit::OrganizationAudit;
 use crate::core::check::CheckReport;
 use crate::core::eval::{Blame, Evaluation};
 use crate::core::profile::RequiredPermissions;
@@ -94,4 +95,9 @@ pub fn evaluation(e: &Evaluation) -> Value {
         "missing_context": e.missing_context,
         "depends_on": e.depends_on,
     })
+}
+
+/// The organization audit, as its model serializes.
+pub fn organization_audit(audit: &OrganizationAudit) -> Value {
+    serde_json::to_value(audit).unwrap_or_default()
 }

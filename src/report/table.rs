@@ -3,11 +3,17 @@
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
+use crate::core::audit::{Block, LevelAudit, OrganizationAudit};
 use crate::core::check::CheckReport;
 use crate::core::eval::Evaluation;
+use crate::core::eval::Verdict;
+use crate::core::facts::TargetType;
 use crate::core::profile::RequiredPermissions;
 
 use super::escape;
+
+/// Actions named per table cell before the rest is counted.
+const SHOWN_ACTIONS: usize = 6;
 
 /// A table cell: one field, escaped, so a name cannot add a row or drive the terminal.
 fn cell(text: &str) -> String {
@@ -161,5 +167,153 @@ pub fn evaluation(action: &str, resource: &str, e: &Evaluation) -> String {
             cell(&e.depends_on.join(", "))
         ));
     }
+    out
+}
+
+/// Where a policy is attached, for a table cell: the level's name and id, and its kind.
+fn attached_to(level: &LevelAudit) -> String {
+    let kind = match level.target_type {
+        TargetType::Root => "root",
+        TargetType::OrganizationalUnit => "OU",
+        TargetType::Account => "account",
+    };
+    if level.name.is_empty() || level.name == level.id {
+        format!("{} ({kind})", escape(&level.id))
+    } else {
+        format!("{}\n{} ({kind})", escape(&level.name), escape(&level.id))
+    }
+}
+
+fn some_actions(actions: &[&str]) -> String {
+    let mut shown: Vec<&str> = actions.iter().take(SHOWN_ACTIONS).copied().collect();
+    let more = actions.len().saturating_sub(SHOWN_ACTIONS);
+    let more = (more > 0).then(|| format!("… (+{more} more)"));
+    if let Some(m) = &more {
+        shown.push(m);
+    }
+    shown.join(", ")
+}
+
+/// What one policy blocks, grouped by statement, for a table cell.
+fn describe_blocks(blocks: &[Block]) -> String {
+    if blocks.is_empty() {
+        return "nothing".to_string();
+    }
+    let mut groups: Vec<(Verdict, Option<&str>, Vec<&str>)> = Vec::new();
+    for b in blocks {
+        let key = (b.verdict, b.statement.as_deref());
+        match groups.iter_mut().find(|(v, s, _)| (*v, *s) == key) {
+            Some((_, _, list)) => list.push(&b.action),
+            None => groups.push((b.verdict, b.statement.as_deref(), vec![&b.action])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(verdict, statement, actions)| {
+            let head = match (verdict, statement) {
+                (Verdict::FailsToAllow, _) => format!(
+                    "allows none of {} required action(s) at this level",
+                    actions.len()
+                ),
+                (Verdict::MayDeny, Some(s)) => format!(
+                    "may deny {} action(s) by statement `{}`, depending on request values the audit cannot know",
+                    actions.len(),
+                    escape(s)
+                ),
+                (_, Some(s)) => {
+                    format!(
+                        "denies {} action(s) by statement `{}`",
+                        actions.len(),
+                        escape(s)
+                    )
+                }
+                (_, None) => format!("denies {} action(s)", actions.len()),
+            };
+            format!("{head}: {}", escape(&some_actions(actions)))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One section per account, one row per attached policy, then how the accounts were evaluated.
+pub fn organization_audit(audit: &OrganizationAudit, width: Option<u16>) -> String {
+    let (profile, region) = (escape(&audit.profile), escape(&audit.region));
+    let mut out = String::new();
+    for a in &audit.accounts {
+        let title = match &a.name {
+            Some(n) => format!("account {} ({})", escape(&a.account_id), escape(n)),
+            None => format!("account {}", escape(&a.account_id)),
+        };
+        let path: Vec<std::borrow::Cow<'_, str>> = a
+            .levels
+            .iter()
+            .map(|l| if l.name.is_empty() { &l.id } else { &l.name })
+            .map(|n| escape(n))
+            .collect();
+        if path.is_empty() {
+            out.push_str(&format!("{title}\n"));
+        } else {
+            out.push_str(&format!("{title}: {}\n", path.join(" → ")));
+        }
+        if let Some(e) = &a.error {
+            out.push_str(&format!("  not audited: {}\n\n", escape(e)));
+            continue;
+        }
+        for n in &a.notes {
+            out.push_str(&format!("  note: {}\n", escape(n)));
+        }
+        if !a.levels.is_empty() {
+            let mut t = table(&["Attached to", "Policy", "Blocks"], width);
+            for level in &a.levels {
+                let mut first_row = true;
+                for (kind, policies) in [("SCP", &level.scps), ("RCP", &level.rcps)] {
+                    for p in policies {
+                        let attached = if first_row {
+                            attached_to(level)
+                        } else {
+                            String::new()
+                        };
+                        first_row = false;
+                        t.add_row(vec![
+                            attached,
+                            format!("{kind} `{}`\n{}", escape(&p.name), escape(&p.id)),
+                            describe_blocks(&p.blocks),
+                        ]);
+                    }
+                }
+            }
+            out.push_str(&format!("{t}\n"));
+        }
+        if !a.missing_context.is_empty() {
+            out.push_str(&format!(
+                "  conditions on keys the request does not carry were read as absent: {}\n",
+                escape(&a.missing_context.join(", "))
+            ));
+        }
+        if !a.undecided.is_empty() {
+            let undecided: Vec<&str> = a.undecided.iter().map(String::as_str).collect();
+            out.push_str(&format!(
+                "  {}: {}\n",
+                escape(&super::unknown_summary(undecided.len(), &a.depends_on)),
+                escape(&some_actions(&undecided))
+            ));
+        }
+        let blocked: Vec<&str> = a.blocked.iter().map(String::as_str).collect();
+        if blocked.is_empty() {
+            out.push_str(&format!(
+                "account {}: organization policies block none of {} required actions (profile {profile}, region {region})\n\n",
+                escape(&a.account_id), a.required_actions
+            ));
+        } else {
+            out.push_str(&format!(
+                "account {}: organization policies block {} of {} required actions (profile {profile}, region {region}): {}\n\n",
+                escape(&a.account_id),
+                blocked.len(),
+                a.required_actions,
+                escape(&some_actions(&blocked))
+            ));
+        }
+    }
+    out.push_str(&format!("note: {}\n", escape(&audit.identity)));
     out
 }
