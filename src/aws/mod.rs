@@ -38,10 +38,8 @@ pub use simulate::{
 };
 
 use std::collections::HashMap;
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::Poll;
 
 use tokio::sync::OnceCell;
 
@@ -50,30 +48,7 @@ use tokio::sync::OnceCell;
 /// Concurrency is bounded by the [`CallGate`], not here; the futures only wait on I/O, so
 /// polling them from one task is enough and keeps borrowed data usable.
 pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pending: Vec<Option<Pin<Box<F>>>> =
-        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    poll_fn(|cx| {
-        let mut waiting = false;
-        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
-            if let Some(future) = slot {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => {
-                        *output = Some(value);
-                        *slot = None;
-                    }
-                    Poll::Pending => waiting = true,
-                }
-            }
-        }
-        if waiting {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
+    futures_util::future::join_all(futures).await
 }
 
 /// Like [`join_all`], failing with the first error in input order once all have finished.

@@ -258,13 +258,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_policy_absorbs_throttling() {
-        let config = retry_config();
-        assert_eq!(config.max_attempts(), MAX_ATTEMPTS);
-        assert_eq!(config.mode(), aws_smithy_types::retry::RetryMode::Standard);
-    }
-
-    #[test]
     fn timeouts_never_outlast_the_run() {
         let short = timeout_config(Duration::from_secs(2));
         assert_eq!(short.connect_timeout(), Some(Duration::from_secs(2)));
