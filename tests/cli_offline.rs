@@ -535,7 +535,7 @@ fn required_cloudformation_format_has_policies_and_managed_arns() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout.clone()).expect("UTF-8");
-    let v: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let v: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let policies = v["Policies"].as_array().expect("`Policies` is a list");
     assert!(policies.iter().any(|p| p["PolicyName"] == "DefaultPolicy"));
     for p in policies {

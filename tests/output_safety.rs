@@ -375,7 +375,7 @@ fn assert_rendered_as(command: &str, format: &str, out: &Output) {
             assert!(doc["Statement"].is_array(), "{what}: {doc}");
         }
         "cloudformation" => {
-            let yaml: serde_yaml::Value = serde_yaml::from_str(&stdout)
+            let yaml: serde_norway::Value = serde_norway::from_str(&stdout)
                 .unwrap_or_else(|e| panic!("{what} is not YAML ({e})"));
             assert!(yaml.get("Policies").is_some(), "{what}: {stdout}");
         }

@@ -156,7 +156,7 @@ static PROFILES: LazyLock<Vec<Result<Profile, ProfileError>>> = LazyLock::new(||
     EMBEDDED
         .iter()
         .map(|(name, text)| {
-            serde_yaml::from_str::<Profile>(text).map_err(|e| ProfileError::Broken {
+            serde_norway::from_str::<Profile>(text).map_err(|e| ProfileError::Broken {
                 name: (*name).to_string(),
                 message: e.to_string(),
             })

@@ -71,7 +71,7 @@ struct Table {
 static RULES: LazyLock<Vec<ServiceRule>> = LazyLock::new(|| {
     // The table is embedded and tested (`the_table_reads_and_every_rule_cites_a_page`): a
     // broken table is a build defect, not an input error.
-    let mut rules = serde_yaml::from_str::<Table>(TABLE)
+    let mut rules = serde_norway::from_str::<Table>(TABLE)
         .map(|t| t.rules)
         .unwrap_or_else(|e| panic!("policies/service-rules.yaml is invalid: {e}"));
     for rule in &mut rules {

@@ -144,7 +144,7 @@ pub fn parse(name: &str, text: &str) -> Result<Template, TemplateError> {
 }
 
 fn parse_yaml(name: &str, text: &str) -> Result<Value, TemplateError> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+    let yaml: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
         let loc = e.location();
         let (line, column) = (
             loc.as_ref().map(|l| l.line()),
@@ -206,8 +206,8 @@ const FN_TAGS: &[&str] = &[
     "Transform",
 ];
 
-fn yaml_to_json(value: serde_yaml::Value, at: &mut Vec<String>) -> Result<Value, ConvertError> {
-    use serde_yaml::Value as Y;
+fn yaml_to_json(value: serde_norway::Value, at: &mut Vec<String>) -> Result<Value, ConvertError> {
+    use serde_norway::Value as Y;
     Ok(match value {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
@@ -274,7 +274,7 @@ fn split_get_att(inner: Value) -> Value {
     }
 }
 
-fn yaml_number(n: &serde_yaml::Number) -> Value {
+fn yaml_number(n: &serde_norway::Number) -> Value {
     if let Some(i) = n.as_i64() {
         Value::from(i)
     } else if let Some(u) = n.as_u64() {
