@@ -212,7 +212,7 @@ fn simulate_reports_boundaries_groups_and_missing_context() {
     );
     assert_eq!(
         xml_all(&results[0], "MissingContextValues"),
-        ["<member>aws:RequestedRegion</member>"]
+        ["aws:RequestedRegion"]
     );
     assert_eq!(
         xml_all(&results[1], "SourcePolicyId"),

@@ -10,15 +10,14 @@
 //! `scripts/test`), else `python3`. A missing interpreter or moto fails the test with a hint to
 //! run `scripts/test`: these tests are never skipped silently.
 //!
-//! HTTP goes through a minimal HTTP/1.1 client on `std::net::TcpStream` so the helper needs
-//! nothing beyond std and the crate's dev-dependencies.
+//! HTTP goes through `ureq` (plain HTTP only: the server listens on 127.0.0.1) and responses are
+//! read with a real XML parser, `roxmltree`.
 #![allow(
     dead_code,
     reason = "each test binary uses a different part of the helper"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -336,7 +335,7 @@ impl Moto {
         )
     }
 
-    /// One HTTP/1.1 exchange with the server (`Connection: close`).
+    /// One HTTP exchange with the server; any status is a response, not an error.
     pub fn request(
         &self,
         method: &str,
@@ -391,108 +390,76 @@ fn http(
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
-    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+) -> Result<HttpResponse, ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(HTTP_TIMEOUT))
+        .build()
+        .into();
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:{port}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    stream.flush()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_response(&raw)
-}
-
-fn bad(msg: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.to_string())
-}
-
-fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no end of headers in the response"))?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad(&format!("bad status line `{status_line}`")))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
+    let mut response = if body.is_empty() {
+        agent.run(request.body(())?)?
+    } else {
+        agent.run(request.body(body.to_vec())?)?
+    };
+    let headers = response
+        .headers()
         .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    if chunked {
-        body = dechunk(&body)?;
-    }
+        .map(|(name, value)| {
+            (
+                name.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response.body_mut().read_to_vec()?;
     Ok(HttpResponse {
-        status,
+        status: response.status().as_u16(),
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
 
-fn dechunk(mut data: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| bad("truncated chunk size"))?;
-        let size_text = String::from_utf8_lossy(&data[..eol]);
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad("bad chunk size"))?;
-        data = &data[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if data.len() < size + 2 {
-            return Err(bad("truncated chunk"));
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
+/// `xml` parsed; panics with the text when it is not XML.
+fn xml_document(xml: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("response is not XML ({e}): {xml}"))
 }
 
-/// The text of every `<tag>...</tag>` in `xml`, in order (no nesting of the same tag).
+/// The text of every `<tag>` element in `xml` (its text nodes joined, surrounding white space
+/// trimmed), in document order. Names match whatever the namespace.
 pub fn xml_all(xml: &str, tag: &str) -> Vec<String> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(start) = rest.find(&open) {
-        let after = &rest[start + open.len()..];
-        let Some(end) = after.find(&close) else { break };
-        out.push(after[..end].to_string());
-        rest = &after[end + close.len()..];
-    }
-    out
+    xml_document(xml)
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == tag)
+        .map(|n| {
+            n.descendants()
+                .filter(|d| d.is_text())
+                .filter_map(|d| d.text())
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .collect()
 }
 
-/// The first `<tag>...</tag>` text in `xml`.
+/// The text of the first `<tag>` element in `xml`.
 pub fn xml_first(xml: &str, tag: &str) -> Option<String> {
     xml_all(xml, tag).into_iter().next()
 }
 
-/// The `EvaluationResults` of a `SimulatePrincipalPolicy` response, one XML fragment per result.
+/// The `EvaluationResults` of a `SimulatePrincipalPolicy` response, one XML element (its
+/// source text) per result, in order.
 pub fn evaluation_results(xml: &str) -> Vec<String> {
-    xml.split("<member><EvalActionName>")
-        .skip(1)
-        .map(|part| format!("<EvalActionName>{part}"))
+    xml_document(xml)
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "EvaluationResults")
+        .flat_map(|list| list.children().filter(|m| m.is_element()))
+        .map(|member| xml[member.range()].to_string())
         .collect()
 }
 
