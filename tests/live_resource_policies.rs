@@ -463,3 +463,329 @@ fn a_kms_key_policy_that_does_not_allow_the_role_denies_the_keys_use() {
         assert!(blamed_kinds(r).contains(&"resource_policy"), "{r}");
     }
 }
+
+/// A deploy template naming the topic (a subscription's `TopicArn`), both queues (event source
+/// mappings' `EventSourceArn`) and both functions, by literal ARN.
+fn messaging_template(dir: &Path, seeded: &Value) -> PathBuf {
+    let mapping = |queue: &str, function: &str| {
+        json!({
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {"EventSourceArn": seeded[queue], "FunctionName": seeded[function]}
+        })
+    };
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Events": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {
+                    "TopicArn": seeded["topic_arn"],
+                    "Protocol": "lambda",
+                    "Endpoint": seeded["function_arn"]
+                }
+            },
+            "Jobs": mapping("queue_arn", "function_without_policy_arn"),
+            "DeadLetters": mapping("queue_without_policy_arn", "function_without_policy_arn")
+        }
+    });
+    let path = dir.join("messaging.json");
+    std::fs::write(&path, template.to_string()).expect("write template");
+    path
+}
+
+/// SNS topic, SQS queue and Lambda function policies are read from AWS (moto computes every
+/// answer: `GetTopicAttributes`, `GetQueueUrl` + `GetQueueAttributes`, and Lambda `GetPolicy`,
+/// whose `ResourceNotFoundException` for a function without a policy is "no policy").
+#[test]
+fn snapshot_records_topic_queue_and_function_policies_or_that_they_have_none() {
+    let (moto, s) = seeded();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = messaging_template(dir.path(), &s);
+    let snap = dir.path().join("snap");
+    moto.reset_stats();
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--template",
+            template.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let file = read_json(&snap.join("resource-policies.json"));
+    assert_eq!(
+        file["resources"].as_array().map(Vec::len),
+        Some(5),
+        "{file}"
+    );
+    for (arn, sid) in [
+        ("topic_arn", "EventsFromAccount"),
+        ("queue_arn", "KeepQueueSettings"),
+        ("function_arn", "ApiGatewayInvoke"),
+    ] {
+        let e = entry(&file, str_of(&s[arn]));
+        assert!(str_of(&e["policy"]).contains(sid), "{e}");
+    }
+    for arn in ["queue_without_policy_arn", "function_without_policy_arn"] {
+        assert_eq!(
+            entry(&file, str_of(&s[arn])),
+            &json!({"arn": s[arn], "policy": null})
+        );
+    }
+    assert_eq!(moto.calls("sns:GetTopicAttributes"), 1, "{}", moto.stats());
+    assert_eq!(moto.calls("sqs:GetQueueUrl"), 2, "{}", moto.stats());
+    assert_eq!(moto.calls("sqs:GetQueueAttributes"), 2, "{}", moto.stats());
+    assert_eq!(moto.calls("lambda:GetPolicy"), 2, "{}", moto.stats());
+    assert!(
+        out.stderr
+            .contains("resource policies of 5 resource(s): 3 with a policy, 2 without"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The queue policy of `deploy-jobs` denies the Jets role `sqs:SetQueueAttributes` (moto stores
+/// and returns it): live, the local engine's explicit deny stands over the scripted simulator's
+/// allow (a role's simulation gets no resource policy), and the queue without a policy is not
+/// affected. An explicit deny in a resource-based policy wins
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+#[test]
+fn a_queue_policy_deny_stops_the_deploys_queue_update_live_and_offline() {
+    let (moto, s) = seeded();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = messaging_template(dir.path(), &s);
+    let template = template.to_str().expect("utf-8");
+    let queue = str_of(&s["queue_arn"]);
+
+    let live = run(
+        &moto,
+        &[
+            "check",
+            "--role",
+            ROLE,
+            "--template",
+            template,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(live.code, Some(1), "{}", live.stderr);
+    let report = live.json();
+    let set = result_for(&report, "sqs:SetQueueAttributes", queue);
+    assert_eq!(set["decision"], "explicit_deny", "{set}");
+    assert!(blamed_kinds(set).contains(&"resource_policy"), "{set}");
+    assert!(
+        set["decided_by"].to_string().contains("KeepQueueSettings"),
+        "{set}"
+    );
+    assert_eq!(set["aws"]["decision"], "allowed", "{set}");
+    assert!(set["aws"].get("resource_policy").is_none(), "{set}");
+    assert!(
+        str_of(&set["disagreement"]).starts_with("decided locally"),
+        "{set}"
+    );
+    let other = result_for(
+        &report,
+        "sqs:SetQueueAttributes",
+        str_of(&s["queue_without_policy_arn"]),
+    );
+    assert_eq!(other["decision"], "allowed", "{other}");
+    for r in results_on(&report, str_of(&s["function_arn"])) {
+        assert_eq!(r["decision"], "allowed", "{r}");
+    }
+
+    let snap = dir.path().join("snap");
+    let out = run(
+        &moto,
+        &[
+            "snapshot",
+            "--out",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--template",
+            template,
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let offline = run(
+        &moto,
+        &[
+            "check",
+            "--offline",
+            snap.to_str().expect("utf-8"),
+            "--role",
+            ROLE,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(offline.code, Some(1), "{}", offline.stderr);
+    let set = result_for(&offline.json(), "sqs:SetQueueAttributes", queue).clone();
+    assert_eq!(set["decision"], "explicit_deny", "{set}");
+}
+
+/// Access denied on `GetQueueAttributes` and on Lambda `GetPolicy` (faults injected by the
+/// wrapper, tests/moto/server.py): the actions on that queue and function are not allowed,
+/// the report names them, and the check is incomplete (exit 3).
+#[test]
+fn unreadable_queue_and_function_policies_leave_the_check_incomplete_naming_them() {
+    let (moto, s) = seeded();
+    moto.faults(json!({"rules": [
+        {"target": "sqs:GetQueueAttributes", "error": "AccessDenied"},
+        {"target": "lambda:GetPolicy", "error": "AccessDeniedException", "status": 403}
+    ]}));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = messaging_template(dir.path(), &s);
+    let live = run(
+        &moto,
+        &[
+            "check",
+            "--role",
+            ROLE,
+            "--template",
+            template.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(live.code, Some(3), "{}", live.stderr);
+    let report = live.json();
+    let notes = report["notes"].to_string();
+    for arn in [
+        "queue_arn",
+        "queue_without_policy_arn",
+        "function_arn",
+        "function_without_policy_arn",
+    ] {
+        let arn = str_of(&s[arn]);
+        assert!(notes.contains(arn), "{arn} not named: {notes}");
+        let on = results_on(&report, arn);
+        assert!(!on.is_empty(), "{arn}");
+        for r in on {
+            assert_ne!(r["decision"], "allowed", "{r}");
+        }
+    }
+    // The topic's policy was read: its actions are decided.
+    for r in results_on(&report, str_of(&s["topic_arn"])) {
+        assert_eq!(r["decision"], "allowed", "{r}");
+    }
+}
+
+/// A template naming the deploy bucket (`Code.S3Bucket` of a function).
+fn bucket_template(dir: &Path, seeded: &Value) -> PathBuf {
+    let template = json!({
+        "Resources": {"Controller": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Code": {"S3Bucket": seeded["bucket"], "S3Key": "controller.zip"}
+        }}}
+    });
+    let path = dir.join("bucket.json");
+    std::fs::write(&path, template.to_string()).expect("write template");
+    path
+}
+
+/// The user `deployer` is checked live: IAM's simulator takes a resource policy for an IAM
+/// user (`ResourcePolicy`, "for IAM users only":
+/// https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html), so the
+/// bucket policy is passed with the requests on the bucket and its objects, one call per
+/// resource, and IAM's verdict decides. The simulator's answers here are the SCRIPTED STAND-IN
+/// of tests/moto/server.py, which applies the documented same-account logic
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+/// the bucket policy's explicit `Deny` of `s3:DeleteObject` to the user wins over the user's
+/// own `Allow`.
+#[test]
+fn a_bucket_policy_deny_of_a_users_required_action_is_decided_by_the_simulator() {
+    let (moto, s) = seeded();
+    moto.set_caller(str_of(&s["deployer_arn"]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = bucket_template(dir.path(), &s);
+    let objects = format!("{}/*", str_of(&s["bucket_arn"]));
+    moto.reset_stats();
+    let live = run(
+        &moto,
+        &[
+            "check",
+            "--user",
+            "deployer",
+            "--template",
+            template.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(live.code, Some(1), "{}", live.stderr);
+    let report = live.json();
+    let delete = result_for(&report, "s3:DeleteObject", &objects);
+    assert_eq!(delete["decision"], "explicit_deny", "{delete}");
+    assert_eq!(delete["aws"]["decision"], "explicit_deny", "{delete}");
+    assert_eq!(delete["aws"]["resource"], objects.as_str(), "{delete}");
+    assert_eq!(
+        delete["aws"]["resource_policy"], s["bucket_arn"],
+        "{delete}"
+    );
+    assert!(delete["disagreement"].is_null(), "{delete}");
+    assert!(
+        delete["decided_by"]
+            .to_string()
+            .contains("NoDeletesByDeployer"),
+        "{delete}"
+    );
+    // Without the bucket policy the same action is the user's to do.
+    let anywhere = result_for(&report, "s3:DeleteObject", "*");
+    assert_eq!(anywhere["decision"], "allowed", "{anywhere}");
+    assert!(
+        anywhere["aws"].get("resource_policy").is_none(),
+        "{anywhere}"
+    );
+    // The policy was read once and the bucket's requests were simulated apart from the rest.
+    assert_eq!(moto.calls("s3:GetBucketPolicy"), 1, "{}", moto.stats());
+    assert!(
+        moto.calls("iam:SimulatePrincipalPolicy") >= 2,
+        "{}",
+        moto.stats()
+    );
+}
+
+/// Same account, the bucket policy's `Allow` naming the user's ARN grants `s3:GetObject`,
+/// which the user's identity policy lacks: "an explicit allow in either the identity-based or
+/// the resource-based policy" allows within an account
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+/// IAM's simulator, given the bucket policy for the user, decides (scripted stand-in,
+/// tests/moto/server.py); on `*`, without a resource policy, the action stays denied.
+#[test]
+fn a_same_account_bucket_policy_allow_grants_a_user_what_its_identity_policy_lacks() {
+    let (moto, s) = seeded();
+    moto.set_caller(str_of(&s["deployer_arn"]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = bucket_template(dir.path(), &s);
+    let objects = format!("{}/*", str_of(&s["bucket_arn"]));
+    let live = run(
+        &moto,
+        &[
+            "check",
+            "--user",
+            str_of(&s["deployer_arn"]),
+            "--template",
+            template.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(live.code, Some(1), "{}", live.stderr);
+    let report = live.json();
+    let read = result_for(&report, "s3:GetObject", &objects);
+    assert_eq!(read["decision"], "allowed", "{read}");
+    assert_eq!(read["aws"]["decision"], "allowed", "{read}");
+    assert_eq!(read["aws"]["resource_policy"], s["bucket_arn"], "{read}");
+    assert!(read["disagreement"].is_null(), "{read}");
+    assert!(blamed_kinds(read).contains(&"resource_policy"), "{read}");
+    let matched = read["aws"]["matched_statements"].to_string();
+    assert!(matched.contains("\"resource\""), "{matched}");
+    let anywhere = result_for(&report, "s3:GetObject", "*");
+    assert_eq!(anywhere["decision"], "implicit_deny", "{anywhere}");
+    assert_eq!(anywhere["aws"]["decision"], "implicit_deny", "{anywhere}");
+}

@@ -140,6 +140,10 @@ fn statements_are_grouped_by_purpose() {
         "s3:GetBucketPolicy",
         "kms:GetKeyPolicy",
         "ecr:GetRepositoryPolicy",
+        "sns:GetTopicAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:GetQueueAttributes",
+        "lambda:GetPolicy",
     ] {
         assert_eq!(
             statement_of(action).as_deref(),

@@ -56,6 +56,10 @@ apis! {
     GetBucketPolicy => "s3:GetBucketPolicy",
     GetKeyPolicy => "kms:GetKeyPolicy",
     GetRepositoryPolicy => "ecr:GetRepositoryPolicy",
+    GetTopicAttributes => "sns:GetTopicAttributes",
+    GetQueueUrl => "sqs:GetQueueUrl",
+    GetQueueAttributes => "sqs:GetQueueAttributes",
+    GetFunctionPolicy => "lambda:GetPolicy",
 }
 
 impl Api {

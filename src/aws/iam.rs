@@ -15,8 +15,8 @@ use super::auth_details::{decoded_text, render};
 use super::error::AwsError;
 use super::gate::CallGate;
 use super::simulate::{
-    Batch, CustomSimulation, MAX_ITEMS, PolicyExclusion, context_entries, order_outcomes,
-    outcomes_from, plan_batches,
+    Batch, CustomSimulation, MAX_ITEMS, PolicyExclusion, SimulatedResourcePolicy, context_entries,
+    order_outcomes, outcomes_from, plan_batches,
 };
 use super::{OnceMap, try_join_all};
 use crate::core::arn::{Arn, assumed_role};
@@ -724,9 +724,46 @@ impl SdkIam {
         context: &[SimulationContextEntry],
         exclusions: &[PolicyExclusion],
     ) -> Result<Vec<SimulationOutcome>, AwsError> {
+        self.simulate_principal(principal_arn, requests, context, exclusions, None)
+            .await
+    }
+
+    /// [`SdkIam::simulate`] with one resource-based policy taking part (`ResourcePolicy`, and
+    /// `ResourceOwner`): IAM treats every requested resource as if it carried that policy. IAM
+    /// evaluates it only when the principal is an IAM user (`SimulatePrincipalPolicy`, IAM API
+    /// reference), so only a user's requests are sent with one. Each outcome names the
+    /// resource whose policy was given.
+    pub async fn simulate_with_resource_policy(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+        policy: &SimulatedResourcePolicy,
+    ) -> Result<Vec<SimulationOutcome>, AwsError> {
+        let mut outcomes = self
+            .simulate_principal(principal_arn, requests, context, &[], Some(policy))
+            .await?;
+        for o in &mut outcomes {
+            o.resource_policy = Some(policy.resource.clone());
+        }
+        Ok(outcomes)
+    }
+
+    async fn simulate_principal(
+        &self,
+        principal_arn: &str,
+        requests: &[SimulationRequest],
+        context: &[SimulationContextEntry],
+        exclusions: &[PolicyExclusion],
+        resource_policy: Option<&SimulatedResourcePolicy>,
+    ) -> Result<Vec<SimulationOutcome>, AwsError> {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
+        // The document as JSON text (a URL-encoded one is decoded, as for custom simulations).
+        let resource_document = resource_policy.map(|p| decoded_text(&p.document));
+        let resource_owner = resource_policy.map(|p| p.owner_account.clone());
+        let (resource_document, resource_owner) = (&resource_document, &resource_owner);
         let source = self.source_arn(principal_arn).await?;
         let entries = context_entries(context);
         let excluded = exclusions
@@ -752,6 +789,8 @@ impl SdkIam {
                             .set_resource_arns(Some(batch.resources))
                             .set_context_entries((!entries.is_empty()).then(|| entries.clone()))
                             .set_policy_exclusion_list(excluded.clone())
+                            .set_resource_policy(resource_document.clone())
+                            .set_resource_owner(resource_owner.clone())
                             .max_items(MAX_ITEMS)
                             .set_marker(marker)
                             .send(),

@@ -1,5 +1,5 @@
-//! The adapter to the live AWS APIs: IAM, STS, Organizations, CloudFormation, S3, KMS and ECR
-//! answers as the fact types of [`crate::core::facts`].
+//! The adapter to the live AWS APIs: IAM, STS, Organizations, CloudFormation, S3, KMS, ECR,
+//! SNS, SQS and Lambda answers as the fact types of [`crate::core::facts`].
 //!
 //! Everything that talks to AWS goes through one [`CallGate`], which bounds the requests in
 //! flight, retries throttling, counts calls, and turns SDK errors into [`AwsError`] lines a
@@ -34,7 +34,7 @@ pub use resource_policies::{SdkResourcePolicies, readable_kind};
 pub use session::{AwsOptions, AwsSession, JETS_DEPLOY_ROLE};
 pub use simulate::{
     ACTIONS_PER_CALL, AttachedTo, CustomSimulation, ExcludedPolicyType, PolicyExclusion,
-    RESOURCES_PER_CALL,
+    RESOURCES_PER_CALL, SimulatedResourcePolicy, simulate_with_resource_policies,
 };
 
 use std::collections::HashMap;

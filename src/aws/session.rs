@@ -172,6 +172,9 @@ impl AwsSession {
                 ),
                 client!(aws_sdk_kms),
                 client!(aws_sdk_ecr),
+                client!(aws_sdk_sns),
+                client!(aws_sdk_sqs),
+                client!(aws_sdk_lambda),
                 Arc::clone(&gate),
             ),
             region,
@@ -233,6 +236,9 @@ const ENDPOINT_URL_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL_KMS",
     "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_SNS",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_LAMBDA",
 ];
 
 /// Checks the endpoint URLs configured outside the command line: the environment and the
@@ -282,6 +288,9 @@ fn aws_endpoints(region: &str) -> BTreeMap<&'static str, String> {
         ("cloudformation", resolve!(aws_sdk_cloudformation)),
         ("kms", resolve!(aws_sdk_kms)),
         ("ecr", resolve!(aws_sdk_ecr)),
+        ("sns", resolve!(aws_sdk_sns)),
+        ("sqs", resolve!(aws_sdk_sqs)),
+        ("lambda", resolve!(aws_sdk_lambda)),
     ]
     .into_iter()
     .filter_map(|(service, url)| Some((service, url?)))
@@ -333,7 +342,10 @@ mod tests {
             aws_sdk_iam,
             aws_sdk_sts,
             aws_sdk_organizations,
-            aws_sdk_cloudformation
+            aws_sdk_cloudformation,
+            aws_sdk_sns,
+            aws_sdk_sqs,
+            aws_sdk_lambda
         );
     }
 

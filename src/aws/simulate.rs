@@ -15,10 +15,13 @@ use aws_sdk_iam::types::{
 
 use super::api::Api;
 use super::error::AwsError;
+use crate::core::arn::Arn;
 use crate::core::facts::{
-    MatchedStatement, OrgFacts, SimulatedDecision, SimulationContextEntry, SimulationOutcome,
+    MatchedStatement, OrgFacts, PrincipalFacts, PrincipalKind, ResourcePolicies,
+    ResourcePolicyFact, SimulatedDecision, SimulationContextEntry, SimulationOutcome,
     SimulationRequest,
 };
+use crate::core::resources::{ResourceKind, governing_resource};
 
 /// Action names per simulator call. AWS documents no limit, but a call's cost and its answer
 /// grow with actions × resources. 500 actions against one resource is a single page at
@@ -80,6 +83,104 @@ pub(crate) fn plan_batches(requests: &[SimulationRequest]) -> Vec<Batch> {
     batches
 }
 
+/// A resource-based policy for `SimulatePrincipalPolicy` (`ResourcePolicy`): IAM treats every
+/// resource of the call as if it carried it, so one call takes the requests of one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatedResourcePolicy {
+    /// The resource whose policy this is (the bucket of an object request).
+    pub resource: String,
+    /// The policy document, as the service returned it.
+    pub document: String,
+    /// `ResourceOwner`: "an Amazon Web Services account ID that specifies the owner of any
+    /// simulated resource that does not identify its owner in the resource ARN" (an S3 bucket),
+    /// also used as the owner of the resource policy (IAM API reference).
+    pub owner_account: String,
+}
+
+/// The simulator calls for a principal's requests: `None` for the requests IAM decides without
+/// a resource policy, and one entry per resource whose policy IAM is given.
+///
+/// Only an IAM user's requests carry a resource policy: `SimulatePrincipalPolicy` evaluates
+/// `ResourcePolicy` "for IAM users only" (IAM API reference), so for a role the resource-policy
+/// part stays with the local engine. A KMS key policy stays local too: that the key policy must
+/// allow is KMS's rule (key-policies.html), not the general evaluation the simulator applies to
+/// a resource policy. A resource in another account (or a policy that was not read) is not
+/// given either.
+pub(crate) fn plan_resource_policies(
+    principal: &PrincipalFacts,
+    requests: &[SimulationRequest],
+    policies: &ResourcePolicies,
+) -> Vec<(Option<SimulatedResourcePolicy>, Vec<SimulationRequest>)> {
+    let mut plain: Vec<SimulationRequest> = Vec::new();
+    let mut by_resource: Vec<(SimulatedResourcePolicy, Vec<SimulationRequest>)> = Vec::new();
+    for request in requests {
+        let given = (principal.kind == PrincipalKind::User)
+            .then(|| governing_resource(policies, &request.resource))
+            .flatten()
+            .and_then(|(arn, fact)| match fact {
+                ResourcePolicyFact::Policy { document, .. } => Some((arn, document)),
+                _ => None,
+            })
+            .filter(|(arn, _)| ResourceKind::of(arn) != Some(ResourceKind::KmsKey))
+            .filter(|(arn, _)| {
+                Arn::parse(arn)
+                    .is_some_and(|a| a.account.is_empty() || a.account == principal.account_id)
+            });
+        match given {
+            Some((arn, document)) => {
+                match by_resource.iter_mut().find(|(p, _)| p.resource == arn) {
+                    Some((_, list)) => list.push(request.clone()),
+                    None => by_resource.push((
+                        SimulatedResourcePolicy {
+                            resource: arn.to_string(),
+                            document: document.clone(),
+                            owner_account: principal.account_id.clone(),
+                        },
+                        vec![request.clone()],
+                    )),
+                }
+            }
+            None => plain.push(request.clone()),
+        }
+    }
+    let mut calls: Vec<(Option<SimulatedResourcePolicy>, Vec<SimulationRequest>)> = Vec::new();
+    if !plain.is_empty() {
+        calls.push((None, plain));
+    }
+    calls.extend(by_resource.into_iter().map(|(p, list)| (Some(p), list)));
+    calls
+}
+
+/// IAM's verdict on a principal's requests with the resource-based policies IAM can take into
+/// account (see [`plan_resource_policies`]): each outcome whose resource policy IAM was given
+/// names it in [`SimulationOutcome::resource_policy`]. Outcomes come back in request order.
+pub async fn simulate_with_resource_policies(
+    iam: &super::SdkIam,
+    principal: &PrincipalFacts,
+    requests: &[SimulationRequest],
+    context: &[SimulationContextEntry],
+    policies: &ResourcePolicies,
+) -> Result<Vec<SimulationOutcome>, AwsError> {
+    let calls = plan_resource_policies(principal, requests, policies);
+    let runs: Vec<_> = calls
+        .iter()
+        .map(|(policy, list)| async move {
+            match policy {
+                None => iam.simulate(&principal.arn, list, context).await,
+                Some(policy) => {
+                    iam.simulate_with_resource_policy(&principal.arn, list, context, policy)
+                        .await
+                }
+            }
+        })
+        .collect();
+    let outcomes = super::try_join_all(runs).await?;
+    Ok(order_outcomes(
+        requests,
+        outcomes.into_iter().flatten().collect(),
+    ))
+}
+
 /// The simulator's context entries for the facts' context.
 pub(crate) fn context_entries(context: &[SimulationContextEntry]) -> Vec<ContextEntry> {
     context
@@ -136,6 +237,7 @@ pub(crate) fn outcomes_from(result: &EvaluationResult) -> Vec<SimulationOutcome>
             missing_context_values: result.missing_context_values().to_vec(),
             allowed_by_organizations,
             allowed_by_boundary: boundary,
+            resource_policy: None,
         }];
     }
     specific
@@ -151,6 +253,7 @@ pub(crate) fn outcomes_from(result: &EvaluationResult) -> Vec<SimulationOutcome>
                 .permissions_boundary_decision_detail()
                 .map(|d| d.allowed_by_permissions_boundary)
                 .or(boundary),
+            resource_policy: None,
         })
         .collect()
 }

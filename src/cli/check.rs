@@ -111,7 +111,7 @@ fn run_live(args: &Args, who: &PrincipalRef, supplied: &Supplied) -> Result<Exit
             .ok(),
         _ => None,
     };
-    let (mut facts, visibility, (required, config_notes, named_resources), outcomes) = live
+    let (mut facts, visibility, (required, config_notes, _, skipped), outcomes) = live
         .facts_and_verdicts(
             who,
             &args.region,
@@ -126,17 +126,13 @@ fn run_live(args: &Args, who: &PrincipalRef, supplied: &Supplied) -> Result<Exit
                 )?;
                 named_resources.extend(bucket.clone());
                 add_named_requests(&mut required, &named_resources);
-                Ok((required, notes, named_resources))
+                let (readable, skipped) = named::readable(&named_resources);
+                Ok((required, notes, readable, skipped))
             },
-            |(r, _, _)| &r.actions,
+            |(r, _, _, _)| &r.actions,
+            |(_, _, readable, _)| readable,
         )?;
-    let (readable, skipped) = named::readable(&named_resources);
     resource_notes.extend(skipped);
-    facts.resource_policies = live.block_on(
-        live.session
-            .resource_policies()
-            .resource_policies(&readable),
-    );
     facts.notes.extend(resource_notes);
     let mut report = check_facts(&facts, &required, config_notes, &args.region, supplied)?;
     let (mut results, missing) = merge_simulation(

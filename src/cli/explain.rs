@@ -579,7 +579,12 @@ fn explain_one(
     .map_err(Failure::from_error)?;
     // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
     if let Source::Aws(live) = source {
-        let outcomes = live.simulate(&facts.principal, std::slice::from_ref(&asked), &region)?;
+        let outcomes = live.simulate(
+            &facts.principal,
+            std::slice::from_ref(&asked),
+            &region,
+            &facts.resource_policies,
+        )?;
         results = merge_simulation(&facts.principal, results, &outcomes, *visibility).0;
     }
     // What could not be decided is held as in `check`, before the verdict is judged.

@@ -5,12 +5,14 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use iam_doctor::aws::network::{DEFAULT_RUN_TIMEOUT, redact_secrets};
-use iam_doctor::aws::{AwsError, AwsOptions, AwsSession, CustomSimulation};
+use iam_doctor::aws::{
+    AwsError, AwsOptions, AwsSession, CustomSimulation, simulate_with_resource_policies,
+};
 use iam_doctor::core::check::{ActionResult, OrgVisibility};
 use iam_doctor::core::eval::{PolicyKind, Verdict};
 use iam_doctor::core::facts::{
-    OrgFacts, PrincipalFacts, SimulatedDecision, SimulationContextEntry, SimulationOutcome,
-    SimulationRequest,
+    OrgFacts, PrincipalFacts, PrincipalKind, ResourcePolicies, SimulatedDecision,
+    SimulationContextEntry, SimulationOutcome, SimulationRequest,
 };
 use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::core::profile::{RequiredAction, requested_region};
@@ -126,28 +128,46 @@ impl AwsConnection {
     /// The principal's facts, IAM's verdict on the actions it must be allowed, and its
     /// organization path, with the calls overlapped: the organization walk runs while the
     /// principal is looked up and simulated, so the critical path is the longer of the two,
-    /// not their sum.
+    /// not their sum. The resource-based policies of `resources_of` are read too: before the
+    /// simulation for a user (IAM's simulator takes them for users), alongside it for a role.
     pub fn facts_and_verdicts<R>(
         &self,
         who: &PrincipalRef,
         region: &str,
         required_for: impl FnOnce(&PrincipalFacts) -> Result<R, Failure>,
         actions_of: impl Fn(&R) -> &[RequiredAction],
+        resources_of: impl Fn(&R) -> &[String],
     ) -> Result<(Facts, OrgVisibility, R, Vec<SimulationOutcome>), Failure> {
         let progress = self.spinner("checking with IAM".to_string());
         let result = self.block_on(async {
             let iam_side = async {
                 let principal = self.principal(who).await?;
                 let required = required_for(&principal)?;
-                let outcomes = self
-                    .simulate_async(&principal, actions_of(&required), region)
-                    .await?;
-                Ok::<_, Failure>((principal, required, outcomes))
+                let reads = self
+                    .session
+                    .resource_policies()
+                    .resource_policies(resources_of(&required));
+                let (policies, outcomes) = if principal.kind == PrincipalKind::User {
+                    let policies = reads.await;
+                    let outcomes = self
+                        .simulate_async(&principal, actions_of(&required), region, &policies)
+                        .await?;
+                    (policies, outcomes)
+                } else {
+                    let none = ResourcePolicies::new();
+                    let (policies, outcomes) = tokio::join!(
+                        reads,
+                        self.simulate_async(&principal, actions_of(&required), region, &none)
+                    );
+                    (policies, outcomes?)
+                };
+                Ok::<_, Failure>((principal, required, policies, outcomes))
             };
             let (iam_side, org) = tokio::join!(iam_side, self.org_of(who));
-            let (principal, required, outcomes) = iam_side?;
+            let (principal, required, policies, outcomes) = iam_side?;
             let org = self.org_for(&principal, org).await;
-            let (facts, visibility) = org_facts(principal, org);
+            let (mut facts, visibility) = org_facts(principal, org);
+            facts.resource_policies = policies;
             Ok((facts, visibility, required, outcomes))
         });
         if let Some(p) = progress {
@@ -193,14 +213,16 @@ impl AwsConnection {
         }
     }
 
-    /// IAM's verdict on some actions, for a principal already looked up.
+    /// IAM's verdict on some actions, for a principal already looked up, with the resource
+    /// policies IAM can take (a user's; see [`simulate_with_resource_policies`]).
     pub fn simulate(
         &self,
         principal: &PrincipalFacts,
         required: &[RequiredAction],
         region: &str,
+        policies: &ResourcePolicies,
     ) -> Result<Vec<SimulationOutcome>, Failure> {
-        self.block_on(self.simulate_async(principal, required, region))
+        self.block_on(self.simulate_async(principal, required, region, policies))
     }
 
     /// IAM's verdict for every required action. Global services are simulated with
@@ -211,6 +233,7 @@ impl AwsConnection {
         principal: &PrincipalFacts,
         required: &[RequiredAction],
         region: &str,
+        policies: &ResourcePolicies,
     ) -> Result<Vec<SimulationOutcome>, Failure> {
         let mut groups: Vec<(String, Vec<SimulationRequest>)> = Vec::new();
         for r in required {
@@ -229,7 +252,9 @@ impl AwsConnection {
             .iter()
             .map(|(rr, reqs)| {
                 let context = vec![region_context(rr)];
-                async move { iam.simulate(&principal.arn, reqs, &context).await }
+                async move {
+                    simulate_with_resource_policies(iam, principal, reqs, &context, policies).await
+                }
             })
             .collect();
         let mut all = Vec::new();

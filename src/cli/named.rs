@@ -60,7 +60,7 @@ pub fn readable(named: &[String]) -> (Vec<String>, Option<String>) {
         .partition(|arn| ResourceKind::of(arn).is_some_and(readable_kind));
     let note = (!skipped.is_empty()).then(|| {
         format!(
-            "the resource policies of {} are not read (only S3 bucket, KMS key and ECR repository policies are); put them in `resource-policies.json` to check them offline",
+            "the resource policies of {} are not read (only S3 bucket, KMS key, ECR repository, SNS topic, SQS queue and Lambda function policies are); put them in `resource-policies.json` to check them offline",
             skipped
                 .iter()
                 .map(|a| format!("`{a}`"))

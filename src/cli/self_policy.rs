@@ -37,7 +37,7 @@ const PURPOSES: &[(&str, &str)] = &[
     ),
     (
         "ResourcePolicies",
-        "the resource-based policies of the resources the deploy touches: the deploy bucket's policy, KMS key policies, ECR repository policies (`check`, `snapshot`)",
+        "the resource-based policies of the resources the deploy touches: the deploy bucket's policy, KMS key policies, ECR repository policies, SNS topic, SQS queue and Lambda function policies (`check`, `snapshot`)",
     ),
 ];
 

@@ -464,9 +464,14 @@ pub fn merge_simulation(
     let merged = local
         .into_iter()
         .map(|mut r| {
-            let found = outcomes.iter().find(|o| {
-                o.action.eq_ignore_ascii_case(&r.action) && (o.resource == r.resource || outcomes_cover_all(o))
-            });
+            // IAM's answer for this very resource, else one that covers every resource: the
+            // `*` answer of the same action must not stand in for a resource IAM was asked about.
+            let same_action = |o: &&SimulationOutcome| o.action.eq_ignore_ascii_case(&r.action);
+            let found = outcomes
+                .iter()
+                .filter(same_action)
+                .find(|o| o.resource == r.resource)
+                .or_else(|| outcomes.iter().filter(same_action).find(|o| outcomes_cover_all(o)));
             let Some(o) = found else {
                 missing.push(r.action.clone());
                 return r;
@@ -479,12 +484,14 @@ pub fn merge_simulation(
                 }
             }
             let rcp_denies = r.decided_by.iter().any(|b| b.kind == PolicyKind::Rcp && b.verdict != Verdict::Allows);
-            // IAM's simulator is given no resource policy for a role, and knows nothing of the
-            // service rules: where those decided, the local decision stands, unless IAM found
-            // an explicit deny or an organization policy that stops it, which the local side
-            // would otherwise have to see too.
-            let unseen_by_iam = r.decided_by.iter().any(|b| {
-                matches!(b.kind, PolicyKind::ResourcePolicy | PolicyKind::ServiceRule)
+            // IAM's simulator is given a resource policy only for a user (`o.resource_policy`),
+            // and knows nothing of the service rules: where those decided unseen, the local
+            // decision stands, unless IAM found an explicit deny or an organization policy that
+            // stops it, which the local side would otherwise have to see too.
+            let unseen_by_iam = r.decided_by.iter().any(|b| match b.kind {
+                PolicyKind::ResourcePolicy => o.resource_policy.is_none(),
+                PolicyKind::ServiceRule => true,
+                _ => false,
             });
             let local = r.decision;
             if aws == local {
@@ -1071,6 +1078,7 @@ mod tests {
             missing_context_values: vec!["aws:SourceVpc".into()],
             allowed_by_organizations: by_org,
             allowed_by_boundary: None,
+            resource_policy: None,
         }
     }
 
@@ -1180,6 +1188,81 @@ mod tests {
             m[0].disagreement
                 .as_deref()
                 .is_some_and(|d| d.contains("depends on `aws:SourceIp`"))
+        );
+    }
+
+    #[test]
+    fn regression_the_star_outcome_of_an_action_no_longer_answers_for_a_named_resource() {
+        // Defect: a request on `arn:aws:s3:::b/*` took IAM's answer for the same action on `*`
+        // when that came first, although IAM had answered for the bucket's objects too.
+        let mut on_objects = local(
+            "s3:GetObject",
+            Decision::Allowed,
+            PolicyKind::ResourcePolicy,
+            Verdict::Allows,
+        );
+        on_objects.resource = "arn:aws:s3:::b/*".into();
+        let mut for_objects = outcome("s3:GetObject", SimulatedDecision::Allowed, None);
+        for_objects.resource = "arn:aws:s3:::b/*".into();
+        for_objects.resource_policy = Some("arn:aws:s3:::b".into());
+        let (m, missing) = merge_simulation(
+            &principal(),
+            vec![on_objects],
+            &[
+                outcome("s3:GetObject", SimulatedDecision::ImplicitDeny, None),
+                for_objects,
+            ],
+            OrgVisibility::Evaluated,
+        );
+        assert!(missing.is_empty());
+        let aws = m[0].aws.as_ref().expect("IAM's answer");
+        assert_eq!(aws.resource, "arn:aws:s3:::b/*");
+        assert_eq!(m[0].decision, Decision::Allowed);
+        assert_eq!(m[0].disagreement, None);
+    }
+
+    #[test]
+    fn a_resource_policy_iam_was_given_is_decided_by_iam() {
+        // SimulatePrincipalPolicy evaluates `ResourcePolicy` for IAM users (IAM API reference,
+        // https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html):
+        // where it was given, IAM's verdict includes the resource policy and is used; where it
+        // was not (a role), the local resource-policy decision stands.
+        let deny = || {
+            local(
+                "s3:DeleteObject",
+                Decision::ExplicitDeny,
+                PolicyKind::ResourcePolicy,
+                Verdict::Denies,
+            )
+        };
+        let mut seen = outcome("s3:DeleteObject", SimulatedDecision::Allowed, None);
+        seen.resource_policy = Some("arn:aws:s3:::b".into());
+        let (m, _) = merge_simulation(
+            &principal(),
+            vec![deny()],
+            &[seen],
+            OrgVisibility::Evaluated,
+        );
+        assert_eq!(m[0].decision, Decision::Allowed);
+        assert!(
+            m[0].disagreement
+                .as_deref()
+                .is_some_and(|d| d.contains("IAM's verdict is used")),
+            "{:?}",
+            m[0].disagreement
+        );
+        let unseen = outcome("s3:DeleteObject", SimulatedDecision::Allowed, None);
+        let (m, _) = merge_simulation(
+            &principal(),
+            vec![deny()],
+            &[unseen],
+            OrgVisibility::Evaluated,
+        );
+        assert_eq!(m[0].decision, Decision::ExplicitDeny);
+        assert!(
+            m[0].disagreement
+                .as_deref()
+                .is_some_and(|d| d.starts_with("decided locally"))
         );
     }
 

@@ -162,6 +162,10 @@ pub struct SimulationOutcome {
     pub allowed_by_organizations: Option<bool>,
     /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`, when returned.
     pub allowed_by_boundary: Option<bool>,
+    /// The resource whose resource-based policy IAM was given with the request
+    /// (`ResourcePolicy`), so that IAM's verdict includes it; `None`: IAM saw no resource policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
 }
 
 /// What is known of one resource's resource-based policy (an S3 bucket policy, a KMS key

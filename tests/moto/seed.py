@@ -31,7 +31,16 @@ Scenarios:
     - the KMS key ``deploy-key`` whose key policy allows only ``KeyAdmin``: no statement for
       the Jets role and none for the account root, so IAM policies cannot grant its use; the
       Jets role gets ``KmsUse`` (``kms:*`` on ``*``) so that only the key policy stops it;
-    - the ECR repository ``demo`` with no repository policy.
+    - the ECR repository ``demo`` with no repository policy;
+    - the user ``deployer``, whose own policy ``DeployerAccess`` allows ``s3:PutObject``,
+      ``s3:DeleteObject`` and ``s3:ListBucket`` but not ``s3:GetObject``; the bucket policy
+      denies it ``s3:DeleteObject`` on the objects (``NoDeletesByDeployer``) and allows it
+      ``s3:GetObject`` there (``DeployerReads``, naming the user's ARN);
+    - the SNS topic ``deploy-events`` with a topic policy (``EventsFromAccount``), the SQS queue
+      ``deploy-jobs`` whose queue policy denies the Jets role ``sqs:SetQueueAttributes``
+      (``KeepQueueSettings``) and the queue ``deploy-dlq`` without one, and the Lambda
+      functions ``demo-dev-controller``, whose function policy lets API Gateway invoke it
+      (``AddPermission``, statement ``ApiGatewayInvoke``), and ``demo-dev-worker`` without one.
 
 Every call names its account with moto's ``x-moto-account-id`` header, so seeding works
 whatever caller the server is set to. A test that wants the CLI to act as a member-account
@@ -44,9 +53,11 @@ Random ids are seeded (``/moto-api/seed``), so a fresh server gives the same ids
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import urllib.request
+import zipfile
 
 import boto3
 
@@ -438,6 +449,7 @@ class Seeder:
         account = MANAGEMENT_ACCOUNT
         entities = self.iam_entities(account, deploy_bucket=True)
         role_arn = entities["roles"]["codebuild"]
+        deployer_arn = self.deployer(account)
         bucket = self.client("cloudformation", account).describe_stack_resource(
             StackName=STACK, LogicalResourceId="S3Bucket"
         )["StackResourceDetail"]["PhysicalResourceId"]
@@ -451,7 +463,21 @@ class Seeder:
                         "Principal": {"AWS": role_arn},
                         "Action": "s3:DeleteObject",
                         "Resource": f"arn:aws:s3:::{bucket}/*",
-                    }
+                    },
+                    {
+                        "Sid": "NoDeletesByDeployer",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": deployer_arn},
+                        "Action": "s3:DeleteObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
+                    {
+                        "Sid": "DeployerReads",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": deployer_arn},
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
                 ]
             ),
         )
@@ -480,6 +506,7 @@ class Seeder:
             ),
         )["KeyMetadata"]
         repo = self.client("ecr", account).create_repository(repositoryName="demo")["repository"]
+        messaging = self.messaging(account, role_arn, key_admin)
         return {
             "scenario": "resource-policies",
             "account_id": account,
@@ -489,8 +516,100 @@ class Seeder:
             "key_admin": key_admin,
             "repository_arn": repo["repositoryArn"],
             "repository_uri": repo["repositoryUri"],
+            "deployer_arn": deployer_arn,
+            **messaging,
             **entities,
         }
+
+    def deployer(self, account: str) -> str:
+        """The user ``deployer``: S3 uploads and deletes, no reads."""
+        iam = self.client("iam", account)
+        arn = iam.create_user(UserName="deployer")["User"]["Arn"]
+        iam.put_user_policy(
+            UserName="deployer",
+            PolicyName="DeployerAccess",
+            PolicyDocument=doc(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+                        "Resource": "*",
+                    }
+                ]
+            ),
+        )
+        return arn
+
+    def messaging(self, account: str, role_arn: str, function_role: str) -> dict:
+        """A topic with a policy, a queue with one and one without, a function with a function
+        policy and one without (moto stores and returns all of them)."""
+        topic = self.client("sns", account).create_topic(Name="deploy-events")["TopicArn"]
+        self.client("sns", account).set_topic_attributes(
+            TopicArn=topic,
+            AttributeName="Policy",
+            AttributeValue=doc(
+                [
+                    {
+                        "Sid": "EventsFromAccount",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                        "Action": "sns:Publish",
+                        "Resource": topic,
+                    }
+                ]
+            ),
+        )
+        sqs = self.client("sqs", account)
+        queue_url = sqs.create_queue(QueueName="deploy-jobs")["QueueUrl"]
+        queue_arn = f"arn:aws:sqs:us-east-1:{account}:deploy-jobs"
+        sqs.set_queue_attributes(
+            QueueUrl=queue_url,
+            Attributes={
+                "Policy": doc(
+                    [
+                        {
+                            "Sid": "KeepQueueSettings",
+                            "Effect": "Deny",
+                            "Principal": {"AWS": role_arn},
+                            "Action": "sqs:SetQueueAttributes",
+                            "Resource": queue_arn,
+                        }
+                    ]
+                )
+            },
+        )
+        sqs.create_queue(QueueName="deploy-dlq")
+        lam = self.client("lambda", account)
+        functions = {}
+        for name in ("demo-dev-controller", "demo-dev-worker"):
+            functions[name] = lam.create_function(
+                FunctionName=name,
+                Runtime="ruby3.3",
+                Role=function_role,
+                Handler="handler.lambda_handler",
+                Code={"ZipFile": handler_zip()},
+            )["FunctionArn"]
+        lam.add_permission(
+            FunctionName="demo-dev-controller",
+            StatementId="ApiGatewayInvoke",
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+        )
+        return {
+            "topic_arn": topic,
+            "queue_arn": queue_arn,
+            "queue_without_policy_arn": f"arn:aws:sqs:us-east-1:{account}:deploy-dlq",
+            "function_arn": functions["demo-dev-controller"],
+            "function_without_policy_arn": functions["demo-dev-worker"],
+        }
+
+
+def handler_zip() -> bytes:
+    """A function package: one Ruby file (moto stores it; nothing runs it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("handler.rb", "def lambda_handler(event:, context:) = event\n")
+    return out.getvalue()
 
 
 SCENARIOS = {

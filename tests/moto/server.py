@@ -22,7 +22,19 @@ wrapper in front of moto adds:
       ``MatchedStatements``; an SCP denial shows only as ``AllowedByOrganizations=false``.
     - Permissions boundary statements are not listed in ``MatchedStatements`` either; the
       boundary shows as ``AllowedByPermissionsBoundary``.
-    - RCPs and resource-based policies are not evaluated (the real simulator does not either).
+    - RCPs are not evaluated (the real simulator does not either).
+    - ``ResourcePolicy`` (with ``ResourceOwner``, and ``CallerArn`` when ``PolicySourceArn`` is not
+      a user), which IAM's API reference says is evaluated "for IAM users only", takes part as
+      the same-account evaluation logic of the IAM user guide
+      (reference_policies_evaluation-logic.html, access_policies_boundaries.html) describes:
+      every requested resource is treated as carrying it; a ``Deny`` of it whose ``Principal``
+      matches the caller wins; an ``Allow`` naming the caller's user ARN, or ``*``, grants on its
+      own (identity policy and permissions boundary need not allow); an ``Allow`` naming only the
+      account (``ACCOUNT``, ``arn:aws:iam::ACCOUNT:root``) delegates to the identity policies and
+      grants nothing by itself; ``Service`` principals never match a user; ``NotPrincipal``
+      statements apply to every caller not listed. Its matched statements are reported with
+      ``SourcePolicyType`` ``resource``. A ``ResourceOwner`` other than the caller's account is
+      refused (``InvalidInput``): the rule covers the same account only.
   The response follows IAM's Query XML shape: identity statements are reported with
   ``SourcePolicyType`` ``IAM Policy`` and ``SourcePolicyId`` ``role_<role>_<policy>`` (also
   ``user_``/``group_``) for inline policies or the policy name for managed ones, as in the
@@ -58,7 +70,10 @@ wrapper in front of moto adds:
 
 * Faults for S3: ``GET /BUCKET?policy`` is named ``s3:GetBucketPolicy`` (stats and fault
   targets), and an injected S3 error has S3's REST XML shape (``<Error><Code>``). S3 bucket
-  policies, KMS key policies and ECR repository policies themselves are moto's own.
+  policies, KMS key policies and ECR repository policies themselves are moto's own, and so
+  are SNS topic policies, SQS queue policies and Lambda function policies. Lambda's
+  ``GET /2015-03-31/functions/NAME/policy`` is named ``lambda:GetPolicy``, and an injected
+  Lambda error has the REST-JSON shape (``x-amzn-ErrorType``).
 
 Control endpoints (all JSON):
   POST   /_iamdoctor/faults   {"rules": [{"target": "SimulatePrincipalPolicy",
@@ -350,6 +365,8 @@ def classify(environ: dict, params: dict[str, str]) -> tuple[str, str]:
         operation = target.split(".")[-1]
     elif service == "s3":
         operation = s3_operation(environ)
+    elif service == "lambda":
+        operation = lambda_operation(environ)
     else:
         operation = params.get("Action", environ.get("REQUEST_METHOD", "?"))
     return service, operation
@@ -362,6 +379,14 @@ def s3_operation(environ: dict) -> str:
     subresources = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     if method == "GET" and "policy" in subresources:
         return "GetBucketPolicy"
+    return method
+
+
+def lambda_operation(environ: dict) -> str:
+    """The Lambda REST operation iam-doctor calls (``GetPolicy``); the HTTP method otherwise."""
+    method = environ.get("REQUEST_METHOD", "?")
+    if method == "GET" and re.fullmatch(r"/[^/]+/functions/[^/]+/policy/?", environ.get("PATH_INFO", "")):
+        return "GetPolicy"
     return method
 
 
@@ -612,6 +637,59 @@ class Principal:
     boundary: Source | None
     scp_levels: list[list[Source]] | None  # root first; None when SCPs do not apply
     in_org: bool
+    # ``ResourcePolicy`` of the request and the IAM user it is evaluated for (``CallerArn``, or
+    # the ``PolicySourceArn`` user): None when no resource policy was given.
+    resource_policy: Source | None = None
+    caller_arn: str = ""
+
+
+def names_caller(element: Any, caller_arn: str, account: str) -> str | None:
+    """How a ``Principal`` element names the caller: "direct" for its user ARN or everyone
+    (``*``), "account" for its account only (``ACCOUNT`` or ``arn:aws:iam::ACCOUNT:root``,
+    which delegates to the account's identity policies), None when it does not name it
+    (``Service`` and ``Federated`` principals never name an IAM user)."""
+    if element == "*":
+        return "direct"
+    if not isinstance(element, dict):
+        return None
+    found = None
+    for value in as_list(element.get("AWS")):
+        if value == "*" or value == caller_arn:
+            return "direct"
+        if value in (account, f"arn:aws:iam::{account}:root"):
+            found = "account"
+    return found
+
+
+def resource_statements(
+    p: Principal, action: str, resource: str, context: dict[str, list[str]]
+) -> tuple[list[tuple[Source, Stmt]], list[tuple[Source, Stmt]]]:
+    """The resource policy's statements that deny the caller, and those that grant it on their
+    own (an ``Allow`` naming its user ARN or ``*``). An ``Allow`` naming only the account grants
+    nothing by itself: the identity policies must allow."""
+    denies: list[tuple[Source, Stmt]] = []
+    grants: list[tuple[Source, Stmt]] = []
+    src = p.resource_policy
+    if src is None:
+        return denies, grants
+    for st in src.statements:
+        applies, _ = statement_applies(st.body, action, resource, context)
+        if not applies:
+            continue
+        effect = st.body.get("Effect")
+        if "NotPrincipal" in st.body:
+            # NotPrincipal: every caller it does not list; AWS documents it with Deny only.
+            listed = names_caller(st.body["NotPrincipal"], p.caller_arn, p.account)
+            how = "direct" if listed is None and effect == "Deny" else None
+        else:
+            how = names_caller(st.body.get("Principal"), p.caller_arn, p.account)
+        if how is None:
+            continue
+        if effect == "Deny":
+            denies.append((src, st))
+        elif effect == "Allow" and how == "direct":
+            grants.append((src, st))
+    return denies, grants
 
 
 def evaluate(p: Principal, action: str, resource: str, context: dict[str, list[str]]) -> Outcome:
@@ -665,12 +743,19 @@ def evaluate(p: Principal, action: str, resource: str, context: dict[str, list[s
             elif st.body.get("Effect") == "Allow":
                 allows.append((src, st))
     missing = list(dict.fromkeys(missing))
-    if denies:
-        return Outcome("explicitDeny", denies, missing, orgs_allowed, boundary_allowed)
+    resource_denies, resource_grants = resource_statements(p, action, resource, context)
+    if denies or resource_denies:
+        return Outcome(
+            "explicitDeny", denies + resource_denies, missing, orgs_allowed, boundary_allowed
+        )
     if boundary_denied:
         return Outcome("explicitDeny", [], missing, orgs_allowed, boundary_allowed)
     if allows and (p.boundary is None or boundary_allowed):
         return Outcome("allowed", allows, missing, orgs_allowed, boundary_allowed)
+    if resource_grants:
+        # Same account: a resource policy naming the user grants on its own, and the
+        # permissions boundary does not limit it (access_policies_boundaries.html).
+        return Outcome("allowed", resource_grants, missing, orgs_allowed, boundary_allowed)
     return Outcome("implicitDeny", [], missing, orgs_allowed, boundary_allowed)
 
 
@@ -886,9 +971,10 @@ def decode_marker(marker: str, total: int) -> int:
 
 
 def statement_xml(src: Source, st: Stmt) -> str:
+    kind = "resource" if src.kind == "resource" else "IAM Policy"
     return (
         f"<member><SourcePolicyId>{escape(src.policy_id)}</SourcePolicyId>"
-        "<SourcePolicyType>IAM Policy</SourcePolicyType>"
+        f"<SourcePolicyType>{kind}</SourcePolicyType>"
         f"<StartPosition><Line>{st.start[0]}</Line><Column>{st.start[1]}</Column></StartPosition>"
         f"<EndPosition><Line>{st.end[0]}</Line><Column>{st.end[1]}</Column></EndPosition>"
         "</member>"
@@ -995,9 +1081,46 @@ def simulate_principal_policy(params: dict[str, list[str]]) -> str:
         )
     except (ValueError, KeyError) as err:
         raise SimError(500, "PolicyEvaluation", f"A policy could not be evaluated: {err}") from err
+    add_resource_policy(principal, params, source_arn)
     return results_xml(
         "SimulatePrincipalPolicy", params, principal, actions, given_resources, context, max_items
     )
+
+
+USER_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):user/(?:.*/)?[^/]+")
+
+
+def add_resource_policy(principal: Principal, params: dict[str, list[str]], source_arn: str) -> None:
+    """``ResourcePolicy``, ``ResourceOwner`` and ``CallerArn`` of a SimulatePrincipalPolicy call.
+    IAM's API reference: the resource policy is evaluated "for IAM users only"; "CallerArn is
+    required if you include a ResourcePolicy and the PolicySourceArn is not the ARN for an IAM
+    user"; ResourceOwner "is required only if you specify a resource-based policy and account
+    that owns the resource is different from the account that owns the simulated calling user"
+    (this stand-in covers the same account only)."""
+    document = (params.get("ResourcePolicy") or [None])[-1]
+    if not document:
+        return
+    caller = (params.get("CallerArn") or [None])[-1] or source_arn
+    m = USER_ARN.fullmatch(caller)
+    if m is None:
+        raise SimError(
+            400,
+            "InvalidInput",
+            f"A ResourcePolicy is evaluated for IAM users only: {caller} is not an IAM user ARN "
+            "(give CallerArn).",
+        )
+    owner = (params.get("ResourceOwner") or [None])[-1]
+    if owner is not None:
+        owner_account = account_of_arn(owner) or owner
+        if owner_account != m.group(1):
+            raise SimError(
+                400,
+                "InvalidInput",
+                "iam-doctor's scripted stand-in evaluates a ResourcePolicy of the caller's own "
+                f"account only, not of ResourceOwner {owner}.",
+            )
+    principal.resource_policy = input_source("ResourcePolicy", "resource", document)
+    principal.caller_arn = caller
 
 
 def max_items_of(params: dict[str, list[str]]) -> int:
@@ -1277,7 +1400,7 @@ class Wrapper:
             extra = []
             if rule.retry_after_ms is not None:
                 extra.append(("x-amz-retry-after", str(rule.retry_after_ms)))
-            if is_json:
+            if is_json or service == "lambda":
                 return json_error(start_response, status, rule.error, message, extra)
             if service == "s3":
                 return s3_error(start_response, status, rule.error, message, extra)
