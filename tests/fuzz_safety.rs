@@ -3,16 +3,22 @@
 //!
 //! People paste logs, hand-edit policies and point the tool at whatever file is lying around, so
 //! a panic on odd input is a crash in front of exactly the user who is already stuck. Inputs come
-//! from a fixed xorshift generator (no new dependencies, and a failure replays exactly): random
-//! bytes, JSON-ish token soups, and mutations of valid documents, both character-level (which
-//! mostly test the syntax layer) and value-level (which reach the semantic checks behind it).
+//! from proptest strategies run from fixed seeds (a failure replays exactly and is shrunk to the
+//! smallest failing input): random bytes, JSON-ish token soups, and mutations of valid documents,
+//! both character-level (which mostly test the syntax layer) and value-level (which reach the
+//! semantic checks behind it).
 //! Every generator first asserts that its seeds are valid, so the mutations start from documents
 //! the reader accepts.
 
+use std::cell::Cell;
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::{Index, select};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestRunner};
 use serde_json::{Value, json};
 
 use iam_doctor::core::check::policy_set;
@@ -40,54 +46,46 @@ const CASES: usize = 1_500;
 // ---------------------------------------------------------------------------------------------
 // Generators
 
-/// Marsaglia's xorshift64*: tiny, deterministic, good enough to pick mutations.
-struct Rng(u64);
+/// A runner for `cases` inputs from the fixed `seed`: every run tries the same inputs, so a
+/// failure replays exactly, and shrinking reports the smallest failing input. A failure found
+/// once is written to `tests/fuzz_safety.proptest-regressions` (commit it) and tried first on
+/// every later run.
+fn runner(seed: u64, cases: usize) -> TestRunner {
+    TestRunner::new(Config {
+        cases: u32::try_from(cases).expect("case count fits u32"),
+        rng_seed: RngSeed::Fixed(seed),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        source_file: Some(file!()),
+        ..Config::default()
+    })
+}
 
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+/// Runs `check` on `cases` values of `strategy`; panics with the smallest failing value.
+fn check_all<S: Strategy>(
+    what: &str,
+    seed: u64,
+    cases: usize,
+    strategy: S,
+    check: impl Fn(S::Value),
+) where
+    S::Value: Debug,
+{
+    let result = runner(seed, cases).run(&strategy, |value| {
+        check(value);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{what}: {e}");
     }
 }
 
 /// Bytes from the whole range, read as text the way the CLI reads files (lossy UTF-8).
-fn random_text(rng: &mut Rng, max_len: usize) -> String {
-    let len = rng.below(max_len + 1);
-    let bytes: Vec<u8> = (0..len)
-        .map(|_| {
-            // Bias towards ASCII punctuation so some soups look almost structured.
-            if rng.chance(50) {
-                *rng.pick(b"{}[]\":,\\ \n\t*?$%01aZ")
-            } else {
-                rng.next() as u8
-            }
-        })
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+fn random_text(max_len: usize) -> impl Strategy<Value = String> {
+    // Half the bytes are ASCII punctuation, so some soups look almost structured.
+    let byte = prop_oneof![select(b"{}[]\":,\\ \n\t*?$%01aZ".to_vec()), any::<u8>()];
+    vec(byte, 0..=max_len).prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Tokens every JSON reader here might trip over: structure, IAM vocabulary, odd scalars.
@@ -199,152 +197,227 @@ const JSON_TOKENS: &[&str] = &[
     "\"Default\"",
 ];
 
-fn token_soup(rng: &mut Rng, tokens: &[&str], max_tokens: usize) -> String {
-    let n = 1 + rng.below(max_tokens);
-    let mut out = String::new();
-    for _ in 0..n {
-        let token: &&str = rng.pick(tokens);
-        out.push_str(token);
-        if rng.chance(20) {
-            out.push(' ');
+fn token_soup(tokens: &'static [&'static str], max_tokens: usize) -> impl Strategy<Value = String> {
+    vec(
+        (select(tokens), proptest::bool::weighted(0.2)),
+        1..=max_tokens,
+    )
+    .prop_map(|picked| {
+        let mut out = String::new();
+        for (token, space) in picked {
+            out.push_str(token);
+            if space {
+                out.push(' ');
+            }
         }
-    }
-    out
+        out
+    })
 }
 
-/// Deletes, duplicates, swaps or inserts characters (1 to 4 edits), or truncates.
-fn mutate_chars(rng: &mut Rng, seed: &str, tokens: &[&str]) -> String {
-    let mut chars: Vec<char> = seed.chars().collect();
-    for _ in 0..1 + rng.below(4) {
-        if chars.is_empty() {
-            break;
-        }
-        let i = rng.below(chars.len());
-        match rng.below(7) {
-            0 => {
-                chars.remove(i);
-            }
-            1 => {
-                let c = chars[i];
-                chars.insert(i, c);
-            }
-            2 => {
-                let j = rng.below(chars.len());
-                chars.swap(i, j);
-            }
-            3 => {
-                let t: Vec<char> = rng.pick(tokens).chars().collect();
-                chars.splice(i..i, t);
-            }
-            4 => {
-                let end = (i + 1 + rng.below(40)).min(chars.len());
-                let span: Vec<char> = chars[i..end].to_vec();
-                chars.splice(i..i, span);
-            }
-            5 => {
-                let end = (i + 1 + rng.below(40)).min(chars.len());
-                chars.drain(i..end);
-            }
-            _ => chars.truncate(i),
-        }
-    }
-    chars.into_iter().collect()
+/// One character-level edit: delete, duplicate, swap, insert a token, duplicate a span,
+/// delete a span, or truncate.
+#[derive(Debug, Clone)]
+struct CharEdit {
+    kind: u8,
+    at: Index,
+    other: Index,
+    token: &'static str,
+    span: usize,
 }
 
-/// Replaces a random node of a JSON document with a value of another shape, duplicates an
-/// array element, or removes an object key: the document stays JSON, so the reader's semantic
-/// checks are what is exercised.
-fn mutate_value(rng: &mut Rng, v: &mut Value, tokens: &[&str]) {
-    let depth_stop = rng.chance(25);
-    match v {
-        Value::Object(map) if !map.is_empty() && !depth_stop => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            let key = rng.pick(&keys).clone();
-            if rng.chance(10) {
-                map.remove(&key);
-            } else if let Some(child) = map.get_mut(&key) {
-                mutate_value(rng, child, tokens);
-            }
-            return;
-        }
-        Value::Array(items) if !items.is_empty() && !depth_stop => {
-            let i = rng.below(items.len());
-            if rng.chance(10) {
-                let copy = items[i].clone();
-                items.push(copy);
-            } else {
-                mutate_value(rng, &mut items[i], tokens);
-            }
-            return;
-        }
-        _ => {}
-    }
-    *v = match rng.below(9) {
-        0 => Value::Null,
-        1 => json!(rng.chance(50)),
-        2 => json!(rng.next() as i64),
-        3 => json!(-0.5),
-        4 => json!([]),
-        5 => json!({}),
-        6 => json!([rng.pick(tokens).trim_matches('"')]),
-        7 => json!({rng.pick(tokens).trim_matches('"'): rng.pick(tokens).trim_matches('"')}),
-        _ => Value::String(rng.pick(tokens).trim_matches('"').to_string()),
-    };
+fn char_edit(tokens: &'static [&'static str]) -> impl Strategy<Value = CharEdit> {
+    (
+        0..7u8,
+        any::<Index>(),
+        any::<Index>(),
+        select(tokens),
+        0..40usize,
+    )
+        .prop_map(|(kind, at, other, token, span)| CharEdit {
+            kind,
+            at,
+            other,
+            token,
+            span,
+        })
 }
 
-/// The inputs for one reader: random text, soups, and both kinds of mutation of its seeds.
-fn inputs(seed: u64, seeds: &[String], tokens: &[&str], max_len: usize) -> Vec<String> {
-    let mut rng = Rng::new(seed);
+/// 1 to 4 character edits of one of `seeds`.
+fn mutate_chars(
+    seeds: Vec<String>,
+    tokens: &'static [&'static str],
+) -> impl Strategy<Value = String> {
+    (select(seeds), vec(char_edit(tokens), 1..=4)).prop_map(|(seed, edits)| {
+        let mut chars: Vec<char> = seed.chars().collect();
+        for edit in edits {
+            if chars.is_empty() {
+                break;
+            }
+            let i = edit.at.index(chars.len());
+            match edit.kind {
+                0 => {
+                    chars.remove(i);
+                }
+                1 => {
+                    let c = chars[i];
+                    chars.insert(i, c);
+                }
+                2 => {
+                    let j = edit.other.index(chars.len());
+                    chars.swap(i, j);
+                }
+                3 => {
+                    chars.splice(i..i, edit.token.chars());
+                }
+                4 => {
+                    let end = (i + 1 + edit.span).min(chars.len());
+                    let span: Vec<char> = chars[i..end].to_vec();
+                    chars.splice(i..i, span);
+                }
+                5 => {
+                    let end = (i + 1 + edit.span).min(chars.len());
+                    chars.drain(i..end);
+                }
+                _ => chars.truncate(i),
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+/// A value of another shape, built from the reader's vocabulary.
+fn replacement(tokens: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    let word = move || select(tokens).prop_map(|t| t.trim_matches('"').to_string());
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        Just(json!(-0.5)),
+        Just(json!([])),
+        Just(json!({})),
+        word().prop_map(|w| json!([w])),
+        (word(), word()).prop_map(|(k, v)| json!({ k: v })),
+        word().prop_map(Value::String),
+    ]
+}
+
+/// One value-level edit: a walk down the document (at each level: stop here with 25 %
+/// chance; else pick a key or element, and remove that key or duplicate that element with 10 %
+/// chance, or go down into it) that replaces the node where it stops.
+#[derive(Debug, Clone)]
+struct ValueEdit {
+    walk: Vec<(u8, Index, u8)>,
+    replacement: Value,
+}
+
+fn value_edit(tokens: &'static [&'static str]) -> impl Strategy<Value = ValueEdit> {
+    (
+        vec((0..100u8, any::<Index>(), 0..100u8), 0..12),
+        replacement(tokens),
+    )
+        .prop_map(|(walk, replacement)| ValueEdit { walk, replacement })
+}
+
+fn apply_value_edit(v: &mut Value, walk: &[(u8, Index, u8)], replacement: &Value) {
+    if let Some(((stop, pick, act), rest)) = walk.split_first()
+        && *stop >= 25
+    {
+        match v {
+            Value::Object(map) if !map.is_empty() => {
+                let key = map
+                    .keys()
+                    .nth(pick.index(map.len()))
+                    .cloned()
+                    .unwrap_or_default();
+                if *act < 10 {
+                    map.remove(&key);
+                } else if let Some(child) = map.get_mut(&key) {
+                    apply_value_edit(child, rest, replacement);
+                }
+                return;
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let i = pick.index(items.len());
+                if *act < 10 {
+                    let copy = items[i].clone();
+                    items.push(copy);
+                } else {
+                    apply_value_edit(&mut items[i], rest, replacement);
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+    *v = replacement.clone();
+}
+
+/// 1 to 3 value-level edits of one of `seeds`: the document stays JSON, so the reader's
+/// semantic checks are what is exercised.
+fn mutate_value(
+    seeds: Vec<Value>,
+    tokens: &'static [&'static str],
+) -> impl Strategy<Value = Value> {
+    (select(seeds), vec(value_edit(tokens), 1..=3)).prop_map(|(mut v, edits)| {
+        for edit in &edits {
+            apply_value_edit(&mut v, &edit.walk, &edit.replacement);
+        }
+        v
+    })
+}
+
+/// The inputs for one reader, in equal parts: random text, token soups, character-level
+/// mutations of its seeds, and value-level mutations (character-level again when the seeds are
+/// not JSON).
+fn inputs(
+    seeds: &[String],
+    tokens: &'static [&'static str],
+    max_len: usize,
+) -> BoxedStrategy<String> {
     let json_seeds: Vec<Value> = seeds
         .iter()
         .filter_map(|s| serde_json::from_str(s).ok())
         .collect();
-    let mut out = Vec::with_capacity(CASES * 4);
-    for _ in 0..CASES {
-        out.push(random_text(&mut rng, max_len));
-        out.push(token_soup(&mut rng, tokens, 60));
-        let s = rng.pick(seeds).clone();
-        out.push(mutate_chars(&mut rng, &s, tokens));
-        if json_seeds.is_empty() {
-            let s = rng.pick(seeds).clone();
-            out.push(mutate_chars(&mut rng, &s, tokens));
-        } else {
-            let mut v = rng.pick(&json_seeds).clone();
-            for _ in 0..1 + rng.below(3) {
-                mutate_value(&mut rng, &mut v, tokens);
-            }
-            out.push(v.to_string());
-        }
-    }
-    out
+    let structured = if json_seeds.is_empty() {
+        mutate_chars(seeds.to_vec(), tokens).boxed()
+    } else {
+        mutate_value(json_seeds, tokens)
+            .prop_map(|v| v.to_string())
+            .boxed()
+    };
+    prop_oneof![
+        random_text(max_len),
+        token_soup(tokens, 60),
+        mutate_chars(seeds.to_vec(), tokens),
+        structured,
+    ]
+    .boxed()
 }
 
-/// Runs `f` on every input, turning a panic into a test failure that shows the input, and
-/// returns how many calls succeeded.
+/// Runs `f` on `cases` inputs from `strategy` (a panic is a failure that shows the smallest
+/// input found), checks what it returns, and returns how many calls succeeded.
 fn survive<T: Debug, E: std::fmt::Display>(
     what: &str,
-    all: &[String],
-    mut f: impl FnMut(&str) -> Result<T, E>,
-    mut check_ok: impl FnMut(&str, &T),
+    seed: u64,
+    strategy: impl Strategy<Value = String>,
+    f: impl Fn(&str) -> Result<T, E>,
+    check_ok: impl Fn(&str, &T),
 ) -> usize {
-    let mut ok = 0;
-    for input in all {
-        match catch_unwind(AssertUnwindSafe(|| f(input))) {
-            Ok(Ok(value)) => {
-                check_ok(input, &value);
-                ok += 1;
-            }
-            Ok(Err(e)) => {
-                let message = e.to_string();
-                assert!(
-                    !message.trim().is_empty(),
-                    "{what}: empty error message for input {input:?}"
-                );
-            }
-            Err(_) => panic!("{what} panicked on input {input:?}"),
+    let ok = Cell::new(0);
+    check_all(what, seed, CASES * 4, strategy, |input| match f(&input) {
+        Ok(value) => {
+            check_ok(&input, &value);
+            ok.set(ok.get() + 1);
         }
-    }
-    ok
+        Err(e) => {
+            let message = e.to_string();
+            assert!(
+                !message.trim().is_empty(),
+                "{what}: empty error message for input {input:?}"
+            );
+        }
+    });
+    ok.get()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -665,7 +738,6 @@ fn seeds_are_valid() {
 #[test]
 fn policy_parse_never_panics() {
     let seeds: Vec<String> = POLICY_SEEDS.iter().map(|s| s.to_string()).collect();
-    let all = inputs(1, &seeds, JSON_TOKENS, 200);
     let probes = [
         "s3:PutObject",
         "iam:CreateRole",
@@ -676,7 +748,8 @@ fn policy_parse_never_panics() {
     ];
     let ok = survive(
         "Policy::parse",
-        &all,
+        1,
+        inputs(&seeds, JSON_TOKENS, 200),
         |text| {
             Policy::parse("fuzz", text)
                 .inspect_err(|e| single_line("Policy::parse", text, &e.to_string()))
@@ -741,52 +814,56 @@ fn policy_parse_never_panics() {
         },
     );
     // Random bytes never form a policy, but value-level mutations often keep one valid.
-    assert!(ok > CASES / 20, "only {ok} of {} inputs parsed", all.len());
-    assert!(ok < all.len() / 2, "{ok} of {} inputs parsed", all.len());
+    let all = CASES * 4;
+    assert!(ok > CASES / 20, "only {ok} of {all} inputs parsed");
+    assert!(ok < all / 2, "{ok} of {all} inputs parsed");
 }
 
 #[test]
 fn policy_from_value_never_panics() {
-    let mut rng = Rng::new(2);
     let seeds: Vec<Value> = POLICY_SEEDS
         .iter()
         .filter_map(|s| serde_json::from_str(s).ok())
         .collect();
-    let mut ok = 0;
-    for _ in 0..CASES * 2 {
-        let mut v = rng.pick(&seeds).clone();
-        for _ in 0..1 + rng.below(3) {
-            mutate_value(&mut rng, &mut v, JSON_TOKENS);
-        }
-        // Sometimes as a JSON string holding the document, as DescribePolicy returns it.
-        if rng.chance(20) {
-            v = Value::String(v.to_string());
-        }
+    // Sometimes as a JSON string holding the document, as DescribePolicy returns it.
+    let documents = (
+        mutate_value(seeds, JSON_TOKENS),
+        proptest::bool::weighted(0.2),
+    )
+        .prop_map(|(v, as_string)| {
+            if as_string {
+                Value::String(v.to_string())
+            } else {
+                v
+            }
+        });
+    let ok = Cell::new(0);
+    check_all("Policy::from_value", 2, CASES * 2, documents, |v| {
         let shown = v.to_string();
-        match catch_unwind(|| Policy::from_value("fuzz", &v)) {
-            Ok(Ok(p)) => {
-                ok += 1;
+        match Policy::from_value("fuzz", &v) {
+            Ok(p) => {
+                ok.set(ok.get() + 1);
                 assert!(
                     p.statements.iter().all(|s| !s.label().is_empty()),
                     "{shown}"
                 );
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 assert_eq!(e.policy, "fuzz");
                 assert!(e.path.starts_with('$'), "path {:?} for {shown}", e.path);
             }
-            Err(_) => panic!("Policy::from_value panicked on {shown}"),
         }
-    }
+    });
+    let ok = ok.get();
     assert!(ok > 0 && ok < CASES * 2, "{ok} parsed");
 }
 
 #[test]
 fn simulate_input_never_panics() {
-    let all = inputs(3, &[SIMULATE_SEED.to_string()], JSON_TOKENS, 200);
     let ok = survive(
         "simulate::parse",
-        &all,
+        3,
+        inputs(&[SIMULATE_SEED.to_string()], JSON_TOKENS, 200),
         |text| {
             simulate::parse(text)
                 .inspect_err(|e| single_line("simulate::parse", text, &e.to_string()))
@@ -799,10 +876,10 @@ fn simulate_input_never_panics() {
 #[test]
 fn authorization_details_never_panic() {
     let seed = demo_file("authorization-details.json");
-    let all = inputs(4, &[seed], JSON_TOKENS, 200);
     let ok = survive(
         "AuthorizationDetails::from_str",
-        &all,
+        4,
+        inputs(&[seed], JSON_TOKENS, 200),
         |text| {
             AuthorizationDetails::from_str("fuzz.json", text).inspect_err(|e| {
                 single_line("AuthorizationDetails::from_str", text, &e.to_string())
@@ -850,10 +927,10 @@ fn authorization_details_never_panic() {
 #[test]
 fn organization_never_panics() {
     let seed = demo_file("organization.json");
-    let all = inputs(5, &[seed], JSON_TOKENS, 200);
     let ok = survive(
         "organization::parse",
-        &all,
+        5,
+        inputs(&[seed], JSON_TOKENS, 200),
         |text| {
             organization::parse("fuzz.json", text)
                 .inspect_err(|e| single_line("organization::parse", text, &e.to_string()))
@@ -878,10 +955,10 @@ const RESOURCE_POLICIES_SEED: &str = r#"{"resources": [
 
 #[test]
 fn resource_policies_never_panic() {
-    let all = inputs(11, &[RESOURCE_POLICIES_SEED.to_string()], JSON_TOKENS, 200);
     let ok = survive(
         "resource_policies::parse",
-        &all,
+        11,
+        inputs(&[RESOURCE_POLICIES_SEED.to_string()], JSON_TOKENS, 200),
         |text| {
             resource_policies::parse("fuzz.json", text)
                 .inspect_err(|e| single_line("resource_policies::parse", text, &e.to_string()))
@@ -904,10 +981,10 @@ fn ruby_assignments_never_panic() {
     for f in ["bootstrap.rb", "deploy.rb", "project.rb"] {
         seeds.push(demo_file(&format!("project/config/jets/{f}")));
     }
-    let all = inputs(6, &seeds, RUBY_TOKENS, 120);
     let ok = survive(
         "ruby::assignments",
-        &all,
+        6,
+        inputs(&seeds, RUBY_TOKENS, 120),
         |text| {
             ruby::assignments(text)
                 .inspect_err(|e| single_line("ruby::assignments", text, &e.to_string()))
@@ -933,65 +1010,71 @@ fn jets_config_from_sources_never_panics() {
     for f in ["bootstrap.rb", "deploy.rb", "project.rb"] {
         seeds.push(demo_file(&format!("project/config/jets/{f}")));
     }
-    // Fewer cases: each one runs the ruby parser on three files.
-    let all = inputs(7, &seeds, RUBY_TOKENS, 120);
     let paths = [
         "config/jets/bootstrap.rb",
         "config/jets/deploy/dev.rb",
         "config/jets/vpc.rb",
     ];
-    let mut rng = Rng::new(77);
-    let mut ok = 0;
-    for chunk in all.chunks(3).take(CASES / 2) {
-        let files: Vec<(PathBuf, String)> = chunk
-            .iter()
-            .map(|text| (PathBuf::from(rng.pick(&paths)), text.clone()))
-            .collect();
-        match catch_unwind(|| jets_config::from_sources(&files)) {
-            Ok(Ok(settings)) => {
-                ok += 1;
+    let file_sets = vec(
+        (select(paths.to_vec()), inputs(&seeds, RUBY_TOKENS, 120)),
+        3,
+    )
+    .prop_map(|files| -> Vec<(PathBuf, String)> {
+        files
+            .into_iter()
+            .map(|(path, text)| (PathBuf::from(path), text))
+            .collect()
+    });
+    let ok = Cell::new(0);
+    // Fewer cases: each one runs the ruby parser on three files.
+    check_all(
+        "jets_config::from_sources",
+        7,
+        CASES / 2,
+        file_sets,
+        |files| match jets_config::from_sources(&files) {
+            Ok(settings) => {
+                ok.set(ok.get() + 1);
                 assert_eq!(settings.files_read.len(), files.len(), "{files:?}");
                 for w in &settings.warnings {
                     assert!(w.line >= 1, "warning without a line: {w} in {files:?}");
                 }
             }
-            Ok(Err(e)) => single_line(
+            Err(e) => single_line(
                 "jets_config::from_sources",
                 &format!("{files:?}"),
                 &e.to_string(),
             ),
-            Err(_) => panic!("jets_config::from_sources panicked on {files:?}"),
-        }
-    }
-    assert!(ok > 0, "no file set was accepted");
+        },
+    );
+    assert!(ok.get() > 0, "no file set was accepted");
 }
 
 #[test]
 fn templates_never_panic() {
-    let json_all = inputs(8, &[TEMPLATE_JSON.to_string()], JSON_TOKENS, 200);
-    let yaml_all = inputs(9, &[TEMPLATE_YAML.to_string()], YAML_TOKENS, 200);
+    let json_inputs = || inputs(&[TEMPLATE_JSON.to_string()], JSON_TOKENS, 200);
+    let yaml_inputs = || inputs(&[TEMPLATE_YAML.to_string()], YAML_TOKENS, 200);
     let ctx = TemplateContext {
         region: Some("eu-west-1".into()),
         account: Some("111122223333".into()),
         stack_name: Some("demo-dev".into()),
         ..TemplateContext::default()
     };
-    // Without an extension the reader decides by the first character; give it both kinds.
-    let mixed: Vec<String> = json_all
-        .iter()
-        .step_by(2)
-        .chain(yaml_all.iter().step_by(2))
-        .cloned()
-        .collect();
     let mut ok = 0;
-    let mut derived = 0;
-    for (name, all) in [
-        ("fuzz.json", &json_all),
-        ("fuzz.yml", &yaml_all),
-        ("fuzz", &mixed),
+    let derived = Cell::new(0);
+    // Without an extension the reader decides by the first character; give it both kinds.
+    for (name, seed, all) in [
+        ("fuzz.json", 8, json_inputs()),
+        ("fuzz.yml", 9, yaml_inputs()),
+        (
+            "fuzz",
+            10,
+            prop_oneof![json_inputs(), yaml_inputs()].boxed(),
+        ),
     ] {
         ok += survive(
             "template::parse",
+            seed,
             all,
             |text| {
                 template::parse(name, text)
@@ -1004,8 +1087,8 @@ fn templates_never_panic() {
                 );
                 // Deriving permissions suggests names for unknown types, which is slow in a
                 // debug build: a sample of the accepted templates is enough to find a panic.
-                derived += 1;
-                if derived % 8 != 0 {
+                derived.set(derived.get() + 1);
+                if derived.get() % 8 != 0 {
                     return;
                 }
                 let reqs = template::requirements(std::slice::from_ref(t), &ctx);
@@ -1021,96 +1104,106 @@ fn templates_never_panic() {
         );
     }
     // Raw bytes, as `--template` reads them.
-    let mut rng = Rng::new(10);
-    for _ in 0..CASES {
-        let bytes: Vec<u8> = (0..rng.below(120)).map(|_| rng.next() as u8).collect();
-        if catch_unwind(|| template::parse_bytes("fuzz.yaml", &bytes)).is_err() {
-            panic!("template::parse_bytes panicked on {bytes:?}");
-        }
-    }
+    check_all(
+        "template::parse_bytes",
+        10,
+        CASES,
+        vec(any::<u8>(), 0..120),
+        |bytes| {
+            if let Err(e) = template::parse_bytes("fuzz.yaml", &bytes) {
+                single_line(
+                    "template::parse_bytes",
+                    &format!("{bytes:?}"),
+                    &e.to_string(),
+                );
+            }
+        },
+    );
     assert!(ok > 0, "no mutation of the seeds stayed a template");
 }
 
 #[test]
 fn access_denied_never_panics() {
     let seeds: Vec<String> = DENIAL_SEEDS.iter().map(|s| s.to_string()).collect();
-    let all = inputs(11, &seeds, DENIAL_TOKENS, 300);
-    let mut found = 0;
-    for text in &all {
-        let denials = catch_unwind(|| access_denied::parse(text))
-            .unwrap_or_else(|_| panic!("access_denied::parse panicked on {text:?}"));
-        let lines = text.split('\n').count();
-        for d in &denials {
-            found += 1;
-            assert!(
-                !d.action.is_empty() || d.notes.iter().any(|n| n.contains("no operation")),
-                "a denial without an action, and no note saying so, from {text:?}"
-            );
-            assert!(
-                (1..=lines).contains(&d.line),
-                "line {} outside 1..={lines} for {text:?}",
-                d.line
-            );
-            assert!(
-                !d.raw.contains('\n'),
-                "raw message spans lines for {text:?}"
-            );
-        }
-    }
-    assert!(found > 0, "no denial survived any mutation");
+    let found = Cell::new(0);
+    check_all(
+        "access_denied::parse",
+        11,
+        CASES * 4,
+        inputs(&seeds, DENIAL_TOKENS, 300),
+        |text| {
+            let denials = access_denied::parse(&text);
+            let lines = text.split('\n').count();
+            for d in &denials {
+                found.set(found.get() + 1);
+                assert!(
+                    !d.action.is_empty() || d.notes.iter().any(|n| n.contains("no operation")),
+                    "a denial without an action, and no note saying so, from {text:?}"
+                );
+                assert!(
+                    (1..=lines).contains(&d.line),
+                    "line {} outside 1..={lines} for {text:?}",
+                    d.line
+                );
+                assert!(
+                    !d.raw.contains('\n'),
+                    "raw message spans lines for {text:?}"
+                );
+            }
+        },
+    );
+    assert!(found.get() > 0, "no denial survived any mutation");
 }
 
 #[test]
 fn glob_match_never_panics_and_keeps_its_laws() {
-    let mut rng = Rng::new(12);
     let alphabet: Vec<char> = "ab*?:/-ÄßЖ\u{1F600}*?".chars().collect();
-    let word = |rng: &mut Rng, max: usize| -> String {
-        (0..rng.below(max + 1))
-            .map(|_| *rng.pick(&alphabet))
-            .collect()
-    };
-    for _ in 0..CASES * 10 {
-        let pattern = word(&mut rng, 12);
-        let text = word(&mut rng, 16);
-        for case in [Case::Sensitive, Case::Insensitive] {
-            let m = catch_unwind(|| glob_match(&pattern, &text, case))
-                .unwrap_or_else(|_| panic!("glob_match panicked on {pattern:?} {text:?}"));
-            // A sensitive match implies an insensitive one.
-            if case == Case::Sensitive && m {
+    let word = |max: usize| vec(select(alphabet.clone()), 0..=max).prop_map(String::from_iter);
+    check_all(
+        "glob_match",
+        12,
+        CASES * 10,
+        (word(12), word(16)),
+        |(pattern, text)| {
+            for case in [Case::Sensitive, Case::Insensitive] {
+                let m = glob_match(&pattern, &text, case);
+                // A sensitive match implies an insensitive one.
+                if case == Case::Sensitive && m {
+                    assert!(
+                        glob_match(&pattern, &text, Case::Insensitive),
+                        "{pattern:?} {text:?}"
+                    );
+                }
+            }
+            assert!(
+                glob_match("*", &text, Case::Sensitive),
+                "`*` must match {text:?}"
+            );
+            let literal: String = text.chars().filter(|c| *c != '*' && *c != '?').collect();
+            assert!(
+                glob_match(&literal, &literal, Case::Sensitive),
+                "{literal:?} must match itself"
+            );
+            let n = text.chars().count();
+            assert!(
+                glob_match(&"?".repeat(n), &text, Case::Sensitive),
+                "{n} `?` must match {text:?}"
+            );
+            if n > 0 {
                 assert!(
-                    glob_match(&pattern, &text, Case::Insensitive),
-                    "{pattern:?} {text:?}"
+                    !glob_match(&"?".repeat(n + 1), &text, Case::Sensitive),
+                    "{} `?` must not match {text:?}",
+                    n + 1
                 );
             }
-        }
-        assert!(
-            glob_match("*", &text, Case::Sensitive),
-            "`*` must match {text:?}"
-        );
-        let literal: String = text.chars().filter(|c| *c != '*' && *c != '?').collect();
-        assert!(
-            glob_match(&literal, &literal, Case::Sensitive),
-            "{literal:?} must match itself"
-        );
-        let n = text.chars().count();
-        assert!(
-            glob_match(&"?".repeat(n), &text, Case::Sensitive),
-            "{n} `?` must match {text:?}"
-        );
-        if n > 0 {
-            assert!(
-                !glob_match(&"?".repeat(n + 1), &text, Case::Sensitive),
-                "{} `?` must not match {text:?}",
-                n + 1
+            let infix: String = pattern.chars().filter(|c| *c != '*' && *c != '?').collect();
+            assert_eq!(
+                glob_match(&format!("*{infix}*"), &text, Case::Sensitive),
+                text.contains(&infix),
+                "`*{infix}*` against {text:?}"
             );
-        }
-        let infix: String = pattern.chars().filter(|c| *c != '*' && *c != '?').collect();
-        assert_eq!(
-            glob_match(&format!("*{infix}*"), &text, Case::Sensitive),
-            text.contains(&infix),
-            "`*{infix}*` against {text:?}"
-        );
-    }
+        },
+    );
     // Hostile backtracking input finishes.
     let pattern = "a*".repeat(2_000) + "b";
     let text = "a".repeat(5_000);

@@ -1711,22 +1711,6 @@ mod tests {
         );
     }
 
-    /// A small deterministic generator so failures reproduce without a `rand` dependency.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     fn check_invariants(text: &str) {
         let lines = text.split('\n').count();
         for d in parse(text) {
@@ -1739,63 +1723,69 @@ mod tests {
         }
     }
 
-    #[test]
-    fn random_bytes_never_panic() {
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..2_000 {
-            let len = rng.below(2_048);
-            let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+    /// Message fragments, escapes and line breaks that the matchers and joiners look for.
+    const PIECES: &[&str] = &[
+        "User: ",
+        "arn:aws:sts::1:assumed-role/r/s",
+        " is not authorized to perform: ",
+        "s3:PutObject",
+        " on resource: ",
+        "\"",
+        "\\\"",
+        "\\\\\\\"",
+        "\\u001b[31m",
+        "\\u",
+        "\\",
+        "\x1b[",
+        "\x1b]",
+        " with an explicit deny in a ",
+        "service control policy",
+        ": arn:aws:organizations::1:policy/p",
+        " because no ",
+        "permissions boundary allows the ",
+        " action",
+        "An error occurred (AccessDenied) when calling the ",
+        "RunInstances operation: ",
+        "You are not authorized to perform this operation. ",
+        "Encoded authorization failure message: ",
+        "operation error S3: PutObject, ",
+        "api error AccessDenied: ",
+        "API: s3:CreateBucket ",
+        "Access Denied",
+        " (Service: Lambda, Status Code: 403, Request ID: 1)",
+        " (RequestToken: 1, HandlerErrorCode: AccessDenied)",
+        "│ ",
+        "\n",
+        "\r\n",
+        "\r",
+        " ",
+        "é",
+        "🦀",
+        ".",
+        ":",
+    ];
+
+    proptest::proptest! {
+        // Fixed seed and case counts: a run replays exactly; a failure found once is kept in
+        // `proptest-regressions/` and replayed first.
+        #![proptest_config(crate::inputs::test_support::proptest_config(2_000))]
+
+        #[test]
+        fn random_bytes_keep_the_invariants(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2_048)
+        ) {
             check_invariants(&String::from_utf8_lossy(&bytes));
         }
     }
 
-    #[test]
-    fn shuffled_message_fragments_never_panic() {
-        const PIECES: &[&str] = &[
-            "User: ",
-            "arn:aws:sts::1:assumed-role/r/s",
-            " is not authorized to perform: ",
-            "s3:PutObject",
-            " on resource: ",
-            "\"",
-            "\\\"",
-            "\\\\\\\"",
-            "\\u001b[31m",
-            "\\u",
-            "\\",
-            "\x1b[",
-            "\x1b]",
-            " with an explicit deny in a ",
-            "service control policy",
-            ": arn:aws:organizations::1:policy/p",
-            " because no ",
-            "permissions boundary allows the ",
-            " action",
-            "An error occurred (AccessDenied) when calling the ",
-            "RunInstances operation: ",
-            "You are not authorized to perform this operation. ",
-            "Encoded authorization failure message: ",
-            "operation error S3: PutObject, ",
-            "api error AccessDenied: ",
-            "API: s3:CreateBucket ",
-            "Access Denied",
-            " (Service: Lambda, Status Code: 403, Request ID: 1)",
-            " (RequestToken: 1, HandlerErrorCode: AccessDenied)",
-            "│ ",
-            "\n",
-            "\r\n",
-            "\r",
-            " ",
-            "é",
-            "🦀",
-            ".",
-            ":",
-        ];
-        let mut rng = XorShift(42);
-        for _ in 0..3_000 {
-            let n = rng.below(40);
-            let text: String = (0..n).map(|_| PIECES[rng.below(PIECES.len())]).collect();
-            check_invariants(&text);
+    proptest::proptest! {
+        #![proptest_config(crate::inputs::test_support::proptest_config(3_000))]
+
+        #[test]
+        fn shuffled_message_fragments_keep_the_invariants(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..40)
+        ) {
+            check_invariants(&pieces.concat());
         }
     }
 
@@ -1822,14 +1812,12 @@ mod tests {
         );
     }
 
-    /// Every `tests/fixtures/access-denied/<name>.txt` must parse to `<name>.expected.json`.
-    /// Set `IAM_DOCTOR_BLESS=1` to write the expectations from the current output instead (and
-    /// review the diff).
+    /// Every `tests/fixtures/access-denied/<name>.txt` parses to the JSON in its snapshot,
+    /// `<name>.snap` beside it (`INSTA_UPDATE=always` rewrites them; review the diff).
     #[test]
     fn fixtures() {
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/access-denied");
-        let bless = std::env::var_os("IAM_DOCTOR_BLESS").is_some();
         let mut pastes: Vec<_> = std::fs::read_dir(&dir)
             .expect("fixture directory")
             .map(|entry| entry.expect("fixture entry").path())
@@ -1837,33 +1825,21 @@ mod tests {
             .collect();
         pastes.sort();
         assert!(pastes.len() >= 10, "only {} fixtures", pastes.len());
-        let mut failures = Vec::new();
         for paste in pastes {
             let text = std::fs::read_to_string(&paste).expect("fixture text");
-            let actual = serde_json::to_value(parse(&text)).expect("serializable");
-            let expected_path = paste.with_extension("expected.json");
-            if bless {
-                let pretty = serde_json::to_string_pretty(&actual).expect("serializable");
-                std::fs::write(&expected_path, pretty + "\n").expect("write expectation");
-                continue;
-            }
-            let expected: serde_json::Value = serde_json::from_str(
-                &std::fs::read_to_string(&expected_path)
-                    .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display())),
-            )
-            .expect("expectation is JSON");
-            if actual != expected {
-                failures.push(format!(
-                    "{}:\n{}",
-                    paste.display(),
-                    serde_json::to_string_pretty(&actual).expect("serializable")
-                ));
-            }
+            let actual = serde_json::to_string_pretty(&parse(&text)).expect("serializable");
+            let name = paste
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("UTF-8 name");
+            insta::with_settings!({
+                snapshot_path => &dir,
+                prepend_module_to_snapshot => false,
+                input_file => &paste,
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(name, actual);
+            });
         }
-        assert!(
-            failures.is_empty(),
-            "fixtures differ; actual output:\n{}",
-            failures.join("\n")
-        );
     }
 }

@@ -813,9 +813,9 @@ mod tests {
         out
     }
 
-    /// Every folder under `tests/fixtures/jets-config` is a project; `expected.txt` holds what
-    /// loading it gives (for `JETS_ENV` from an optional `jets_env` file, else `dev`).
-    /// `IAM_DOCTOR_BLESS=1` writes the expectations instead of comparing.
+    /// Every folder under `tests/fixtures/jets-config` is a project; its `expected.snap` holds
+    /// what loading it gives (for `JETS_ENV` from an optional `jets_env` file, else `dev`).
+    /// `INSTA_UPDATE=always` rewrites the snapshots instead of comparing; review the diff.
     #[test]
     fn fixtures() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jets-config");
@@ -830,27 +830,20 @@ mod tests {
             "fixtures missing under {}",
             root.display()
         );
-        let bless = std::env::var_os("IAM_DOCTOR_BLESS").is_some();
-        let mut failures = Vec::new();
         for case in cases {
             let env = fs::read_to_string(case.join("jets_env"))
                 .map(|e| e.trim().to_owned())
                 .unwrap_or_else(|_| "dev".to_owned());
             let actual = render(&case, &env);
-            let expected_path = case.join("expected.txt");
-            if bless {
-                fs::write(&expected_path, &actual).unwrap();
-                continue;
-            }
-            let expected = fs::read_to_string(&expected_path).unwrap_or_default();
-            if expected != actual {
-                failures.push(format!(
-                    "{}\n--- expected\n{expected}--- actual\n{actual}",
-                    case.display()
-                ));
-            }
+            insta::with_settings!({
+                snapshot_path => &case,
+                prepend_module_to_snapshot => false,
+                input_file => &case,
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!("expected", actual);
+            });
         }
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

@@ -9,3 +9,6 @@ pub mod resource_policies;
 pub mod ruby;
 pub mod simulate;
 pub mod template;
+
+#[cfg(test)]
+mod test_support;

@@ -262,49 +262,69 @@ fn unknown_and_custom_types() {
     assert!(!req.vpc);
 }
 
-/// xorshift64*: deterministic bytes without a dependency.
-fn noise(seed: &mut u64) -> u64 {
-    *seed ^= *seed >> 12;
-    *seed ^= *seed << 25;
-    *seed ^= *seed >> 27;
-    seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+/// One damage to a fixture's bytes: overwrite a byte with YAML/JSON punctuation, remove a byte,
+/// or cut the rest.
+#[derive(Debug, Clone)]
+enum Damage {
+    Punctuation(proptest::sample::Index),
+    Remove(proptest::sample::Index),
+    Truncate(proptest::sample::Index),
 }
 
-#[test]
-fn damaged_templates_give_an_error_or_well_formed_permissions() {
+fn damage() -> impl proptest::strategy::Strategy<Value = Damage> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<proptest::sample::Index>().prop_map(Damage::Punctuation),
+        any::<proptest::sample::Index>().prop_map(Damage::Remove),
+        any::<proptest::sample::Index>().prop_map(Damage::Truncate),
+    ]
+}
+
+/// A damaged copy of the YAML or the JSON fixture (1 to 8 damages), or up to 200 random bytes.
+fn damaged_template() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
     let base = std::fs::read(fixtures().join("jets-app.yml")).expect("fixture");
     let json = std::fs::read(fixtures().join("jets-controllers.json")).expect("fixture");
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    for round in 0..400 {
-        let mut bytes = if round % 2 == 0 {
-            base.clone()
-        } else {
-            json.clone()
-        };
-        if round % 5 == 4 {
-            let len = usize::try_from(noise(&mut seed) % 200).unwrap_or(0);
-            bytes = (0..len).map(|_| (noise(&mut seed) & 0xff) as u8).collect();
-        } else {
-            for _ in 0..(1 + noise(&mut seed) % 8) {
+    let damaged = (
+        proptest::sample::select(vec![base, json]),
+        proptest::collection::vec(damage(), 1..=8),
+    )
+        .prop_map(|(mut bytes, damages)| {
+            for d in damages {
                 if bytes.is_empty() {
                     break;
                 }
-                let len = u64::try_from(bytes.len()).unwrap_or(1);
-                let i = usize::try_from(noise(&mut seed) % len).unwrap_or(0);
-                match noise(&mut seed) % 3 {
-                    0 => bytes[i] = b"{}[]:!-,'\"\n #&*|>"[i % 17],
-                    1 => {
-                        bytes.remove(i);
+                match d {
+                    Damage::Punctuation(i) => {
+                        let i = i.index(bytes.len());
+                        bytes[i] = b"{}[]:!-,'\"\n #&*|>"[i % 17];
                     }
-                    _ => bytes.truncate(i),
+                    Damage::Remove(i) => {
+                        bytes.remove(i.index(bytes.len()));
+                    }
+                    Damage::Truncate(i) => bytes.truncate(i.index(bytes.len())),
                 }
             }
-        }
+            bytes
+        });
+    prop_oneof![
+        4 => damaged,
+        1 => proptest::collection::vec(any::<u8>(), 0..200),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(crate::inputs::test_support::proptest_config(400))]
+
+    /// Whatever the bytes, reading them is a template or an error, and the permissions derived
+    /// from a template (given twice, as a parent and a child) are well formed.
+    #[test]
+    fn damaged_templates_give_an_error_or_well_formed_permissions(bytes in damaged_template()) {
         if let Ok(t) = parse_bytes("fuzz.yml", &bytes) {
             let req = requirements(&[t.clone(), t], &ctx());
             for p in &req.permissions {
-                assert!(p.action.contains(':'), "action {:?}", p.action);
-                assert!(!p.resource.is_empty(), "empty resource for {}", p.action);
+                proptest::prop_assert!(p.action.contains(':'), "action {:?}", p.action);
+                proptest::prop_assert!(!p.resource.is_empty(), "empty resource for {}", p.action);
             }
         }
     }
