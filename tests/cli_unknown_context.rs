@@ -249,3 +249,74 @@ fn scps_rejects_a_malformed_context_before_calling_aws() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("`aws:EpochTime` takes a number"));
 }
+
+/// A Deny on every action outside the account (a data perimeter) and a Deny on resources tagged
+/// `env=prod`.
+const DENY_OUTSIDE_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"OnlyOwnAccount","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceAccount":"111122223333"}}}]}"#;
+const DENY_PROD_TAGGED: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NotProd","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}]}"#;
+
+/// Regression: a Deny on `aws:ResourceAccount` or `aws:ResourceTag/env`, in a role policy or in
+/// an SCP, was skipped because the keys were absent from the check's context, and the deploy
+/// read as allowed (exit 0). The global condition keys page
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+/// says `aws:ResourceAccount` "is always included in the request context for most service
+/// actions" and `aws:ResourceTag/tag-key` "is included in the request context when the requested
+/// resource already has attached tags": the check cannot know either for a resource it cannot
+/// name, so the result depends on them (exit 3) until `--context` gives the value, which then
+/// decides exactly.
+#[test]
+fn regression_deny_on_resource_account_or_resource_tag_gave_exit_0() {
+    // (policy, key, a value the Deny matches, a value it does not)
+    let rows = [
+        (
+            DENY_OUTSIDE_ACCOUNT,
+            "aws:ResourceAccount",
+            "444455556666",
+            "111122223333",
+        ),
+        (DENY_PROD_TAGGED, "aws:ResourceTag/env", "prod", "dev"),
+    ];
+    for (policy, key, denied, allowed) in rows {
+        for (place, dir) in [
+            ("role policy", account(&[("Deny", policy)], &[])),
+            ("SCP", account(&[], &[("Deny", policy)])),
+        ] {
+            let out = check(&dir, &["--format", "json"]);
+            assert_eq!(
+                out.status.code(),
+                Some(3),
+                "{place} {key}: {}",
+                stdout(&out)
+            );
+            let v = json_of(&out);
+            let unknown: Vec<&Value> = v["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .filter(|r| r["decision"] == "unknown")
+                .collect();
+            assert!(!unknown.is_empty(), "{place} {key}: {v}");
+            for r in &unknown {
+                assert_eq!(r["depends_on"], json!([key]), "{place}: {r}");
+                assert_eq!(r["decided_by"][0]["verdict"], "may_deny", "{place}: {r}");
+            }
+
+            let given = |value: &str| check(&dir, &["--context", &format!("{key}={value}")]);
+            let out = given(denied);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{place} {key}={denied}: {}",
+                stdout(&out)
+            );
+            assert!(stdout(&out).contains("explicit deny"), "{}", stdout(&out));
+            let out = given(allowed);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{place} {key}={allowed}: {}",
+                stdout(&out)
+            );
+        }
+    }
+}

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::check::{policy_set, request_context};
+use super::check::{policy_set, request_context, resource_context};
 use super::eval::{
     Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, Verdict, evaluate,
 };
@@ -288,11 +288,13 @@ pub fn audit(
     let mut depends_on: Vec<String> = Vec::new();
     let mut missing = BTreeSet::new();
     for r in required {
+        let mut context = request_context(&principal, Some(org), &r.action, region, supplied);
+        resource_context(&mut context, &principal, &r.action, &r.resource, supplied);
         let request = Request {
             principal: principal.arn.clone(),
             action: r.action.clone(),
             resource: r.resource.clone(),
-            context: request_context(&principal, Some(org), &r.action, region, supplied),
+            context,
         };
         let whole = evaluate(&set, &request);
         missing.extend(whole.missing_context);

@@ -206,7 +206,8 @@ pub fn policy_set(
 }
 
 /// The request context IAM supplies for this principal and action. Keys only the real request
-/// has ([`request_keys::REQUEST_TIME_KEYS`]) are unknown unless `supplied` states them.
+/// has ([`request_keys::REQUEST_TIME_KEYS`], [`request_keys::KEY_FAMILIES`]) are unknown unless
+/// `supplied` states them; [`resource_context`] then adds what the request's resource tells.
 pub fn request_context(
     principal: &PrincipalFacts,
     org: Option<&OrgFacts>,
@@ -257,6 +258,55 @@ pub fn request_context(
     ctx
 }
 
+/// Sets the keys of the request's resource that the check can know, from the global condition
+/// keys page (`request_keys::SOURCE`): `aws:ResourceAccount` "is equal to the AWS account ID for
+/// the account with the resources evaluated in the request", and "for most resources in your
+/// account, the ARN contains the owner account ID" (an S3 bucket's does not); a resource of the
+/// principal's own account is in the principal's organization, so `aws:ResourceOrgID` and
+/// `aws:ResourceOrgPaths` are the principal's. Actions whose requests do not carry these keys
+/// (the keys' "Availability" lines) have them absent. Everything else stays unknown, and
+/// values the user stated (`--context`) are left as stated.
+pub fn resource_context(
+    ctx: &mut Context,
+    principal: &PrincipalFacts,
+    action: &str,
+    resource: &str,
+    supplied: &Supplied,
+) {
+    let owner = super::arn::Arn::parse(resource)
+        .map(|a| a.account)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let same_account = owner == Some(principal.account_id.as_str());
+    for (key, from_principal) in [
+        ("aws:ResourceAccount", None),
+        ("aws:ResourceOrgID", Some("aws:PrincipalOrgID")),
+        ("aws:ResourceOrgPaths", Some("aws:PrincipalOrgPaths")),
+    ] {
+        if supplied.states(key) {
+            continue;
+        }
+        if !request_keys::carries_resource_key(key, action) {
+            ctx.remove(key);
+            continue;
+        }
+        match (from_principal, owner) {
+            (None, Some(account)) => {
+                ctx.set(key, account);
+            }
+            (Some(principal_key), Some(_)) if same_account => {
+                if let Some(entry) = ctx.get(principal_key).cloned() {
+                    if entry.multivalued {
+                        ctx.set_multi(key, entry.values);
+                    } else if let [one] = entry.values.as_slice() {
+                        ctx.set(key, one.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// A resource policy read from the facts, parsed once for every action on its resource.
 enum ParsedResourcePolicy {
     NoPolicy,
@@ -301,6 +351,7 @@ pub fn check_local(
         .map(|r| {
             let mut context = base.clone();
             context.set("aws:RequestedRegion", requested_region(&r.action, region));
+            resource_context(&mut context, principal, &r.action, &r.resource, supplied);
             let request = Request {
                 principal: principal.arn.clone(),
                 action: r.action.clone(),
@@ -1032,6 +1083,144 @@ mod tests {
         );
         assert!(ctx.unknown("aws:MultiFactorAuthAge").is_none());
         assert!(!ctx.contains("aws:MultiFactorAuthAge"));
+    }
+
+    /// reference_policies_condition-keys, aws:ResourceAccount: "This key is equal to the AWS
+    /// account ID for the account with the resources evaluated in the request"; "For most
+    /// resources in your account, the ARN contains the owner account ID for that resource. For
+    /// certain resources, such as Amazon S3 buckets, the resource ARN does not include the
+    /// account ID"; EventBridge actions do not support the key. aws:ResourceOrgID and
+    /// aws:ResourceOrgPaths are the owning account's organization, known for the principal's
+    /// own account.
+    #[test]
+    fn resource_keys_are_known_from_the_arn_and_unknown_otherwise() {
+        let org = org(None);
+        let p = principal();
+        let base = request_context(&p, Some(&org), "", "eu-west-1", &Supplied::default());
+        let keys = |action: &str, resource: &str, supplied: &Supplied| {
+            let mut ctx = base.clone();
+            supplied.apply(&mut ctx);
+            resource_context(&mut ctx, &p, action, resource, supplied);
+            ctx
+        };
+        let none = Supplied::default();
+        let own = keys(
+            "kms:Decrypt",
+            "arn:aws:kms:eu-west-1:111122223333:key/k-1",
+            &none,
+        );
+        let value = |ctx: &Context, k: &str| ctx.get(k).map(|e| e.values.clone());
+        assert_eq!(
+            value(&own, "aws:ResourceAccount"),
+            Some(vec!["111122223333".to_string()])
+        );
+        assert_eq!(
+            value(&own, "aws:ResourceOrgID"),
+            Some(vec!["o-abc".to_string()])
+        );
+        assert_eq!(
+            value(&own, "aws:ResourceOrgPaths"),
+            Some(vec!["o-abc/r-1/".to_string()])
+        );
+        // Another account's resource: its account is known, its organization is not.
+        let other = keys(
+            "sqs:SendMessage",
+            "arn:aws:sqs:eu-west-1:444455556666:q",
+            &none,
+        );
+        assert_eq!(
+            value(&other, "aws:ResourceAccount"),
+            Some(vec!["444455556666".to_string()])
+        );
+        assert!(other.unknown("aws:ResourceOrgID").is_some());
+        // No account in the ARN (an S3 object, `*`, AWS's own `aws` account): unknown.
+        for resource in [
+            "arn:aws:s3:::deploy-bucket/app.zip",
+            "*",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ] {
+            let ctx = keys("s3:PutObject", resource, &none);
+            for k in [
+                "aws:ResourceAccount",
+                "aws:ResourceOrgID",
+                "aws:ResourceOrgPaths",
+            ] {
+                assert!(
+                    ctx.unknown(k).is_some_and(|u| u.may_be_absent),
+                    "{resource} {k}"
+                );
+            }
+        }
+        // EventBridge requests do not carry the keys at all.
+        let events = keys(
+            "events:PutRule",
+            "arn:aws:events:eu-west-1:111122223333:rule/r",
+            &none,
+        );
+        assert!(!events.contains("aws:ResourceAccount"));
+        assert!(events.unknown("aws:ResourceAccount").is_none());
+        // A stated value stands, whatever the ARN says.
+        let mut stated = Supplied::default();
+        stated.state("aws:ResourceAccount", Some(vec!["999999999999".into()]));
+        let ctx = keys(
+            "kms:Decrypt",
+            "arn:aws:kms:eu-west-1:111122223333:key/k-1",
+            &stated,
+        );
+        assert_eq!(
+            value(&ctx, "aws:ResourceAccount"),
+            Some(vec!["999999999999".to_string()])
+        );
+    }
+
+    /// A data-perimeter Deny on `aws:ResourceAccount` made every action on `*` allowed: the
+    /// key was absent from the check's context, so the Deny was skipped. The key "is always
+    /// included in the request context for most service actions" (reference_policies_condition-keys).
+    #[test]
+    fn regression_deny_outside_the_account_was_counted_allowed() {
+        let mut p = principal();
+        p.identity_policies.push(PolicySource {
+            name: "Perimeter".into(),
+            arn: None,
+            origin: PolicyOrigin::Inline,
+            group: None,
+            document: r#"{"Version":"2012-10-17","Statement":[{"Sid":"OnlyOwnAccount","Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceAccount":"111122223333"}}}]}"#.into(),
+        });
+        let (set, _) = policy_set(&p, None).expect("valid");
+        let on = |action: &str, resource: &str| RequiredAction {
+            resource: resource.into(),
+            ..required(action)
+        };
+        let asked = [
+            required("s3:PutObject"),
+            on("iam:PassRole", "arn:aws:iam::111122223333:role/app"),
+            on("sqs:SendMessage", "arn:aws:sqs:eu-west-1:444455556666:q"),
+        ];
+        let run = |supplied: &Supplied| {
+            check_local(
+                &set,
+                &p,
+                None,
+                &ResourcePolicies::new(),
+                &asked,
+                "eu-west-1",
+                supplied,
+            )
+            .expect("valid")
+            .into_iter()
+            .map(|r| (r.decision, r.depends_on))
+            .collect::<Vec<_>>()
+        };
+        let r = run(&Supplied::default());
+        assert_eq!(
+            r[0],
+            (Decision::Unknown, vec!["aws:ResourceAccount".to_string()])
+        );
+        assert_eq!(r[1].0, Decision::Allowed);
+        assert_eq!(r[2].0, Decision::ExplicitDeny);
+        let mut supplied = Supplied::default();
+        supplied.state("aws:ResourceAccount", Some(vec!["111122223333".into()]));
+        assert_eq!(run(&supplied)[0].0, Decision::Allowed);
     }
 
     #[test]

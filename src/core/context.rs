@@ -29,12 +29,40 @@ pub struct UnknownKey {
     pub may_be_absent: bool,
 }
 
+/// A family of keys named by a prefix, all with values the check cannot know: `aws:ResourceTag/`
+/// covers `aws:ResourceTag/env` and every other tag key. Without a service it covers every
+/// service's form of the name (`iam:ResourceTag/env`, `ec2:ResourceTag/env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UnknownFamily {
+    /// The service prefix, lower case (`aws`); `None` for any service.
+    service: Option<String>,
+    /// The start of the name after the colon, lower case (`resourcetag/`).
+    name_prefix: String,
+    marker: UnknownKey,
+}
+
+impl UnknownFamily {
+    fn covers(&self, folded_key: &str) -> bool {
+        let Some((service, name)) = folded_key.split_once(':') else {
+            return false;
+        };
+        self.service.as_deref().is_none_or(|s| s == service)
+            && !service.is_empty()
+            && name.len() > self.name_prefix.len()
+            && name.starts_with(&self.name_prefix)
+    }
+}
+
 /// Condition keys of a request, looked up case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: BTreeMap<String, ContextEntry>,
     /// Keys with values the check cannot know. A key is never both here and in `entries`.
     unknown: BTreeMap<String, UnknownKey>,
+    /// Families of such keys; a key with a value in `entries`, or stated absent, is not unknown.
+    unknown_families: Vec<UnknownFamily>,
+    /// Keys stated absent ([`Context::remove`]), which no family makes unknown.
+    absent: std::collections::BTreeSet<String>,
 }
 
 impl Context {
@@ -83,20 +111,51 @@ impl Context {
         self
     }
 
+    /// Marks every key named `SERVICE:NAME_PREFIX…` (any service when `service` is `None`) as
+    /// carried with a value the check cannot know, e.g. `aws:ResourceTag/` for every tag key.
+    /// Keys given a value, or stated absent, stay as they are.
+    pub fn set_unknown_family(
+        &mut self,
+        service: Option<&str>,
+        name_prefix: &str,
+        may_be_absent: bool,
+    ) -> &mut Self {
+        let key = format!("{}:{name_prefix}*", service.unwrap_or("*"));
+        self.unknown_families.push(UnknownFamily {
+            service: service.map(str::to_ascii_lowercase),
+            name_prefix: name_prefix.to_ascii_lowercase(),
+            marker: UnknownKey { key, may_be_absent },
+        });
+        self
+    }
+
     /// Makes a key absent: neither a value nor an unknown one.
     pub fn remove(&mut self, key: &str) -> &mut Self {
         let folded = key.to_ascii_lowercase();
         self.entries.remove(&folded);
         self.unknown.remove(&folded);
+        if !self.unknown_families.is_empty() {
+            self.absent.insert(folded);
+        }
         self
     }
 
     /// The key's unknown-value marker, when its value is not known (see [`UnknownKey`]).
     pub fn unknown(&self, key: &str) -> Option<&UnknownKey> {
-        if self.unknown.is_empty() {
+        if self.unknown.is_empty() && self.unknown_families.is_empty() {
             return None;
         }
-        self.unknown.get(&key.to_ascii_lowercase())
+        let folded = key.to_ascii_lowercase();
+        if let Some(u) = self.unknown.get(&folded) {
+            return Some(u);
+        }
+        if self.entries.contains_key(&folded) || self.absent.contains(&folded) {
+            return None;
+        }
+        self.unknown_families
+            .iter()
+            .find(|f| f.covers(&folded))
+            .map(|f| &f.marker)
     }
 
     /// Every key whose value is unknown.
@@ -124,6 +183,6 @@ impl Context {
 
     /// No key is known or unknown.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.unknown.is_empty()
+        self.entries.is_empty() && self.unknown.is_empty() && self.unknown_families.is_empty()
     }
 }

@@ -6,6 +6,9 @@
 //! marked as unknown ([`Context::set_unknown`]) and the decision depends on them until a value
 //! is supplied (`--context KEY=VALUE`, or a profile default with its reason).
 //!
+//! The keys of the request's resource and tags (`aws:ResourceAccount`, `aws:ResourceTag/…`,
+//! `aws:RequestTag/…`, `aws:TagKeys`, …) are unknown too wherever the check cannot know them.
+//!
 //! Source: AWS global condition context keys,
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>,
 //! each key's "Availability" line, quoted in [`RequestTimeKey::availability`].
@@ -196,7 +199,121 @@ pub const REQUEST_TIME_KEYS: &[RequestTimeKey] = &[
         ValueType::Ip,
         "This key is included in the request context whenever the requester is signing requests with an Amazon EC2 role credential.",
     ),
+    // Keys of the request's resource. The check knows them only where the resource's ARN names
+    // its account (`resource_keys` in `check`); otherwise the real request carries a value the
+    // check cannot know.
+    key(
+        "aws:ResourceAccount",
+        false,
+        ValueType::String,
+        "This key is always included in the request context for most service actions. The following actions don't support this key: …",
+    ),
+    key(
+        "aws:ResourceOrgID",
+        false,
+        ValueType::String,
+        "This key is included in the request context only if the account that owns the resource is a member of an organization. This global condition key does not support the following actions: …",
+    ),
+    key(
+        "aws:ResourceOrgPaths",
+        false,
+        ValueType::String,
+        "This key is included in the request context only if the account that owns the resource is a member of an organization. This global condition key does not support the following actions: …",
+    ),
+    key(
+        "aws:TagKeys",
+        false,
+        ValueType::String,
+        "This key is included in the request context if the operation supports passing tags in the request.",
+    ),
 ];
+
+/// Families of keys, one per tag key, whose values only the real resource or request has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFamily {
+    /// The service prefix (`aws`), or `None` for every service's own form of the key.
+    pub service: Option<&'static str>,
+    /// The start of the key's name after the colon (`ResourceTag/`).
+    pub name_prefix: &'static str,
+    /// What AWS says of the key's presence, quoted from `page`.
+    pub availability: &'static str,
+    pub page: &'static str,
+}
+
+/// The tag keys: a resource's tags and a request's tags are not in the facts a check reads, and
+/// each is present only when there are tags, so all of them may also be absent.
+pub const KEY_FAMILIES: &[KeyFamily] = &[
+    KeyFamily {
+        service: Some("aws"),
+        name_prefix: "ResourceTag/",
+        availability: "This key is included in the request context when the requested resource already has attached tags or in requests that create a resource with an attached tag.",
+        page: SOURCE,
+    },
+    KeyFamily {
+        service: Some("aws"),
+        name_prefix: "RequestTag/",
+        availability: "This key is included in the request context when tag key-value pairs are passed in the request.",
+        page: SOURCE,
+    },
+    // Services that name their resources' tags with their own prefix (`iam:ResourceTag/key`,
+    // `ec2:ResourceTag/key`, …) list them as resource condition keys in the Service
+    // Authorization Reference.
+    KeyFamily {
+        service: None,
+        name_prefix: "ResourceTag/",
+        availability: "Filters access by a tag key and value pair of a resource.",
+        page: "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html",
+    },
+];
+
+/// The actions whose requests do not carry a resource key, as its "Availability" line on
+/// [`SOURCE`] lists them ("Amazon Elastic Block Store – All actions", "Amazon EventBridge – All
+/// actions", a few EC2 and WorkSpaces actions). For them the key is absent, not unknown.
+pub const RESOURCE_KEYS_NOT_CARRIED: &[(&str, &[&str])] = &[
+    ("aws:ResourceAccount", &NOT_CARRIED_WITH_WORKSPACES),
+    ("aws:ResourceOrgID", &NOT_CARRIED),
+    ("aws:ResourceOrgPaths", &NOT_CARRIED_WITH_WORKSPACES),
+];
+
+const NOT_CARRIED: [&str; 8] = [
+    "ebs:*",
+    "ec2:CopyFpgaImage",
+    "ec2:CopyImage",
+    "ec2:CopySnapshot",
+    "ec2:CreateTransitGatewayPeeringAttachment",
+    "ec2:CreateVolume",
+    "ec2:CreateVpcPeeringConnection",
+    "events:*",
+];
+
+const NOT_CARRIED_WITH_WORKSPACES: [&str; 10] = [
+    "ebs:*",
+    "ec2:CopyFpgaImage",
+    "ec2:CopyImage",
+    "ec2:CopySnapshot",
+    "ec2:CreateTransitGatewayPeeringAttachment",
+    "ec2:CreateVolume",
+    "ec2:CreateVpcPeeringConnection",
+    "events:*",
+    "workspaces:CopyWorkspaceImage",
+    "workspaces:DescribeWorkspaceImages",
+];
+
+/// Whether requests for `action` carry the resource key `key` (see
+/// [`RESOURCE_KEYS_NOT_CARRIED`]); keys not in that table are not judged here.
+pub fn carries_resource_key(key: &str, action: &str) -> bool {
+    let Some((_, actions)) = RESOURCE_KEYS_NOT_CARRIED
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+    else {
+        return true;
+    };
+    let (service, name) = action.split_once(':').unwrap_or((action, ""));
+    !actions.iter().any(|a| {
+        let (s, n) = a.split_once(':').unwrap_or((a, ""));
+        s.eq_ignore_ascii_case(service) && (n == "*" || n.eq_ignore_ascii_case(name))
+    })
+}
 
 /// The table's row for a key, looked up case-insensitively as IAM does.
 pub fn lookup(key: &str) -> Option<&'static RequestTimeKey> {
@@ -233,6 +350,13 @@ impl Supplied {
         self.entries.is_empty()
     }
 
+    /// Whether a value (or the absence) of `key` is stated.
+    pub fn states(&self, key: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(key))
+    }
+
     /// Sets the stated values on `ctx`, replacing what it had.
     pub fn apply(&self, ctx: &mut Context) {
         for (key, values) in &self.entries {
@@ -245,12 +369,15 @@ impl Supplied {
     }
 }
 
-/// Marks every key of the table that `ctx` has no value for as unknown.
+/// Marks every key of the tables that `ctx` has no value for as unknown.
 pub fn mark_unknown(ctx: &mut Context) {
     for k in REQUEST_TIME_KEYS {
         if !ctx.contains(k.key) {
             ctx.set_unknown(k.key, !k.always_present);
         }
+    }
+    for f in KEY_FAMILIES {
+        ctx.set_unknown_family(f.service, f.name_prefix, true);
     }
 }
 
@@ -261,10 +388,89 @@ mod tests {
     #[test]
     fn always_present_rows_quote_the_page_saying_so() {
         for k in REQUEST_TIME_KEYS {
-            let says_always = k.availability.contains("always included")
+            // "always included … for most service actions" has exceptions: the key may be absent.
+            let says_always = (k.availability.contains("always included")
+                && !k.availability.contains("for most"))
                 || k.availability.contains("for all requests");
             assert_eq!(says_always, k.always_present, "{}", k.key);
             assert!(k.key.starts_with("aws:"), "{}", k.key);
+        }
+    }
+
+    /// The tag keys of the global condition keys page ("included in the request context when
+    /// the requested resource already has attached tags", "when tag key-value pairs are passed
+    /// in the request") and every service's own `SERVICE:ResourceTag/key` are unknown and may
+    /// be absent, whichever tag key the policy names, until a value is given for that key; so
+    /// are the resource's account and organization where the check cannot know them.
+    #[test]
+    fn tag_keys_of_any_name_are_unknown_until_given() {
+        let mut ctx = Context::new().with("aws:ResourceTag/team", "web");
+        mark_unknown(&mut ctx);
+        for key in [
+            "aws:ResourceTag/env",
+            "AWS:resourcetag/Env",
+            "aws:RequestTag/cost-center",
+            "iam:ResourceTag/env",
+            "ec2:ResourceTag/Name",
+            "aws:TagKeys",
+            "aws:ResourceAccount",
+            "aws:ResourceOrgID",
+            "aws:ResourceOrgPaths",
+        ] {
+            assert_eq!(
+                ctx.unknown(key).map(|u| u.may_be_absent),
+                Some(true),
+                "{key}"
+            );
+        }
+        // A value given for one tag key decides that key only; a bare prefix or another
+        // name is not a tag key.
+        assert!(ctx.unknown("aws:ResourceTag/team").is_none());
+        for key in [
+            "aws:ResourceTag/",
+            "aws:ResourceTagX",
+            "s3:prefix",
+            ":ResourceTag/env",
+        ] {
+            assert!(ctx.unknown(key).is_none(), "{key}");
+        }
+        // Stated absent (a profile's `null`), a tag key is absent, not unknown.
+        ctx.remove("aws:RequestTag/owner");
+        assert!(ctx.unknown("aws:RequestTag/owner").is_none());
+        assert!(!ctx.contains("aws:RequestTag/owner"));
+    }
+
+    /// "The following actions don't support this key: Amazon Elastic Block Store – All actions,
+    /// … Amazon EventBridge – All actions, Amazon WorkSpaces …" (aws:ResourceAccount,
+    /// aws:ResourceOrgPaths; aws:ResourceOrgID lists no WorkSpaces action).
+    #[test]
+    fn resource_keys_are_not_carried_by_the_listed_actions() {
+        let rows: &[(&str, &str, bool)] = &[
+            ("aws:ResourceAccount", "s3:PutObject", true),
+            ("aws:ResourceAccount", "events:PutRule", false),
+            ("aws:ResourceAccount", "EBS:StartSnapshot", false),
+            ("aws:ResourceAccount", "ec2:CopyImage", false),
+            ("aws:ResourceAccount", "ec2:RunInstances", true),
+            (
+                "aws:ResourceAccount",
+                "workspaces:CopyWorkspaceImage",
+                false,
+            ),
+            ("aws:ResourceOrgID", "workspaces:CopyWorkspaceImage", true),
+            ("aws:ResourceOrgID", "events:PutTargets", false),
+            (
+                "aws:ResourceOrgPaths",
+                "workspaces:DescribeWorkspaceImages",
+                false,
+            ),
+            ("aws:SourceIp", "events:PutRule", true),
+        ];
+        for (key, action, carried) in rows {
+            assert_eq!(
+                carries_resource_key(key, action),
+                *carried,
+                "{key} {action}"
+            );
         }
     }
 
