@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use iam_doctor::core::check::{
     CheckReport, OrgVisibility, check_local, merge_simulation, policy_set, resource_policy_notes,
 };
+use iam_doctor::core::findings::Findings;
 use iam_doctor::core::profile::RequiredPermissions;
 use iam_doctor::core::request_keys::Supplied;
 use iam_doctor::core::resources::requests_on_named_resources;
@@ -92,7 +93,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     add_named_requests(&mut required, &named_resources);
     let mut report = check_facts(&facts, &required, config_notes, &args.region, &supplied)?;
     report.hold_undecidable();
-    render(args, &report)
+    render(args, report)
 }
 
 /// Adds the deploy's requests on the named resources (the deploy bucket, keys, repositories),
@@ -164,7 +165,7 @@ fn run_live(args: &Args, who: &PrincipalRef, supplied: &Supplied) -> Result<Exit
     if args.stats {
         live.print_stats(args.output.quiet);
     }
-    render(args, &report)
+    render(args, report)
 }
 
 /// Decides every required action for the facts, locally. The caller holds what could not be
@@ -203,7 +204,8 @@ pub fn check_facts(
     })
 }
 
-pub fn render(args: &Args, report: &CheckReport) -> Result<Exit, Failure> {
+pub fn render(args: &Args, report: CheckReport) -> Result<Exit, Failure> {
+    let report = &Findings::new(report);
     if args.format == CheckFormat::Table {
         for w in &report.warnings {
             warn(args.output.quiet, w);
@@ -222,7 +224,7 @@ pub fn render(args: &Args, report: &CheckReport) -> Result<Exit, Failure> {
         CheckFormat::Junit => report::junit::check(report),
         CheckFormat::Sarif => pretty(&report::sarif::check(report, &config_file)),
     })?;
-    let summary = report.summary();
+    let summary = report.summary;
     Ok(if report.incomplete || summary.unknown > 0 {
         Exit::Incomplete
     } else if summary.denied > 0 {

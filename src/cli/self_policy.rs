@@ -8,6 +8,8 @@
 use clap::ValueEnum;
 use serde_json::Value;
 
+use iam_doctor::report;
+
 use super::{Exit, Failure, emit, terminal_width};
 
 /// The policy document, as printed.
@@ -70,36 +72,5 @@ fn table() -> Result<String, Failure> {
             "the policy is part of the binary: reinstall iam-doctor, or report the message",
         )
     })?;
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_header(vec!["Statement", "Actions", "Needed for"]);
-    if let Some(w) = terminal_width() {
-        t.set_width(w);
-    }
-    let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
-    let mut count = 0;
-    for st in &statements {
-        let sid = st["Sid"].as_str().unwrap_or("");
-        let actions: Vec<&str> = match &st["Action"] {
-            Value::String(a) => vec![a.as_str()],
-            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        count += actions.len();
-        let purpose = PURPOSES
-            .iter()
-            .find(|(s, _)| *s == sid)
-            .map(|(_, p)| *p)
-            .unwrap_or("");
-        t.add_row(vec![
-            sid.to_string(),
-            actions.join("\n"),
-            purpose.to_string(),
-        ]);
-    }
-    Ok(format!(
-        "{t}\n{count} read-only actions on `*` in {} statements; `iam-doctor self-policy --format json` prints the policy to attach\n",
-        statements.len()
-    ))
+    Ok(report::table::self_policy(&doc, PURPOSES, terminal_width()))
 }

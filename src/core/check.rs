@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::context::Context;
 use super::eval::{
@@ -32,23 +32,25 @@ pub enum Engine {
     Aws,
 }
 
-/// The outcome for one required action.
+/// The outcome for one required action. Its `Serialize` is a result of the JSON report (field
+/// order included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionResult {
     pub action: String,
     pub resource: String,
     pub decision: Decision,
     pub engine: Engine,
+    #[serde(serialize_with = "explained_blames")]
     pub decided_by: Vec<Blame>,
+    /// Why the deploy needs it, and where the generated role grants it.
+    pub reason: String,
+    pub grant: String,
+    pub policy: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_context: Vec<String>,
     /// For an `unknown` decision: the keys of unknown value it depends on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    /// Why the deploy needs it, and where the generated role grants it.
-    pub reason: String,
-    pub grant: String,
-    pub policy: String,
     /// IAM's own verdict, on live runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<SimulationOutcome>,
@@ -63,8 +65,55 @@ pub struct ActionResult {
     pub confirmation: Option<String>,
 }
 
-/// Everything a report needs.
+/// One cause as reports show it: the blame's fields, its explanation in words, and the service
+/// rule with its AWS page when one decided (both, or neither).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExplainedBlame<'a> {
+    pub kind: PolicyKind,
+    pub verdict: Verdict,
+    pub policy: Option<&'a str>,
+    pub policy_id: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub target_name: Option<&'a str>,
+    pub statement: Option<&'a str>,
+    pub depends_on: &'a [String],
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<&'a str>,
+}
+
+impl<'a> From<&'a Blame> for ExplainedBlame<'a> {
+    fn from(b: &'a Blame) -> Self {
+        let (rule, page) = match (&b.rule, &b.page) {
+            (Some(rule), Some(page)) => (Some(rule.as_str()), Some(page.as_str())),
+            _ => (None, None),
+        };
+        ExplainedBlame {
+            kind: b.kind,
+            verdict: b.verdict,
+            policy: b.policy.as_deref(),
+            policy_id: b.policy_id.as_deref(),
+            target: b.target.as_deref(),
+            target_name: b.target_name.as_deref(),
+            statement: b.statement.as_deref(),
+            depends_on: &b.depends_on,
+            explanation: b.describe(),
+            rule,
+            page,
+        }
+    }
+}
+
+/// Serializes causes as [`ExplainedBlame`]s: `#[serde(serialize_with = "explained_blames")]`.
+pub fn explained_blames<S: Serializer>(causes: &[Blame], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(causes.iter().map(ExplainedBlame::from))
+}
+
+/// Every required action decided for one principal, while results are still being merged
+/// (IAM's verdicts, confirmations); [`super::findings::Findings`] is the finished report.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
     pub principal: String,
     pub profile: String,
@@ -77,7 +126,6 @@ pub struct CheckReport {
     pub incomplete: bool,
     /// Required inputs that could not be turned into permissions, so were never decided; each
     /// makes the report incomplete, and every format states them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unchecked: Vec<String>,
 }
 

@@ -1,7 +1,7 @@
 //! JUnit XML: one test case per required action, a failure per denial. Any CI shows it.
 
-use crate::core::check::CheckReport;
 use crate::core::eval::Decision;
+use crate::core::findings::Findings;
 
 /// XML attribute or text: control characters first shown escaped (XML 1.0 cannot carry most of
 /// them at all, not even as character references), then the XML specials.
@@ -16,9 +16,9 @@ fn esc(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-pub fn check(report: &CheckReport) -> String {
-    let fix = crate::core::remediation::remediate(report);
-    let s = report.summary();
+pub fn check(report: &Findings) -> String {
+    let fix = &report.remediation;
+    let s = report.summary;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     // A decision that depends on keys of unknown value is an error (not decided), not a
     // failure (denied); so is an incomplete report.

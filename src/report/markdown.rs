@@ -1,7 +1,6 @@
 //! Markdown that fits a pull-request comment.
 
-use crate::core::check::CheckReport;
-use crate::core::remediation::remediate;
+use crate::core::findings::Findings;
 
 /// One field: control characters escaped, and `|` so it stays in its table cell.
 fn cell(s: &str) -> String {
@@ -13,8 +12,8 @@ fn code(s: &str) -> String {
     super::escape(s).replace('`', "'")
 }
 
-pub fn check(report: &CheckReport) -> String {
-    let s = report.summary();
+pub fn check(report: &Findings) -> String {
+    let s = report.summary;
     let mut out = String::new();
     let icon = if report.incomplete || s.unknown > 0 {
         "⚠️"
@@ -26,7 +25,7 @@ pub fn check(report: &CheckReport) -> String {
     let unknown = if s.unknown > 0 {
         format!(
             "; {}",
-            super::unknown_summary(s.unknown, &report.depends_on())
+            super::unknown_summary(s.unknown, &report.depends_on)
         )
     } else {
         String::new()
@@ -53,7 +52,7 @@ pub fn check(report: &CheckReport) -> String {
             ));
         }
         out.push('\n');
-        let fix = remediate(report);
+        let fix = &report.remediation;
         if !fix.is_empty() {
             out.push_str("#### How to fix\n\n");
             for step in &fix.steps {

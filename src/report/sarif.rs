@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::core::check::CheckReport;
 use crate::core::eval::Decision;
+use crate::core::findings::Findings;
 
-pub fn check(report: &CheckReport, config_file: &str) -> Value {
-    let fix = crate::core::remediation::remediate(report);
+pub fn check(report: &Findings, config_file: &str) -> Value {
+    let fix = &report.remediation;
     let rule = |d: Decision| match d {
         Decision::ExplicitDeny => "explicit-deny",
         Decision::Unknown => "depends-on-unknown-context",

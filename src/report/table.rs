@@ -2,12 +2,14 @@
 //! listed only when asked for, since a deploy role has hundreds of them.
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde_json::Value;
 
 use crate::core::audit::{Block, LevelAudit, OrganizationAudit};
-use crate::core::check::CheckReport;
 use crate::core::eval::Evaluation;
 use crate::core::eval::Verdict;
+use crate::core::explain::Explanation;
 use crate::core::facts::TargetType;
+use crate::core::findings::Findings;
 use crate::core::profile::RequiredPermissions;
 
 use super::escape;
@@ -69,7 +71,7 @@ pub fn required(r: &RequiredPermissions, width: Option<u16>) -> String {
         .collect::<String>()
 }
 
-pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> String {
+pub fn check(report: &Findings, show_allowed: bool, width: Option<u16>) -> String {
     let mut out = String::new();
     let denied: Vec<_> = report.denied().collect();
     if !denied.is_empty() {
@@ -99,7 +101,7 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
         }
         out.push_str(&format!("{t}\n"));
     }
-    let fix = crate::core::remediation::remediate(report);
+    let fix = &report.remediation;
     if !fix.is_empty() {
         out.push_str("How to fix:\n");
         for step in &fix.steps {
@@ -115,11 +117,11 @@ pub fn check(report: &CheckReport, show_allowed: bool, width: Option<u16>) -> St
             }
         }
     }
-    let s = report.summary();
+    let s = report.summary;
     let unknown = if s.unknown > 0 {
         format!(
             ", {}",
-            super::unknown_summary(s.unknown, &report.depends_on())
+            super::unknown_summary(s.unknown, &report.depends_on)
         )
     } else {
         String::new()
@@ -316,4 +318,91 @@ pub fn organization_audit(audit: &OrganizationAudit, width: Option<u16>) -> Stri
     }
     out.push_str(&format!("note: {}\n", escape(&audit.identity)));
     out
+}
+
+/// One numbered block per denial: what AWS said, the verdict, the cause and the fix.
+pub fn explain(explained: &[Explanation]) -> String {
+    let mut out = String::new();
+    for (i, x) in explained.iter().enumerate() {
+        let d = &x.denial;
+        out.push_str(&format!(
+            "{}. {} on {} (line {})\n   principal: {}\n   AWS said:  {}\n   verdict:   {}\n",
+            i + 1,
+            escape(if d.action.is_empty() {
+                "(action not named)"
+            } else {
+                d.action.as_str()
+            }),
+            escape(d.resource.as_deref().unwrap_or("*")),
+            d.line,
+            escape(d.principal.as_deref().unwrap_or("(not in the message)")),
+            x.aws_said,
+            escape(&x.verdict)
+        ));
+        for n in &d.notes {
+            out.push_str(&format!("   parsed:    {}\n", escape(n)));
+        }
+        for b in x.decided_by.iter().flatten() {
+            out.push_str(&format!("   cause:     {}\n", escape(&b.describe())));
+        }
+        if !x.missing_context.is_empty() {
+            out.push_str(&format!(
+                "   missing context: {}\n",
+                escape(&x.missing_context.join(", "))
+            ));
+        }
+        if let Some(fix) = &x.remediation {
+            for s in &fix.steps {
+                out.push_str(&format!("   fix:       {}\n", escape(&s.advice)));
+            }
+            if let Some(doc) = &fix.add_to_role {
+                out.push_str(&format!(
+                    "   fix:       add to the role: {}\n",
+                    escape(&doc.to_string())
+                ));
+            }
+        }
+        for n in &x.notes {
+            out.push_str(&format!("   note:      {}\n", escape(n)));
+        }
+        if let Some(enc) = &d.encoded_message {
+            let short: String = escape(enc).chars().take(24).collect();
+            out.push_str(&format!(
+                "   encoded:   decode the full message with `aws sts decode-authorization-message --encoded-message {short}…` (needs sts:DecodeAuthorizationMessage)\n"
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A policy's statements, one row each with its actions and what it is for (`purposes`, by
+/// Sid), then the count of actions.
+pub fn self_policy(doc: &Value, purposes: &[(&str, &str)], width: Option<u16>) -> String {
+    let mut t = table(&["Statement", "Actions", "Needed for"], width);
+    let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+    let mut count = 0;
+    for st in &statements {
+        let sid = st["Sid"].as_str().unwrap_or("");
+        let actions: Vec<&str> = match &st["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        count += actions.len();
+        let purpose = purposes
+            .iter()
+            .find(|(s, _)| *s == sid)
+            .map(|(_, p)| *p)
+            .unwrap_or("");
+        t.add_row(vec![
+            sid.to_string(),
+            actions.join("\n"),
+            purpose.to_string(),
+        ]);
+    }
+    format!(
+        "{t}\n{count} read-only actions on `*` in {} statements; `iam-doctor self-policy --format json` prints the policy to attach\n",
+        statements.len()
+    )
 }
