@@ -7,45 +7,18 @@
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
 use iam_doctor::core::policy::Policy;
 
-const DEMO: &str = "policies/examples/demo";
+mod support;
+use support::offline::{DEMO, bin, demo_copy, json_stdout, run, stderr};
+
 const PROJECT: &str = "policies/examples/demo/project";
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 const CI_ROLE: &str = "demo-dev-ci-CodebuildRole-9Z8Y7X6W5V4U";
 const WORKLOADS_OU: &str = "ou-dm12-wrkld001";
 const SANDBOX_OU: &str = "ou-dm12-sbx00002";
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("iam-doctor").expect("the binary is built");
-    c.env("NO_COLOR", "1")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_PROFILE")
-        .env_remove("JETS_ENV")
-        .env_remove("RUST_BACKTRACE");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_stdout(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}); stderr: {}\nstdout: {}",
-            stderr(out),
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 fn demo_check(region: &str) -> Output {
     run(&[
@@ -146,15 +119,6 @@ fn assert_input_error(out: &Output, needles: &[&str]) -> String {
     }
     assert!(out.stdout.is_empty(), "stdout on error: {:?}", out.stdout);
     err
-}
-
-/// A copy of the demo snapshot in a temporary folder, to break one file of.
-fn demo_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    for f in ["authorization-details.json", "organization.json"] {
-        std::fs::copy(Path::new(DEMO).join(f), dir.path().join(f)).expect("copy");
-    }
-    dir
 }
 
 fn path_str(p: &Path) -> &str {

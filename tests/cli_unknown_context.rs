@@ -10,8 +10,10 @@
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
+
+mod support;
+use support::offline::{stderr, stdout, wide_bin as bin};
 
 const ROLE: &str = "deployer";
 const ACCOUNT: &str = "111122223333";
@@ -19,26 +21,6 @@ const ACCOUNT: &str = "111122223333";
 const DENY_ALL_IPS: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllIPs","Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}"#;
 const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("iam-doctor").expect("the binary is built");
-    // Wide enough that no table cell wraps.
-    c.env("NO_COLOR", "1")
-        .env("COLUMNS", "1000")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_PROFILE")
-        .env_remove("JETS_ENV")
-        .env_remove("RUST_BACKTRACE");
-    c
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// An offline folder: one role allowed everything by an inline policy, plus `role_policies`
 /// inline, and an organization whose root carries FullAWSAccess plus `root_scps`.

@@ -5,32 +5,12 @@
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
+mod support;
+use support::offline::{DEMO, run, stderr, stdout};
+
 const GOLDEN: &str = "tests/fixtures/jets-golden";
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("iam-doctor").expect("the binary is built");
-    c.env("NO_COLOR", "1")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_PROFILE")
-        .env_remove("JETS_ENV")
-        .env_remove("RUST_BACKTRACE");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn golden_cases() -> Vec<std::path::PathBuf> {
     let mut cases: Vec<_> = std::fs::read_dir(GOLDEN)
@@ -257,7 +237,6 @@ fn golden_cases_are_projects() {
     }
 }
 
-const DEMO: &str = "policies/examples/demo";
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 
 fn unknown_type_template() -> tempfile::TempDir {

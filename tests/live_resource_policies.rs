@@ -261,13 +261,7 @@ fn a_kms_key_named_by_the_template_without_its_key_policy_is_never_allowed() {
 
 #[test]
 fn a_malformed_resource_policies_file_is_an_input_error_naming_file_and_field() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/examples/demo");
-    std::fs::copy(
-        demo.join("authorization-details.json"),
-        dir.path().join("authorization-details.json"),
-    )
-    .expect("copy the demo");
+    let dir = support::offline::demo_copy();
     let file = dir.path().join("resource-policies.json");
     std::fs::write(
         &file,

@@ -12,10 +12,11 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
-const DEMO: &str = "policies/examples/demo";
+mod support;
+use support::offline::{DEMO, bin, run};
+
 const PROJECT: &str = "policies/examples/demo/project";
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 
@@ -24,20 +25,6 @@ const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 const HOSTILE: &str = "Evil\u{1b}]0;pwned\u{7}\u{1b}[2J\u{0}\nFAKE-ROW\u{9b}31m";
 /// The same without NUL, for command-line arguments (which cannot carry it).
 const HOSTILE_ARG: &str = "Evil\u{1b}]0;pwned\u{7}\u{1b}[2J\nFAKE-ROW\u{9b}31m";
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("iam-doctor").expect("the binary is built");
-    c.env("NO_COLOR", "1")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_PROFILE")
-        .env_remove("JETS_ENV")
-        .env_remove("RUST_BACKTRACE");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -17,6 +17,8 @@
     reason = "each test binary uses a different part of the helper"
 )]
 
+pub mod offline;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
