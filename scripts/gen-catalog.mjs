@@ -11,7 +11,7 @@
 // AWS's reference lists those actions as "Permissions management" and "Tagging", so the first
 // component wins.
 //
-// The table is embedded into the binary (src/core/catalog.rs), so it holds only what the tool
+// The table is embedded into the binary (crates/iam-engine/src/catalog.rs), so it holds only what the tool
 // needs to validate and expand action names; descriptions, resource types and condition keys stay
 // in the package.
 

@@ -60,9 +60,9 @@ impl ContextArgs {
     /// The profile's stated values (when there is a profile), then the `--context` values.
     pub fn supplied(&self, profile_name: Option<&str>) -> Result<Supplied, Failure> {
         let mut supplied = match profile_name {
-            Some(name) => {
-                Supplied::from_profile(profile::profile(name).map_err(Failure::from_error)?)
-            }
+            Some(name) => profile::profile(name)
+                .map_err(Failure::from_error)?
+                .stated_context(),
             None => Supplied::default(),
         };
         let mut given: Vec<(String, Vec<String>)> = Vec::new();

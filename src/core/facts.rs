@@ -63,14 +63,7 @@ pub struct PrincipalFacts {
     pub service_linked: bool,
 }
 
-/// The kind of an organization node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TargetType {
-    Root,
-    OrganizationalUnit,
-    Account,
-}
+pub use iam_engine::eval::TargetType;
 
 /// An SCP or RCP as `DescribePolicy` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,27 +1,21 @@
-//! The pure core: no I/O, no AWS SDK, no terminal.
+//! The domain layer: Jets profiles, the check, remediation and the facts they read, above the
+//! IAM engine (`iam_engine`, re-exported here by module). No I/O, no AWS SDK, no terminal.
 
-pub mod arn;
+pub use iam_engine::{
+    arn, catalog, condition, context, eval, fuzzy, pattern, policy, principal, request_keys,
+    service_rules, variables,
+};
+
 pub mod audit;
-pub mod catalog;
 pub mod cfn;
 pub mod check;
-pub mod condition;
-pub mod context;
 pub mod denial;
-pub mod eval;
 pub mod explain;
 pub mod facts;
 pub mod findings;
-pub mod fuzzy;
 pub mod jets;
-pub mod pattern;
-pub mod policy;
-pub mod principal;
 pub mod principal_ref;
 pub mod profile;
 pub mod region;
 pub mod remediation;
-pub mod request_keys;
 pub mod resources;
-pub mod service_rules;
-pub mod variables;

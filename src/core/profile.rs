@@ -17,6 +17,7 @@ use super::catalog::catalog;
 use super::fuzzy;
 use super::jets::{self, GeneratedPolicy, Literal};
 use super::pattern::{action_matches, has_wildcard};
+use super::request_keys::Supplied;
 
 const EMBEDDED: &[(&str, &str)] = &[
     (
@@ -114,6 +115,17 @@ pub struct Profile {
     /// know (see [`super::request_keys`]), each with its reason. `--context` overrides them.
     #[serde(default)]
     pub request_context: Vec<ContextDefault>,
+}
+
+impl Profile {
+    /// The request-context values the profile states, to apply before the user's `--context`.
+    pub fn stated_context(&self) -> Supplied {
+        let mut s = Supplied::default();
+        for d in &self.request_context {
+            s.state(&d.key, d.value.clone().map(|v| vec![v]));
+        }
+        s
+    }
 }
 
 /// A request-context value a profile states for its role's requests.

@@ -15,7 +15,6 @@
 
 use super::condition;
 use super::context::Context;
-use super::profile::Profile;
 
 /// The page every row of [`REQUEST_TIME_KEYS`] comes from.
 pub const SOURCE: &str =
@@ -331,15 +330,6 @@ pub struct Supplied {
 }
 
 impl Supplied {
-    /// A profile's stated values.
-    pub fn from_profile(profile: &Profile) -> Supplied {
-        let mut s = Supplied::default();
-        for d in &profile.request_context {
-            s.state(&d.key, d.value.clone().map(|v| vec![v]));
-        }
-        s
-    }
-
     /// States a key's values (several for a multivalued key), or its absence with `None`.
     pub fn state(&mut self, key: &str, values: Option<Vec<String>>) {
         self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));

@@ -1,6 +1,6 @@
 //! Service rules: what AWS decides that no policy expresses, kept as data.
 //!
-//! The table (`policies/service-rules.yaml`, embedded) holds each rule with the actions and
+//! The table (`policies/service-rules.json`, embedded) holds each rule with the actions and
 //! resources it matches, its effect and the AWS page that states it. The evaluator consults it
 //! for every request, and a decision a rule made is reported as that rule (with its page), not
 //! as "no policy allows it".
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pattern::{Case, action_matches, glob_match};
 
-const TABLE: &str = include_str!("../../policies/service-rules.yaml");
+const TABLE: &str = include_str!("../../../policies/service-rules.json");
 
 /// What a service rule does to a request it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,15 +65,18 @@ impl ServiceRule {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Table {
+    /// What the table is, for people reading the file.
+    #[allow(dead_code)]
+    about: Vec<String>,
     rules: Vec<ServiceRule>,
 }
 
 static RULES: LazyLock<Vec<ServiceRule>> = LazyLock::new(|| {
     // The table is embedded and tested (`the_table_reads_and_every_rule_cites_a_page`): a
     // broken table is a build defect, not an input error.
-    let mut rules = serde_norway::from_str::<Table>(TABLE)
+    let mut rules = serde_json::from_str::<Table>(TABLE)
         .map(|t| t.rules)
-        .unwrap_or_else(|e| panic!("policies/service-rules.yaml is invalid: {e}"));
+        .unwrap_or_else(|e| panic!("policies/service-rules.json is invalid: {e}"));
     for rule in &mut rules {
         let services: Vec<String> = rule
             .actions

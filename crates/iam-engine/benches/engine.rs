@@ -18,13 +18,12 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use serde_json::{Value, json};
 
-use iam_doctor::core::catalog::catalog;
-use iam_doctor::core::context::Context;
-use iam_doctor::core::eval::{
-    Decision, NamedPolicy, OrgLevelPolicies, PolicySet, Request, evaluate,
+use iam_engine::catalog::catalog;
+use iam_engine::context::Context;
+use iam_engine::eval::{
+    Decision, NamedPolicy, OrgLevelPolicies, PolicySet, Request, TargetType, evaluate,
 };
-use iam_doctor::core::facts::TargetType;
-use iam_doctor::core::policy::Policy;
+use iam_engine::policy::Policy;
 
 const ACCOUNT: &str = "111122223333";
 const IDENTITY_POLICIES: usize = 40;

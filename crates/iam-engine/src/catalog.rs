@@ -21,8 +21,8 @@ use thiserror::Error;
 use super::fuzzy;
 use super::pattern::{action_matches, has_wildcard};
 
-const ACTIONS_TSV: &str = include_str!("../../policies/catalog/actions.tsv");
-const SOURCE: &str = include_str!("../../policies/catalog/SOURCE");
+const ACTIONS_TSV: &str = include_str!("../../../policies/catalog/actions.tsv");
+const SOURCE: &str = include_str!("../../../policies/catalog/SOURCE");
 
 static CATALOG: LazyLock<ActionCatalog> =
     LazyLock::new(|| ActionCatalog::parse(ACTIONS_TSV, SOURCE));

@@ -464,7 +464,7 @@ impl Parser<'_> {
 }
 
 /// A JSON scalar as IAM treats it: numbers and booleans in their JSON text.
-pub(crate) fn scalar(v: &Value) -> Option<String> {
+pub fn scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -513,15 +513,15 @@ mod tests {
             let Some(ResourceClause::Resource(list)) = &st.resource else {
                 panic!("resource");
             };
-            let ctx = crate::core::context::Context::new().with("aws:username", "alice");
-            let literal = crate::core::variables::substitute(&list[0], &ctx);
+            let ctx = crate::context::Context::new().with("aws:username", "alice");
+            let literal = crate::variables::substitute(&list[0], &ctx);
             assert_eq!(
                 literal.resolved(),
                 Some("arn:aws:s3:::home/${aws:username}/*"),
                 "{version}"
             );
             assert_eq!(
-                crate::core::variables::substitute(&st.conditions[0].values[0], &ctx).resolved(),
+                crate::variables::substitute(&st.conditions[0].values[0], &ctx).resolved(),
                 Some("${aws:username}")
             );
         }

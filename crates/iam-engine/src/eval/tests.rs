@@ -1,7 +1,7 @@
 //! Evaluation-order tests: one per rule of AWS's documented logic.
 
 use super::*;
-use crate::core::policy::Policy;
+use crate::policy::Policy;
 
 fn pol(name: &str, json: &str) -> NamedPolicy {
     NamedPolicy {

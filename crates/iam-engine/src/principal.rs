@@ -203,7 +203,7 @@ pub fn allow_match(clause: Option<&PrincipalClause>, principal: &str) -> Princip
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::policy::Policy;
+    use crate::policy::Policy;
 
     fn clause(principal_json: &str) -> PrincipalClause {
         let text = format!(

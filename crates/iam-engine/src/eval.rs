@@ -6,11 +6,10 @@
 //! AWS's own simulator says *that* an organization policy denied, never *which*: here each
 //! decision carries the policy, the organization level and the statement that decided it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::condition::{self, Truth};
 use super::context::Context;
-use super::facts::TargetType;
 use super::pattern::{Case, action_matches};
 use super::policy::{
     ActionClause, Effect, Policy, PrincipalClause, Principals, ResourceClause, Statement,
@@ -73,7 +72,7 @@ pub enum PolicyKind {
     Session,
     /// The resource's own policy: a bucket policy, a KMS key policy, a role trust policy …
     ResourcePolicy,
-    /// A rule AWS applies that no policy expresses (`policies/service-rules.yaml`).
+    /// A rule AWS applies that no policy expresses (`policies/service-rules.json`).
     ServiceRule,
 }
 
@@ -98,6 +97,15 @@ pub struct NamedPolicy {
     /// ARN or policy id, when it has one.
     pub id: Option<String>,
     pub policy: Policy,
+}
+
+/// The kind of an organization node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TargetType {
+    Root,
+    OrganizationalUnit,
+    Account,
 }
 
 /// The SCPs or RCPs attached directly to one node of the organization.
