@@ -6,6 +6,8 @@
 //! CLI. The CLI decodes policy documents into JSON objects and prints timestamps in Python's
 //! ISO format, so this does too.
 
+use std::borrow::Cow;
+
 use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
 use aws_sdk_iam::types::{
     AttachedPermissionsBoundary, AttachedPolicy, GroupDetail, InstanceProfile, ManagedPolicyDetail,
@@ -14,23 +16,20 @@ use aws_sdk_iam::types::{
 use aws_smithy_types::DateTime;
 use serde_json::{Map, Value, json};
 
+use crate::core::policy::document_text;
+
 /// A policy document as the AWS CLI shows it: URL-decoded and parsed into JSON. Text that is
 /// not JSON either way is kept as a string, as the CLI does.
 pub fn decode_policy_document(text: &str) -> Value {
-    let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
-    serde_json::from_str(&decoded)
-        .or_else(|_| serde_json::from_str(text))
-        .unwrap_or_else(|_| Value::String(text.to_string()))
+    document_text(text)
+        .and_then(|decoded| serde_json::from_str(&decoded).ok())
+        .or_else(|| serde_json::from_str(text).ok())
+        .unwrap_or_else(|| Value::String(text.to_string()))
 }
 
 /// Decoded policy text for APIs that want plain JSON (`SimulateCustomPolicy`).
 pub(crate) fn decoded_text(text: &str) -> String {
-    if text.trim_start().starts_with('{') {
-        return text.to_string();
-    }
-    percent_encoding::percent_decode_str(text)
-        .decode_utf8_lossy()
-        .into_owned()
+    document_text(text).map_or_else(|| text.to_string(), Cow::into_owned)
 }
 
 /// The pages of one listing merged into the CLI's single document.
@@ -316,6 +315,10 @@ mod tests {
         assert_eq!(decode_policy_document("{\"a\":1}"), json!({"a": 1}));
         assert_eq!(decode_policy_document("not json"), json!("not json"));
         assert_eq!(decoded_text(encoded), "{\"Version\":\"2012-10-17\"}");
+        // IAM encodes per RFC 3986 (API_GetRolePolicy): `%20` is a space and `+` stays a plus.
+        let plus = "%7B%22a%22%3A%22x+y%20z%22%7D";
+        assert_eq!(decode_policy_document(plus), json!({"a": "x+y z"}));
+        assert_eq!(decoded_text(plus), r#"{"a":"x+y z"}"#);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! evaluator decides it. A live run adds IAM's own verdict to each result and the report says
 //! where the two disagree instead of hiding it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Serialize, Serializer};
@@ -616,22 +617,12 @@ pub fn merge_simulation(
                 ));
             } else if o.allowed_by_organizations == Some(false) && org == OrgVisibility::Unreadable {
                 r.decision = aws;
-                r.decided_by = vec![Blame {
-                    kind: PolicyKind::Scp,
-                    verdict: if aws == Decision::ExplicitDeny {
-                        Verdict::Denies
-                    } else {
-                        Verdict::FailsToAllow
-                    },
-                    policy: None,
-                    policy_id: None,
-                    target: None,
-                    target_name: None,
-                    statement: None,
-                    depends_on: Vec::new(),
-                    rule: None,
-                    page: None,
-                }];
+                let verdict = if aws == Decision::ExplicitDeny {
+                    Verdict::Denies
+                } else {
+                    Verdict::FailsToAllow
+                };
+                r.decided_by = vec![Blame::new(PolicyKind::Scp, verdict)];
                 r.disagreement = Some(
                     "IAM says the organization's policies stop it; the SCPs could not be read to say which"
                         .to_string(),
@@ -732,14 +723,7 @@ pub fn resolve_matched(principal: &PrincipalFacts, m: &MatchedStatement) -> Opti
 
 /// The document as IAM numbers its lines: URL-decoded when it was URL-encoded.
 fn policy_text(document: &str) -> Option<String> {
-    let t = document.trim();
-    if t.starts_with('{') {
-        return Some(t.to_string());
-    }
-    percent_encoding::percent_decode_str(t)
-        .decode_utf8()
-        .ok()
-        .map(|d| d.replace('+', " "))
+    super::policy::document_text(document).map(Cow::into_owned)
 }
 
 /// The text from a 1-based (line, column) start to an inclusive end, when both lie in `text`
@@ -1326,16 +1310,8 @@ mod tests {
             decision,
             engine: Engine::Local,
             decided_by: vec![Blame {
-                kind,
-                verdict,
                 policy: Some("P".into()),
-                policy_id: None,
-                target: None,
-                target_name: None,
-                statement: None,
-                depends_on: Vec::new(),
-                rule: None,
-                page: None,
+                ..Blame::new(kind, verdict)
             }],
             missing_context: vec![],
             depends_on: vec![],
@@ -1593,5 +1569,28 @@ mod tests {
         };
         let found = resolve_matched(&p, &out_of_range).expect("policy still named");
         assert_eq!((found.statement, found.text), (None, None));
+    }
+
+    /// Regression: the statement text of a URL-encoded document turned `+` into a space, as HTML
+    /// form decoding does; IAM's documents are RFC 3986 percent-encoded (API_GetRolePolicy), where
+    /// `+` is a plus and a space is `%20`.
+    #[test]
+    fn matched_statement_text_keeps_the_plus_of_a_url_encoded_document() {
+        let mut p = principal();
+        p.identity_policies[0].document = "%7B%22Version%22%3A%222012-10-17%22%2C%0A%22Statement%22%3A%5B%0A%7B%22Sid%22%3A%22Deploy%22%2C%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Ab%2Fa+b%20c%22%7D%0A%5D%7D".into();
+        let m = MatchedStatement {
+            source_policy_id: "role_deployer_DefaultPolicy".into(),
+            source_policy_type: "IAM Policy".into(),
+            start: Some((3, 1)),
+            end: Some((3, 83)),
+        };
+        let found = resolve_matched(&p, &m).expect("found");
+        assert_eq!(found.statement.as_deref(), Some("Deploy"));
+        assert_eq!(
+            found.text.as_deref(),
+            Some(
+                r#"{"Sid":"Deploy","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/a+b c"}"#
+            )
+        );
     }
 }

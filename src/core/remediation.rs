@@ -272,16 +272,11 @@ mod tests {
         target: Option<&str>,
     ) -> Blame {
         Blame {
-            kind,
-            verdict,
             policy: policy.map(str::to_string),
-            policy_id: None,
             target: target.map(str::to_string),
             target_name: Some("Workloads".into()),
             statement: Some("Deny1".into()),
-            depends_on: Vec::new(),
-            rule: None,
-            page: None,
+            ..Blame::new(kind, verdict)
         }
     }
 

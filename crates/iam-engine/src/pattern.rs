@@ -18,68 +18,96 @@ pub fn glob_match(pattern: &str, text: &str, case: Case) -> bool {
     // Policies and ARNs are nearly always ASCII: match bytes without allocating. This is the
     // evaluator's innermost loop.
     if pattern.is_ascii() && text.is_ascii() {
-        return glob_match_ascii(pattern.as_bytes(), text.as_bytes(), case);
+        let eq = match case {
+            Case::Sensitive => |a: u8, b: u8| a == b,
+            Case::Insensitive => |a: u8, b: u8| a.eq_ignore_ascii_case(&b),
+        };
+        return glob(
+            pattern.as_bytes(),
+            text.as_bytes(),
+            |&b| Glob::of(char::from(b), b),
+            eq,
+        );
     }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    let eq = |a: char, b: char| match case {
-        Case::Sensitive => a == b,
-        Case::Insensitive => a == b || a.to_lowercase().eq(b.to_lowercase()),
-    };
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == '?' || eq(p[pi], t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    glob(&p, &t, |&c| Glob::of(c, c), chars_eq(case))
 }
 
-fn glob_match_ascii(p: &[u8], t: &[u8], case: Case) -> bool {
-    let eq = |a: u8, b: u8| match case {
-        Case::Sensitive => a == b,
-        Case::Insensitive => a.eq_ignore_ascii_case(&b),
-    };
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match (p.get(pi), t.get(ti)) {
-            (Some(b'*'), _) => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            (Some(&pc), Some(&tc)) if pc == b'?' || eq(pc, tc) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
+/// What one element of a glob pattern matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Glob<T> {
+    /// Exactly this element (compared with the match's case rule).
+    Is(T),
+    /// Any one element (`?`).
+    AnyOne,
+    /// Any run of elements, including none (`*`).
+    AnyRun,
+}
+
+impl<T> Glob<T> {
+    /// The pattern element for `c`: `*` and `?` are wildcards, anything else matches `unit`.
+    pub(crate) fn of(c: char, unit: T) -> Glob<T> {
+        match c {
+            '*' => Glob::AnyRun,
+            '?' => Glob::AnyOne,
+            _ => Glob::Is(unit),
         }
     }
-    while p.get(pi) == Some(&b'*') {
+}
+
+/// Character equality under a case rule; case-insensitive as Unicode lowercase.
+pub(crate) fn chars_eq(case: Case) -> fn(char, char) -> bool {
+    match case {
+        Case::Sensitive => |a, b| a == b,
+        Case::Insensitive => |a, b| a == b || a.to_lowercase().eq(b.to_lowercase()),
+    }
+}
+
+/// The one glob matcher: does `text` match `pattern`, whose elements `kind` classifies?
+/// Iterative with single-star backtracking, so it is linear-ish and cannot blow the stack on
+/// hostile input such as `a*a*a*a*…b`. Bytes, characters and policy-variable segments
+/// (`variables::segments_match`) all match through it.
+pub(crate) fn glob<P, T: Copy>(
+    pattern: &[P],
+    text: &[T],
+    kind: impl Fn(&P) -> Glob<T>,
+    eq: impl Fn(T, T) -> bool,
+) -> bool {
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(&tc) = text.get(ti) {
+        match pattern.get(pi).map(&kind) {
+            Some(Glob::AnyRun) => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            Some(Glob::AnyOne) => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            Some(Glob::Is(pc)) if eq(pc, tc) => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((sp, st)) => {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    while matches!(pattern.get(pi).map(&kind), Some(Glob::AnyRun)) {
         pi += 1;
     }
-    pi == p.len()
+    pi == pattern.len()
 }
 
 /// Does the action pattern (e.g. `s3:Get*`, `*`) match the concrete action `s3:GetObject`?

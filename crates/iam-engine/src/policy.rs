@@ -6,8 +6,10 @@
 //! malformed document can never silently evaluate as "no statements" and read as a deny or allow.
 
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 
+pub use super::condition::ConditionClause;
 use super::condition::{self, Operator};
 
 /// The policy language version in which `${...}` are policy variables.
@@ -83,17 +85,6 @@ pub enum PrincipalClause {
     NotPrincipal(Principals),
 }
 
-/// One `operator: { key: values }` entry of a `Condition` block.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConditionClause {
-    /// The operator as written, e.g. `ForAnyValue:StringLikeIfExists`.
-    pub operator_text: String,
-    pub operator: Operator,
-    pub key: String,
-    /// Values as strings (JSON numbers and booleans are kept in their JSON text).
-    pub values: Vec<String>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     /// Position in the policy's statement list, for explanations when there is no Sid.
@@ -138,23 +129,13 @@ impl Policy {
             path: path.to_string(),
             message,
         };
-        let trimmed = text.trim_start_matches('\u{feff}').trim();
-        let decoded;
-        let json_text = if trimmed.starts_with('{') {
-            trimmed
-        } else {
-            decoded = percent_encoding::percent_decode_str(trimmed)
-                .decode_utf8()
-                .map_err(|_| {
-                    err(
-                        "$",
-                        "the document is neither JSON nor URL-encoded JSON".into(),
-                    )
-                })?
-                .replace('+', " ");
-            decoded.trim()
-        };
-        let value: Value = serde_json::from_str(json_text)
+        let json_text = document_text(text).ok_or_else(|| {
+            err(
+                "$",
+                "the document is neither JSON nor URL-encoded JSON".into(),
+            )
+        })?;
+        let value: Value = serde_json::from_str(&json_text)
             .map_err(|e| err("$", format!("not valid JSON ({e})")))?;
         Self::from_value(name, &value)
     }
@@ -463,6 +444,26 @@ impl Parser<'_> {
     }
 }
 
+/// The JSON text of a policy document, from plain JSON or from the URL-encoded form IAM's API
+/// returns ("URL-encoded compliant with RFC 3986",
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html>). RFC 3986
+/// percent-encoding has no `+` for a space (that is HTML form encoding): `%20` is a space and
+/// `+` stays `+`. A leading byte-order mark and surrounding whitespace are dropped. `None` when
+/// the percent-decoded bytes are not UTF-8.
+pub fn document_text(text: &str) -> Option<Cow<'_, str>> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.starts_with('{') {
+        return Some(Cow::Borrowed(trimmed));
+    }
+    let decoded = percent_encoding::percent_decode_str(trimmed)
+        .decode_utf8()
+        .ok()?;
+    Some(match decoded {
+        Cow::Borrowed(d) => Cow::Borrowed(d.trim()),
+        Cow::Owned(d) => Cow::Owned(d.trim().to_string()),
+    })
+}
+
 /// A JSON scalar as IAM treats it: numbers and booleans in their JSON text.
 pub fn scalar(v: &Value) -> Option<String> {
     match v {
@@ -573,6 +574,34 @@ mod tests {
             p.statements[0].action,
             ActionClause::NotAction(vec!["iam:*".into()])
         );
+    }
+
+    /// IAM's API returns documents "URL-encoded compliant with RFC 3986"
+    /// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html>): `%20` is
+    /// a space, `%2B` and a bare `+` are a plus. Form decoding, which turns `+` into a space,
+    /// would change the ARN the statement names.
+    #[test]
+    fn url_decoding_is_rfc_3986_a_plus_stays_a_plus() {
+        let enc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%5B%22arn%3Aaws%3As3%3A%3A%3Ab%2Fa+b%22%2C%22arn%3Aaws%3As3%3A%3A%3Ab%2Fc%20d%22%2C%22arn%3Aaws%3As3%3A%3A%3Ab%2Fe%2Bf%22%5D%7D%7D";
+        let p = Policy::parse("enc", enc).expect("valid");
+        assert_eq!(
+            p.statements[0].resource,
+            Some(ResourceClause::Resource(vec![
+                "arn:aws:s3:::b/a+b".into(),
+                "arn:aws:s3:::b/c d".into(),
+                "arn:aws:s3:::b/e+f".into(),
+            ]))
+        );
+        assert_eq!(
+            document_text("%7B%22a%22%3A%22x+y%20z%22%7D").as_deref(),
+            Some(r#"{"a":"x+y z"}"#)
+        );
+        // Plain JSON is taken as it is, `%` sequences in its values included.
+        assert_eq!(
+            document_text("\u{feff} {\"a\":\"%41+\"} ").as_deref(),
+            Some(r#"{"a":"%41+"}"#)
+        );
+        assert_eq!(document_text("%FF%FE"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! rejects such policies when they are saved, so there is no behaviour to reproduce.
 
 use super::context::Context;
-use super::pattern::Case;
+use super::pattern::{Case, Glob, chars_eq, glob};
 
 /// One run of a resolved template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,71 +227,23 @@ pub fn has_variables(template: &str) -> bool {
     parse(template).iter().any(|p| !matches!(p, Piece::Text(_)))
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Token {
-    Char(char),
-    AnyOne,
-    AnyRun,
-}
-
-fn tokens(segments: &[Segment]) -> Vec<Token> {
+/// The glob elements of resolved segments: wildcards only from policy text.
+fn tokens(segments: &[Segment]) -> Vec<Glob<char>> {
     let mut out = Vec::new();
     for segment in segments {
         match segment {
-            Segment::Pattern(text) => out.extend(text.chars().map(|c| match c {
-                '*' => Token::AnyRun,
-                '?' => Token::AnyOne,
-                c => Token::Char(c),
-            })),
-            Segment::Literal(text) => out.extend(text.chars().map(Token::Char)),
+            Segment::Pattern(text) => out.extend(text.chars().map(|c| Glob::of(c, c))),
+            Segment::Literal(text) => out.extend(text.chars().map(Glob::Is)),
         }
     }
     out
 }
 
 /// Does `text` match the resolved pattern? Only `*` and `?` from [`Segment::Pattern`] text are
-/// wildcards. Iterative with single-star backtracking, like [`super::pattern::glob_match`].
+/// wildcards.
 pub fn segments_match(segments: &[Segment], text: &str, case: Case) -> bool {
-    let pattern = tokens(segments);
     let text: Vec<char> = text.chars().collect();
-    let eq = |a: char, b: char| match case {
-        Case::Sensitive => a == b,
-        Case::Insensitive => a == b || a.to_lowercase().eq(b.to_lowercase()),
-    };
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while let Some(&tc) = text.get(ti) {
-        match pattern.get(pi) {
-            Some(Token::AnyRun) => {
-                star = Some((pi, ti));
-                pi += 1;
-                continue;
-            }
-            Some(Token::AnyOne) => {
-                pi += 1;
-                ti += 1;
-                continue;
-            }
-            Some(Token::Char(pc)) if eq(*pc, tc) => {
-                pi += 1;
-                ti += 1;
-                continue;
-            }
-            _ => {}
-        }
-        match star {
-            Some((sp, st)) => {
-                pi = sp + 1;
-                ti = st + 1;
-                star = Some((sp, st + 1));
-            }
-            None => return false,
-        }
-    }
-    while let Some(Token::AnyRun) = pattern.get(pi) {
-        pi += 1;
-    }
-    pi == pattern.len()
+    glob(&tokens(segments), &text, |&t| t, chars_eq(case))
 }
 
 /// Glob-matches `text` against a policy `pattern` holding variables. `None` when a variable is
