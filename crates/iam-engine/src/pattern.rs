@@ -18,9 +18,11 @@ pub fn glob_match(pattern: &str, text: &str, case: Case) -> bool {
     // Policies and ARNs are nearly always ASCII: match bytes without allocating. This is the
     // evaluator's innermost loop.
     if pattern.is_ascii() && text.is_ascii() {
-        let eq = match case {
-            Case::Sensitive => |a: u8, b: u8| a == b,
-            Case::Insensitive => |a: u8, b: u8| a.eq_ignore_ascii_case(&b),
+        // One closure that matches on `case` inlines; two closures would become a function
+        // pointer, an indirect call per byte.
+        let eq = move |a: u8, b: u8| match case {
+            Case::Sensitive => a == b,
+            Case::Insensitive => a.eq_ignore_ascii_case(&b),
         };
         return glob(
             pattern.as_bytes(),

@@ -54,7 +54,18 @@ impl ServiceRule {
                 return false;
             }
         }
-        self.actions.iter().any(|a| action_matches(a, action))
+        // Every request is checked against every rule: reject on the service prefix (a byte
+        // compare) before matching the action's glob.
+        let service = action.split(':').next().unwrap_or("");
+        let same_service = |pattern: &str| match pattern.split_once(':') {
+            Some((prefix, _)) if !prefix.contains(['*', '?']) => {
+                prefix.eq_ignore_ascii_case(service)
+            }
+            _ => true,
+        };
+        self.actions
+            .iter()
+            .any(|a| same_service(a) && action_matches(a, action))
             && self
                 .resources
                 .iter()
