@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::check::{policy_set, request_context, resource_context};
+use super::check::{action_context, policy_set, request_context};
 use super::eval::{
     Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, Verdict, evaluate,
 };
@@ -287,9 +287,10 @@ pub fn audit(
     let mut undecided = Vec::new();
     let mut depends_on: Vec<String> = Vec::new();
     let mut missing = BTreeSet::new();
+    // The principal's keys are the same for every action: built once.
+    let base = request_context(&principal, Some(org), "", region, supplied);
     for r in required {
-        let mut context = request_context(&principal, Some(org), &r.action, region, supplied);
-        resource_context(&mut context, &principal, &r.action, &r.resource, supplied);
+        let context = action_context(&base, &principal, &r.action, &r.resource, region, supplied);
         let request = Request {
             principal: principal.arn.clone(),
             action: r.action.clone(),

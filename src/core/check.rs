@@ -307,6 +307,25 @@ pub fn request_context(
     ctx
 }
 
+/// The context of one required request: the principal's `base` from [`request_context`] (built
+/// once per run), the action's `aws:RequestedRegion` unless the user stated it, and what the
+/// request's resource tells ([`resource_context`]).
+pub fn action_context(
+    base: &Context,
+    principal: &PrincipalFacts,
+    action: &str,
+    resource: &str,
+    region: &str,
+    supplied: &Supplied,
+) -> Context {
+    let mut context = base.clone();
+    if !supplied.states("aws:RequestedRegion") {
+        context.set("aws:RequestedRegion", requested_region(action, region));
+    }
+    resource_context(&mut context, principal, action, resource, supplied);
+    context
+}
+
 /// Sets the keys of the request's resource that the check can know, from the global condition
 /// keys page (`request_keys::SOURCE`): `aws:ResourceAccount` "is equal to the AWS account ID for
 /// the account with the resources evaluated in the request", and "for most resources in your
@@ -398,9 +417,8 @@ pub fn check_local(
     let results = required
         .iter()
         .map(|r| {
-            let mut context = base.clone();
-            context.set("aws:RequestedRegion", requested_region(&r.action, region));
-            resource_context(&mut context, principal, &r.action, &r.resource, supplied);
+            let context =
+                action_context(&base, principal, &r.action, &r.resource, region, supplied);
             let request = Request {
                 principal: principal.arn.clone(),
                 action: r.action.clone(),
@@ -1124,6 +1142,23 @@ mod tests {
     /// account ID"; EventBridge actions do not support the key. aws:ResourceOrgID and
     /// aws:ResourceOrgPaths are the owning account's organization, known for the principal's
     /// own account.
+    /// A stated `aws:RequestedRegion` is the request's, as every other stated key is; otherwise
+    /// each action gets its own (a global service's actions are requested in us-east-1).
+    #[test]
+    fn action_context_keeps_a_stated_requested_region() {
+        let p = principal();
+        let none = Supplied::default();
+        let base = request_context(&p, None, "", "eu-west-1", &none);
+        let region_of = |ctx: &Context| ctx.get("aws:RequestedRegion").map(|e| e.values.clone());
+        let own = action_context(&base, &p, "s3:GetObject", "*", "eu-west-1", &none);
+        assert_eq!(region_of(&own), Some(vec!["eu-west-1".to_string()]));
+        let mut stated = Supplied::default();
+        stated.state("aws:RequestedRegion", Some(vec!["ap-south-1".to_string()]));
+        let base = request_context(&p, None, "", "eu-west-1", &stated);
+        let ctx = action_context(&base, &p, "s3:GetObject", "*", "eu-west-1", &stated);
+        assert_eq!(region_of(&ctx), Some(vec!["ap-south-1".to_string()]));
+    }
+
     #[test]
     fn resource_keys_are_known_from_the_arn_and_unknown_otherwise() {
         let org = org(None);
