@@ -13,6 +13,7 @@ use crate::core::policy::PolicyError;
 use crate::core::principal_ref::PrincipalRefError;
 use crate::core::profile::{ProfileError, profile_names};
 use crate::core::region::RegionError;
+use crate::fact_source::SnapshotError;
 use crate::inputs::auth_details::AuthDetailsError;
 use crate::inputs::jets_config::ConfigError;
 use crate::inputs::organization::OrganizationError;
@@ -76,6 +77,30 @@ impl Help for PrincipalRefError {
             ),
             PrincipalRefError::NotRoleOrUser { .. } => {
                 "pass `--role NAME` or `--user NAME` to check one".to_owned()
+            }
+        }
+    }
+}
+
+/// How to make a snapshot folder.
+const CREATE_SNAPSHOT: &str = "create it with `iam-doctor snapshot --out DIR`, or save `aws iam get-account-authorization-details` output there as `authorization-details.json`";
+
+impl Help for SnapshotError {
+    fn help(&self) -> String {
+        match self {
+            SnapshotError::NotAFolder { .. } => format!(
+                "pass the folder that holds `authorization-details.json` (and optionally `organization.json`); {CREATE_SNAPSHOT}"
+            ),
+            SnapshotError::Missing { .. } => CREATE_SNAPSHOT.to_owned(),
+            SnapshotError::Unreadable { .. } => "check that the folder is readable".to_owned(),
+            SnapshotError::Details(e) => e.help(),
+            SnapshotError::Organization(e) => e.help(),
+            SnapshotError::ResourcePolicies(e) => e.help(),
+            SnapshotError::NoNamedPrincipal => {
+                "name the principal to check: the snapshot has no caller or stack".to_owned()
+            }
+            SnapshotError::OtherAccount { .. } => {
+                "collect `organization.json` for the principal's account (`iam-doctor snapshot --out DIR`)".to_owned()
             }
         }
     }
@@ -555,6 +580,53 @@ mod tests {
                 TemplateError::NotAMapping { path: s("t.yml") },
                 TemplateError::NoResources { path: s("t.yml") },
                 TemplateError::ResourcesNotAMapping { path: s("t.yml") },
+            ],
+            name,
+            &all,
+        );
+    }
+
+    #[test]
+    fn every_snapshot_error_variant_has_a_help_line() {
+        let (name, all) = variants!(SnapshotError {
+            NotAFolder,
+            Missing,
+            Unreadable,
+            Details,
+            Organization,
+            ResourcePolicies,
+            NoNamedPrincipal,
+            OtherAccount
+        });
+        assert_contract(
+            &[
+                SnapshotError::NotAFolder {
+                    dir: s("snap.json"),
+                },
+                SnapshotError::Missing { dir: s("snap") },
+                SnapshotError::Unreadable {
+                    dir: s("snap"),
+                    detail: s("permission denied"),
+                },
+                SnapshotError::Details(AuthDetailsError::Read {
+                    path: s("snap/authorization-details.json"),
+                    detail: s("not found"),
+                }),
+                SnapshotError::Organization(OrganizationError::Read {
+                    path: s("snap/organization.json"),
+                    detail: s("denied"),
+                }),
+                SnapshotError::ResourcePolicies(ResourcePoliciesError::Read {
+                    path: s("snap/resource-policies.json"),
+                    detail: s("denied"),
+                }),
+                SnapshotError::NoNamedPrincipal,
+                SnapshotError::OtherAccount {
+                    file: s("snap/organization.json"),
+                    org_account: s("111122223333"),
+                    principal: s("deploy"),
+                    principal_account: s("444455556666"),
+                },
             ],
             name,
             &all,

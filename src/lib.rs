@@ -6,11 +6,14 @@
 //! - [`inputs`] turns files people have (Jets Ruby config, `get-account-authorization-details`
 //!   output, organization snapshots, CloudFormation templates, pasted AccessDenied messages) into
 //!   core facts.
-//! - [`aws`] is the adapter to the live AWS APIs, behind small traits.
+//! - [`aws`] is the adapter to the live AWS APIs.
+//! - [`fact_source`] gives a check its facts from an offline snapshot or from AWS, through one
+//!   interface, and runs the check on them.
 //! - [`report`] renders decisions as tables, JSON, JUnit, SARIF or Markdown.
 
 pub mod aws;
 pub mod core;
 pub mod error;
+pub mod fact_source;
 pub mod inputs;
 pub mod report;

@@ -16,13 +16,13 @@ use iam_doctor::core::explain::{Explanation, judge};
 use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::core::profile::RequiredAction;
+use iam_doctor::fact_source::{AnyFactSource, FactSource, Facts, Snapshot};
 use iam_doctor::inputs::access_denied::{self, Denial};
 use iam_doctor::report;
 
 use iam_doctor::aws::AwsError;
 
-use super::live::{AwsArgs, AwsConnection, aws_failure};
-use super::source::{Facts, Offline};
+use super::live::{self, AwsArgs, aws_failure};
 use super::{
     ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, required::pretty, warn,
 };
@@ -125,8 +125,7 @@ fn principal_to_check(d: &Denial, args: &Args) -> Result<PrincipalRef, String> {
 
 /// Where the facts come from.
 enum Source {
-    Offline(Offline),
-    Aws(AwsConnection),
+    Facts(Box<AnyFactSource>),
     /// AWS could not be reached (no credentials): the messages are shown as parsed, unchecked.
     Unavailable(String),
 }
@@ -134,8 +133,7 @@ enum Source {
 impl Source {
     fn facts(&self, who: &PrincipalRef) -> Result<(Facts, OrgVisibility), Failure> {
         match self {
-            Source::Offline(o) => o.facts(who).map(|f| (f, OrgVisibility::Evaluated)),
-            Source::Aws(l) => l.facts(who),
+            Source::Facts(source) => Ok(source.facts(who)?),
             Source::Unavailable(reason) => Err(Failure::input(
                 reason.clone(),
                 "configure AWS credentials (environment, `--aws-profile`, SSO) or pass `--offline DIR`",
@@ -176,31 +174,30 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         ));
     }
     let source = match &args.offline {
-        Some(dir) => Source::Offline(Offline::open(dir)?),
-        None => {
-            match AwsConnection::try_connect(&args.aws, args.region.as_deref(), args.output.quiet)?
-            {
-                Ok(live) => Source::Aws(live),
-                Err(e @ AwsError::NoCredentials { .. }) => {
-                    let failure = aws_failure(e);
-                    warn(
-                        args.output.quiet,
-                        &format!(
-                            "the messages were not checked against AWS: {}",
-                            failure.message
-                        ),
-                    );
-                    if let Some(help) = &failure.help {
-                        note(args.output.quiet, help);
-                    }
-                    Source::Unavailable(format!(
-                        "not checked: {} (or pass `--offline DIR` with a snapshot)",
+        Some(dir) => Source::Facts(Box::new(AnyFactSource::Snapshot(
+            Snapshot::open(dir).map_err(Failure::from_error)?,
+        ))),
+        None => match live::try_connect(&args.aws, args.region.as_deref())? {
+            Ok(aws) => Source::Facts(Box::new(AnyFactSource::Aws(aws))),
+            Err(e @ AwsError::NoCredentials { .. }) => {
+                let failure = aws_failure(e);
+                warn(
+                    args.output.quiet,
+                    &format!(
+                        "the messages were not checked against AWS: {}",
                         failure.message
-                    ))
+                    ),
+                );
+                if let Some(help) = &failure.help {
+                    note(args.output.quiet, help);
                 }
-                Err(e) => return Err(aws_failure(e)),
+                Source::Unavailable(format!(
+                    "not checked: {} (or pass `--offline DIR` with a snapshot)",
+                    failure.message
+                ))
             }
-        }
+            Err(e) => return Err(aws_failure(e)),
+        },
     };
     let mut cache: HashMap<PrincipalRef, Result<Prepared, String>> = HashMap::new();
     let mut explained = Vec::new();
@@ -291,14 +288,16 @@ fn explain_one(
         &args.context.supplied(None)?,
     )
     .map_err(Failure::from_error)?;
-    // Live: IAM's simulator decides, the local evaluation explains (as in `check`).
-    if let Source::Aws(live) = source {
-        let outcomes = live.simulate(
+    // Where the source has IAM's simulator, it decides; the local evaluation explains (as in
+    // `check`).
+    if let Source::Facts(source) = source
+        && let Some(outcomes) = source.verdicts(
             &facts.principal,
             std::slice::from_ref(&asked),
             &region,
             &facts.resource_policies,
-        )?;
+        )?
+    {
         results = merge_simulation(&facts.principal, results, &outcomes, *visibility).0;
     }
     // What could not be decided is held as in `check`, before the verdict is judged.
@@ -318,19 +317,11 @@ fn explain_one(
         .first()
         .cloned()
         .ok_or_else(|| Failure::incomplete("no result for the denied action"))?;
-    // Whether the organization is known: offline, from `organization.json`; live, unless
-    // Organizations could not be read (not being in one is knowing it).
-    let org_data = match source {
-        Source::Offline(_) => facts.org.is_some(),
-        _ => *visibility != OrgVisibility::Unreadable,
-    };
-    let (reproduced, verdict) = judge(
-        &d,
-        &result,
-        set,
-        org_data,
-        matches!(source, Source::Offline(_)),
-    );
+    // Whether the organization is known: not when Organizations could not be read, nor from a
+    // snapshot without `organization.json`; not being in one is knowing it.
+    let org_data = *visibility != OrgVisibility::Unreadable;
+    let from_snapshot = matches!(source, Source::Facts(s) if s.is_snapshot());
+    let (reproduced, verdict) = judge(&d, &result, set, org_data, from_snapshot);
     Ok(Explanation::checked(d, report, verdict, reproduced))
 }
 

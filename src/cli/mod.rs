@@ -14,7 +14,6 @@ mod scps;
 mod self_policy;
 mod simulate;
 mod snapshot;
-mod source;
 mod validate;
 
 use std::io::Write;

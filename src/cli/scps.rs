@@ -9,8 +9,7 @@ use iam_doctor::core::audit::{AccountAudit, OrganizationAudit, audit};
 use iam_doctor::core::facts::OrgFacts;
 use iam_doctor::report;
 
-use super::live::AwsConnection;
-use super::live::{AwsArgs, aws_failure};
+use super::live::{self, AwsArgs, aws_failure};
 use super::{
     ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, required::pretty,
     terminal_width, warn,
@@ -71,8 +70,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     } else {
         None
     };
-    let aws = AwsConnection::connect(&args.aws, Some(&args.region), args.output.quiet)?;
-    let orgs = aws.session.organizations();
+    let aws = live::connect(&args.aws, Some(&args.region))?;
+    let orgs = aws.session().organizations();
     let quiet = args.output.quiet;
 
     // (account id, name from ListAccounts, its organization path)
@@ -100,7 +99,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         let account = match &args.account {
             Some(a) => a.clone(),
             None => {
-                aws.block_on(aws.session.iam().caller_identity())
+                aws.block_on(aws.session().iam().caller_identity())
                     .map_err(aws_failure)?
                     .account
             }
@@ -171,7 +170,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         Format::Table => report::table::organization_audit(&audit, terminal_width()),
     })?;
     if args.stats {
-        aws.print_stats(quiet);
+        live::print_stats(&aws, quiet);
     }
     // Required inputs that were never turned into actions were audited by no policy.
     for u in &audit.unchecked {

@@ -16,9 +16,10 @@ use iam_doctor::core::principal_ref::{NamedPrincipal, PrincipalRef};
 use iam_doctor::inputs::auth_details::AuthorizationDetails;
 use iam_doctor::inputs::{organization, resource_policies};
 
-use super::live::{AwsArgs, AwsConnection, aws_failure};
+use super::live::{self, AwsArgs, aws_failure};
 use super::named;
 use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
+use iam_doctor::fact_source::{BOOTSTRAP_BUCKET, readable};
 
 const DETAILS_FILE: &str = "authorization-details.json";
 const ORG_FILE: &str = "organization.json";
@@ -65,10 +66,10 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (None, None, Some(s)) => Some(PrincipalRef::Stack(s.clone())),
         (None, None, None) => None,
     };
-    let aws = AwsConnection::connect(&args.aws, args.region.as_deref(), args.output.quiet)?;
-    let iam = aws.session.iam();
-    let orgs = aws.session.organizations();
-    let cfn = aws.session.cloudformation();
+    let aws = live::connect(&args.aws, args.region.as_deref())?;
+    let iam = aws.session().iam();
+    let orgs = aws.session().organizations();
+    let cfn = aws.session().cloudformation();
     // Everything that does not depend on something else runs at once: the account's IAM
     // listing, the stack's role, and the organization path of the account (the ARN's account
     // when the principal is given as an ARN, the caller's otherwise).
@@ -78,7 +79,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
             match &named {
                 Some(PrincipalRef::Stack(stack)) => tokio::join!(
                     async { cfn.stack_role(stack, JETS_DEPLOY_ROLE).await.map(Some) },
-                    cfn.stack_resource(stack, named::BOOTSTRAP_BUCKET)
+                    cfn.stack_resource(stack, BOOTSTRAP_BUCKET)
                 ),
                 _ => (Ok(None), Err(AwsError::Interrupted)),
             }
@@ -164,7 +165,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let mut resource_notes = Vec::new();
     let mut named_resources = named::in_templates(
         &args.template,
-        args.region.as_deref().or(aws.session.region()),
+        args.region.as_deref().or(aws.session().region()),
         Some(&account),
     )?;
     match (&named, stack_bucket) {
@@ -177,12 +178,18 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (Some(PrincipalRef::Stack(_)), Err(e)) => return Err(aws_failure(e)),
         _ => {}
     }
-    let (readable, skipped) = named::readable(&named_resources);
+    let (readable, skipped) = readable(&named_resources);
     resource_notes.extend(skipped);
     let resource_policies = if readable.is_empty() {
         None
     } else {
-        Some(aws.block_on(aws.session.resource_policies().resource_policies(&readable)))
+        Some(
+            aws.block_on(
+                aws.session()
+                    .resource_policies()
+                    .resource_policies(&readable),
+            ),
+        )
     };
     if let Some(policies) = &resource_policies {
         resource_notes.push(resource_summary(policies));
@@ -220,7 +227,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         note(args.output.quiet, &n);
     }
     if args.stats {
-        aws.print_stats(args.output.quiet);
+        live::print_stats(&aws, args.output.quiet);
     }
     Ok(exit)
 }
