@@ -7,12 +7,11 @@ use iam_doctor::core::check::CheckReport;
 use iam_doctor::core::findings::Findings;
 use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::fact_source::{
-    AnyFactSource, CheckOptions, Requirements, Snapshot, check_principal,
+    AnyFactSource, CheckOptions, Requirements, Snapshot, check_principal, template_resources,
 };
 use iam_doctor::report;
 
 use super::live::{self, AwsArgs};
-use super::named;
 
 use super::{
     CheckFormat, ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
@@ -91,11 +90,12 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         let (required, config_notes) = args
             .profile
             .required(Some(&args.region), Some(&principal.account_id))?;
-        let template_resources = named::in_templates(
+        let template_resources = template_resources(
             &args.profile.template,
             Some(&args.region),
             Some(&principal.account_id),
-        )?;
+        )
+        .map_err(Failure::from_error)?;
         Ok::<_, Failure>(Requirements {
             required,
             config_notes,

@@ -8,7 +8,6 @@ mod check;
 mod explain;
 mod generate;
 mod live;
-mod named;
 mod required;
 mod scps;
 mod self_policy;

@@ -17,9 +17,8 @@ use iam_doctor::inputs::auth_details::AuthorizationDetails;
 use iam_doctor::inputs::{organization, resource_policies};
 
 use super::live::{self, AwsArgs, aws_failure};
-use super::named;
 use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
-use iam_doctor::fact_source::{BOOTSTRAP_BUCKET, readable};
+use iam_doctor::fact_source::{BOOTSTRAP_BUCKET, readable, template_resources};
 
 const DETAILS_FILE: &str = "authorization-details.json";
 const ORG_FILE: &str = "organization.json";
@@ -163,11 +162,12 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     // The resources the deploy touches that can be named: the stack's deploy bucket and what
     // the templates name. Each gets an entry, with a policy, none, or why it was unreadable.
     let mut resource_notes = Vec::new();
-    let mut named_resources = named::in_templates(
+    let mut named_resources = template_resources(
         &args.template,
         args.region.as_deref().or(aws.session().region()),
         Some(&account),
-    )?;
+    )
+    .map_err(Failure::from_error)?;
     match (&named, stack_bucket) {
         (Some(PrincipalRef::Stack(_)), Ok(bucket)) => {
             named_resources.push(format!("arn:aws:s3:::{bucket}"))

@@ -136,3 +136,98 @@ pub fn decide_locally(
         unchecked: required.unchecked.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::core::eval::Decision;
+    use crate::core::profile::RequiredAction;
+    use crate::fact_source::{Snapshot, SnapshotError};
+
+    fn required(actions: &[&str]) -> RequiredPermissions {
+        RequiredPermissions {
+            profile: "jets-remote".into(),
+            vpc: false,
+            policies: Vec::new(),
+            managed_policy_arns: Vec::new(),
+            actions: actions
+                .iter()
+                .map(|action| RequiredAction {
+                    action: (*action).to_string(),
+                    resource: "*".into(),
+                    grant: String::new(),
+                    policy: String::new(),
+                    reason: "test".into(),
+                })
+                .collect(),
+            warnings: Vec::new(),
+            unchecked: Vec::new(),
+        }
+    }
+
+    /// The library runs a whole check on a fact source, here the demo snapshot, without the
+    /// command layer: the region-lock SCP denies Route 53 (README, "Troubleshooting").
+    #[test]
+    fn a_check_on_a_snapshot_names_the_denying_scp() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/examples/demo");
+        let snapshot = Snapshot::open(&dir).expect("the demo snapshot opens");
+        let who = PrincipalRef::role("demo-dev-CodebuildRole-1A2B3C4D5E6F").expect("a role name");
+        let supplied = Supplied::default();
+        let options = CheckOptions {
+            region: "eu-west-1",
+            supplied: &supplied,
+            confirm: false,
+        };
+        let report = check_principal(&snapshot, &who, options, |principal| {
+            assert_eq!(principal.account_id, "111122223333");
+            Ok::<_, FactsError>(Requirements {
+                required: required(&["route53:ChangeResourceRecordSets", "kinesis:PutRecord"]),
+                config_notes: Vec::new(),
+                template_resources: Vec::new(),
+            })
+        })
+        .expect("a report");
+        assert!(
+            report
+                .principal
+                .ends_with(":role/demo-dev-CodebuildRole-1A2B3C4D5E6F")
+        );
+        let route53 = &report.results[0];
+        assert_eq!(route53.decision, Decision::ExplicitDeny);
+        assert!(
+            route53
+                .decided_by
+                .iter()
+                .any(|b| b.describe().contains("`RegionLock`")),
+            "{:?}",
+            route53.decided_by
+        );
+        assert_eq!(report.results[1].decision, Decision::ImplicitDeny);
+    }
+
+    /// A snapshot has no simulator and no caller: its verdicts are none, and a principal must
+    /// be named.
+    #[test]
+    fn a_snapshot_has_no_verdicts_and_no_caller() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/examples/demo");
+        let snapshot = Snapshot::open(&dir).expect("the demo snapshot opens");
+        let who = PrincipalRef::role("demo-dev-CodebuildRole-1A2B3C4D5E6F").expect("a role name");
+        let (facts, visibility) = FactSource::facts(&snapshot, &who).expect("facts");
+        assert_eq!(visibility, OrgVisibility::Evaluated);
+        let verdicts = snapshot
+            .verdicts(
+                &facts.principal,
+                &required(&["s3:GetObject"]).actions,
+                "eu-west-1",
+                &facts.resource_policies,
+            )
+            .expect("no error");
+        assert_eq!(verdicts, None);
+        assert!(matches!(
+            FactSource::facts(&snapshot, &PrincipalRef::Caller),
+            Err(FactsError::Snapshot(SnapshotError::NoNamedPrincipal))
+        ));
+    }
+}

@@ -3,10 +3,12 @@
 
 mod aws;
 mod check;
+mod named;
 mod snapshot;
 
 pub use aws::{AwsFacts, BOOTSTRAP_BUCKET, readable};
 pub use check::{CheckOptions, Requirements, check_principal, decide_locally};
+pub use named::template_resources;
 pub use snapshot::{DETAILS_FILE, ORG_FILE, Snapshot, SnapshotError};
 
 use crate::aws::AwsError;
