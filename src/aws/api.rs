@@ -60,6 +60,8 @@ apis! {
     GetQueueUrl => "sqs:GetQueueUrl",
     GetQueueAttributes => "sqs:GetQueueAttributes",
     GetFunctionPolicy => "lambda:GetPolicy",
+    DecodeAuthorizationMessage => "sts:DecodeAuthorizationMessage",
+    LookupEvents => "cloudtrail:LookupEvents",
 }
 
 impl Api {

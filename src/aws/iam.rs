@@ -231,6 +231,24 @@ impl SdkIam {
         })
     }
 
+    /// The `DecodedMessage` of an encoded authorization failure message
+    /// (`sts:DecodeAuthorizationMessage`), as AWS returns it: a JSON document in a string.
+    pub async fn decode_authorization_message(&self, encoded: &str) -> Result<String, AwsError> {
+        let out = self
+            .gate
+            .call(
+                Api::DecodeAuthorizationMessage,
+                self.sts
+                    .decode_authorization_message()
+                    .encoded_message(encoded)
+                    .send(),
+            )
+            .await?;
+        out.decoded_message.ok_or_else(|| {
+            AwsError::incomplete(Api::DecodeAuthorizationMessage, "no DecodedMessage")
+        })
+    }
+
     /// A role with every identity policy that applies to it, its boundary and tags. A name is
     /// looked up in the credentials' account; an ARN from another account would otherwise
     /// silently describe a same-named role here, so it is refused.

@@ -1,5 +1,5 @@
 //! The adapter to the live AWS APIs: IAM, STS, Organizations, CloudFormation, S3, KMS, ECR,
-//! SNS, SQS and Lambda answers as the fact types of [`crate::core::facts`].
+//! SNS, SQS, Lambda and CloudTrail answers as the fact types of [`crate::core::facts`].
 //!
 //! Everything that talks to AWS goes through one [`CallGate`], which bounds the requests in
 //! flight, retries throttling, counts calls, and turns SDK errors into [`AwsError`] lines a
@@ -9,6 +9,7 @@
 mod api;
 mod auth_details;
 mod cloudformation;
+mod cloudtrail;
 mod error;
 mod gate;
 mod iam;
@@ -25,6 +26,7 @@ mod tests;
 pub use api::Api;
 pub use auth_details::decode_policy_document;
 pub use cloudformation::SdkCloudFormation;
+pub use cloudtrail::{EVENTS_PER_PAGE, LOOKUP_INTERVAL, SdkCloudTrail, TrailEvent, TrailProgress};
 pub use error::AwsError;
 pub use gate::{CallGate, MAX_IN_FLIGHT};
 pub use iam::{CallerIdentity, SdkIam};

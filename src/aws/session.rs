@@ -11,6 +11,7 @@ use aws_sdk_iam::config::ProvideCredentials;
 use tokio::time::Instant;
 
 use super::cloudformation::SdkCloudFormation;
+use super::cloudtrail::SdkCloudTrail;
 use super::error::{self, AwsError};
 use super::gate::{CallGate, MAX_IN_FLIGHT};
 use super::iam::SdkIam;
@@ -58,6 +59,7 @@ pub struct AwsSession {
     iam: SdkIam,
     organizations: SdkOrganizations,
     cloudformation: SdkCloudFormation,
+    cloudtrail: SdkCloudTrail,
     resource_policies: SdkResourcePolicies,
     gate: Arc<CallGate>,
     region: Option<String>,
@@ -161,6 +163,7 @@ impl AwsSession {
                 client!(aws_sdk_cloudformation),
                 Arc::clone(&gate),
             ),
+            cloudtrail: SdkCloudTrail::new(client!(aws_sdk_cloudtrail), Arc::clone(&gate)),
             resource_policies: SdkResourcePolicies::new(
                 aws_sdk_s3::Client::from_conf(
                     aws_sdk_s3::config::Builder::from(config)
@@ -210,6 +213,10 @@ impl AwsSession {
         &self.cloudformation
     }
 
+    pub fn cloudtrail(&self) -> &SdkCloudTrail {
+        &self.cloudtrail
+    }
+
     pub fn resource_policies(&self) -> &SdkResourcePolicies {
         &self.resource_policies
     }
@@ -239,6 +246,7 @@ const ENDPOINT_URL_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_SNS",
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL_CLOUDTRAIL",
 ];
 
 /// Checks the endpoint URLs configured outside the command line: the environment and the
@@ -291,6 +299,7 @@ fn aws_endpoints(region: &str) -> BTreeMap<&'static str, String> {
         ("sns", resolve!(aws_sdk_sns)),
         ("sqs", resolve!(aws_sdk_sqs)),
         ("lambda", resolve!(aws_sdk_lambda)),
+        ("cloudtrail", resolve!(aws_sdk_cloudtrail)),
     ]
     .into_iter()
     .filter_map(|(service, url)| Some((service, url?)))
@@ -345,7 +354,8 @@ mod tests {
             aws_sdk_cloudformation,
             aws_sdk_sns,
             aws_sdk_sqs,
-            aws_sdk_lambda
+            aws_sdk_lambda,
+            aws_sdk_cloudtrail
         );
     }
 

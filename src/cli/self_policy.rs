@@ -41,6 +41,14 @@ const PURPOSES: &[(&str, &str)] = &[
         "ResourcePolicies",
         "the resource-based policies of the resources the deploy touches: the deploy bucket's policy, KMS key policies, ECR repository policies, SNS topic, SQS queue and Lambda function policies (`check`, `snapshot`)",
     ),
+    (
+        "DecodeMessages",
+        "the request behind an encoded authorization failure message (EC2's `UnauthorizedOperation`), for an exact reproduction (`explain`)",
+    ),
+    (
+        "CloudTrail",
+        "the account's recent denied calls (`explain --cloudtrail`)",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

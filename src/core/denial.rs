@@ -30,6 +30,13 @@ pub struct Denial {
     /// The blob after `Encoded authorization failure message:`, for
     /// `aws sts decode-authorization-message`.
     pub encoded_message: Option<String>,
+    /// What became of [`Denial::encoded_message`] when decoding was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoded: Option<EncodedMessage>,
+    /// The region the call was made in, when the source records it (CloudTrail's
+    /// `awsRegion`, a decoded message's `aws:Region`); `None` for pasted text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// What the paste left out and where a part was taken from instead, for people: AWS's
     /// literal `perform: null`, an operation qualified by the command line around it, a
     /// message that names no action at all (then [`Denial::action`] is empty).
@@ -46,6 +53,22 @@ impl Denial {
     pub fn service(&self) -> Option<&str> {
         self.action.split_once(':').map(|(service, _)| service)
     }
+}
+
+/// What `sts:DecodeAuthorizationMessage` made of an encoded authorization message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EncodedMessage {
+    /// Decoded: the denial's action, resource and principal are AWS's decoded request, and
+    /// its context (`KEY=VALUES`) was given to the evaluation.
+    Decoded {
+        explicit_deny: bool,
+        context: Vec<String>,
+        /// AWS's matched statements, `EFFECT Sid on actions`.
+        matched_statements: Vec<String>,
+    },
+    /// Not decoded, and why: the denial is explained from the message text.
+    NotDecoded { reason: String },
 }
 
 /// The policy type AWS blames, one variant per wording AWS prints.

@@ -302,6 +302,8 @@ impl Message {
             policy_arn: body.policy_arn,
             error_code,
             encoded_message: self.encoded,
+            encoded: None,
+            region: None,
             notes,
             line: line_of(self.start),
             raw: words_preserving_case(norm.get(self.start..self.end).unwrap_or_default()),
