@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use iam_doctor::core::check::{
     CheckReport, OrgVisibility, check_local, merge_simulation, policy_set,
 };
+use iam_doctor::core::denial::EncodedMessage;
 use iam_doctor::core::eval::PolicySet;
 use iam_doctor::core::explain::{Explanation, judge};
 use iam_doctor::core::facts::ResourcePolicies;
@@ -54,10 +55,12 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-/// The region of the failed call: as given, else the resource ARN's, else the environment's.
+/// The region of the failed call: the one AWS recorded (CloudTrail, a decoded message), else
+/// as given, else the resource ARN's, else the environment's.
 fn region_for(d: &Denial, args: &Args) -> String {
-    args.region
+    d.region
         .clone()
+        .or_else(|| args.region.clone())
         .or_else(|| {
             d.resource
                 .as_deref()
@@ -208,11 +211,18 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
 }
 
 fn explain_one(
-    d: Denial,
+    mut d: Denial,
     args: &Args,
     source: &Source,
     cache: &mut HashMap<PrincipalRef, Result<Prepared, String>>,
 ) -> Result<Explanation, Failure> {
+    // An encoded authorization message is AWS's own record of the request: decoded, it gives
+    // the exact action, resource, principal and context to reproduce.
+    if let Source::Facts(facts) = source
+        && let AnyFactSource::Aws(aws) = facts.as_ref()
+    {
+        aws.decode_denial(&mut d);
+    }
     if d.action.is_empty() {
         return Ok(Explanation::unchecked(
             d,
@@ -271,6 +281,16 @@ fn explain_one(
         }
     };
     let region = region_for(&d, args);
+    // The request context: `--context`, and over it every key AWS decoded.
+    let mut context = args.context.supplied(None)?;
+    if let Some(EncodedMessage::Decoded {
+        context: decoded, ..
+    }) = &d.encoded
+    {
+        for entry in decoded {
+            context.state(&entry.key, Some(entry.values.clone()));
+        }
+    }
     let asked = RequiredAction {
         action: d.action.clone(),
         resource: d.resource.clone().unwrap_or_else(|| "*".to_string()),
@@ -285,7 +305,7 @@ fn explain_one(
         &ResourcePolicies::new(),
         std::slice::from_ref(&asked),
         &region,
-        &args.context.supplied(None)?,
+        &context,
     )
     .map_err(Failure::from_error)?;
     // Where the source has IAM's simulator, it decides; the local evaluation explains (as in
@@ -296,6 +316,7 @@ fn explain_one(
             std::slice::from_ref(&asked),
             &region,
             &facts.resource_policies,
+            &context,
         )?
     {
         results = merge_simulation(&facts.principal, results, &outcomes, *visibility).0;

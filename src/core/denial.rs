@@ -63,12 +63,20 @@ pub enum EncodedMessage {
     /// its context (`KEY=VALUES`) was given to the evaluation.
     Decoded {
         explicit_deny: bool,
-        context: Vec<String>,
+        /// The request context AWS evaluated, every key.
+        context: Vec<ContextValue>,
         /// AWS's matched statements, `EFFECT Sid on actions`.
         matched_statements: Vec<String>,
     },
     /// Not decoded, and why: the denial is explained from the message text.
     NotDecoded { reason: String },
+}
+
+/// One key of a request context and its values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContextValue {
+    pub key: String,
+    pub values: Vec<String>,
 }
 
 /// The policy type AWS blames, one variant per wording AWS prints.

@@ -14,6 +14,7 @@ use crate::core::facts::{
 };
 use crate::core::principal_ref::PrincipalRef;
 use crate::core::profile::{RequiredAction, requested_region};
+use crate::core::request_keys::{self, Supplied, ValueType};
 use crate::core::resources::ResourceKind;
 
 use super::{FactSource, Facts, FactsError};
@@ -91,13 +92,15 @@ impl AwsFacts {
 
     /// IAM's verdict for every required action. Global services are simulated with
     /// `aws:RequestedRegion = us-east-1`, the rest with the deploy's region; the groups run
-    /// concurrently.
+    /// concurrently. `stated` values are added to the context (a stated region replaces the
+    /// computed one).
     async fn simulate(
         &self,
         principal: &PrincipalFacts,
         required: &[RequiredAction],
         region: &str,
         policies: &ResourcePolicies,
+        stated: &Supplied,
     ) -> Result<Vec<SimulationOutcome>, AwsError> {
         let mut groups: Vec<(String, Vec<SimulationRequest>)> = Vec::new();
         for r in required {
@@ -115,7 +118,7 @@ impl AwsFacts {
         let calls: Vec<_> = groups
             .iter()
             .map(|(rr, reqs)| {
-                let context = vec![region_context(rr)];
+                let context = with_stated(vec![region_context(rr)], stated);
                 async move {
                     simulate_with_resource_policies(iam, principal, reqs, &context, policies).await
                 }
@@ -199,14 +202,21 @@ impl FactSource for AwsFacts {
                 let (policies, outcomes) = if principal.kind == PrincipalKind::User {
                     let policies = reads.await;
                     let outcomes = self
-                        .simulate(&principal, actions_of(&required), region, &policies)
+                        .simulate(
+                            &principal,
+                            actions_of(&required),
+                            region,
+                            &policies,
+                            &Supplied::default(),
+                        )
                         .await;
                     (policies, outcomes)
                 } else {
                     let none = ResourcePolicies::new();
+                    let stated = Supplied::default();
                     tokio::join!(
                         reads,
-                        self.simulate(&principal, actions_of(&required), region, &none)
+                        self.simulate(&principal, actions_of(&required), region, &none, &stated)
                     )
                 };
                 let outcomes = outcomes.map_err(aws_error)?;
@@ -227,10 +237,11 @@ impl FactSource for AwsFacts {
         required: &[RequiredAction],
         region: &str,
         policies: &ResourcePolicies,
+        context: &Supplied,
     ) -> Result<Option<Vec<SimulationOutcome>>, FactsError> {
-        Ok(Some(self.block_on(
-            self.simulate(principal, required, region, policies),
-        )?))
+        Ok(Some(self.block_on(self.simulate(
+            principal, required, region, policies, context,
+        ))?))
     }
 
     fn known_resources(
@@ -366,6 +377,36 @@ impl FactSource for AwsFacts {
     fn is_snapshot(&self) -> bool {
         false
     }
+}
+
+/// `entries` with the stated values added, a stated key replacing an entry of the same key. A
+/// key stated absent is left out. The type is the documented one of a known key, else a
+/// string (a list for several values), as `--context` reads them.
+fn with_stated(
+    mut entries: Vec<SimulationContextEntry>,
+    stated: &Supplied,
+) -> Vec<SimulationContextEntry> {
+    for (key, values) in stated.entries() {
+        entries.retain(|e| !e.key.eq_ignore_ascii_case(key));
+        let Some(values) = values else { continue };
+        let base = match request_keys::lookup(key).map(|k| k.value_type) {
+            Some(ValueType::Bool) => "boolean",
+            Some(ValueType::Ip) => "ip",
+            Some(ValueType::Date) => "date",
+            Some(ValueType::Numeric) => "numeric",
+            Some(ValueType::String) | None => "string",
+        };
+        entries.push(SimulationContextEntry {
+            key: key.to_string(),
+            values: values.to_vec(),
+            value_type: if values.len() > 1 {
+                format!("{base}List")
+            } else {
+                base.to_string()
+            },
+        });
+    }
+    entries
 }
 
 fn region_context(region: &str) -> SimulationContextEntry {

@@ -222,6 +222,7 @@ mod tests {
                 &required(&["s3:GetObject"]).actions,
                 "eu-west-1",
                 &facts.resource_policies,
+                &Supplied::default(),
             )
             .expect("no error");
         assert_eq!(verdicts, None);

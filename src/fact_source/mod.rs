@@ -3,6 +3,7 @@
 
 mod aws;
 mod check;
+mod decode;
 mod named;
 mod snapshot;
 
@@ -17,6 +18,7 @@ use crate::core::facts::{OrgFacts, PrincipalFacts, ResourcePolicies, SimulationO
 use crate::core::policy::PolicyError;
 use crate::core::principal_ref::PrincipalRef;
 use crate::core::profile::RequiredAction;
+use crate::core::request_keys::Supplied;
 
 /// A principal's facts, with what qualifies them.
 #[derive(Debug, Clone)]
@@ -67,14 +69,16 @@ pub trait FactSource {
         resources_of: impl Fn(&R) -> &[String],
     ) -> Result<(Facts, OrgVisibility, R, Option<Vec<SimulationOutcome>>), E>;
 
-    /// IAM's verdict on some actions for a principal already looked up; `None` when the
-    /// source has no simulator.
+    /// IAM's verdict on some actions for a principal already looked up, with the request
+    /// context values `context` states (a decoded authorization message's, `--context`);
+    /// `None` when the source has no simulator.
     fn verdicts(
         &self,
         principal: &PrincipalFacts,
         required: &[RequiredAction],
         region: &str,
         policies: &ResourcePolicies,
+        context: &Supplied,
     ) -> Result<Option<Vec<SimulationOutcome>>, FactsError>;
 
     /// The resources the deploy touches that the source can name before any template is read
@@ -130,6 +134,7 @@ impl FactSource for Snapshot {
         _required: &[RequiredAction],
         _region: &str,
         _policies: &ResourcePolicies,
+        _context: &Supplied,
     ) -> Result<Option<Vec<SimulationOutcome>>, FactsError> {
         Ok(None)
     }
@@ -203,8 +208,9 @@ impl FactSource for AnyFactSource {
         required: &[RequiredAction],
         region: &str,
         policies: &ResourcePolicies,
+        context: &Supplied,
     ) -> Result<Option<Vec<SimulationOutcome>>, FactsError> {
-        delegate!(self, s => s.verdicts(principal, required, region, policies))
+        delegate!(self, s => s.verdicts(principal, required, region, policies, context))
     }
 
     fn known_resources(

@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use crate::core::denial::{Blamed, Denial, EncodedMessage};
+use crate::core::denial::{Blamed, ContextValue, Denial, EncodedMessage};
 use crate::core::request_keys::Supplied;
 
 /// The request AWS denied, as decoded.
@@ -236,7 +236,10 @@ impl DecodedAuthorization {
             context: self
                 .conditions
                 .iter()
-                .map(|(k, v)| format!("{k}={}", v.join(",")))
+                .map(|(key, values)| ContextValue {
+                    key: key.clone(),
+                    values: values.clone(),
+                })
                 .collect(),
             matched_statements: self
                 .matched_statements

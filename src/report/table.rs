@@ -5,6 +5,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::Value;
 
 use crate::core::audit::{Block, LevelAudit, OrganizationAudit};
+use crate::core::denial::EncodedMessage;
 use crate::core::eval::Evaluation;
 use crate::core::eval::Verdict;
 use crate::core::explain::Explanation;
@@ -365,11 +366,48 @@ pub fn explain(explained: &[Explanation]) -> String {
         for n in &x.notes {
             out.push_str(&format!("   note:      {}\n", escape(n)));
         }
-        if let Some(enc) = &d.encoded_message {
-            let short: String = escape(enc).chars().take(24).collect();
-            out.push_str(&format!(
-                "   encoded:   decode the full message with `aws sts decode-authorization-message --encoded-message {short}…` (needs sts:DecodeAuthorizationMessage)\n"
-            ));
+        match (&d.encoded, &d.encoded_message) {
+            (
+                Some(EncodedMessage::Decoded {
+                    explicit_deny,
+                    context,
+                    matched_statements,
+                }),
+                _,
+            ) => {
+                out.push_str(&format!(
+                    "   decoded:   the request AWS evaluated (sts:DecodeAuthorizationMessage): {}; its {} context key(s) were given to the evaluation\n",
+                    if *explicit_deny {
+                        "a Deny statement matched"
+                    } else {
+                        "no statement allowed it"
+                    },
+                    context.len()
+                ));
+                let keys: Vec<String> = context
+                    .iter()
+                    .map(|c| format!("{}={}", c.key, c.values.join(",")))
+                    .collect();
+                if !keys.is_empty() {
+                    out.push_str(&format!("   context:   {}\n", escape(&keys.join(" "))));
+                }
+                for m in matched_statements {
+                    out.push_str(&format!("   matched:   {}\n", escape(m)));
+                }
+            }
+            (Some(EncodedMessage::NotDecoded { reason }), _) => {
+                out.push_str(&format!(
+                    "   encoded:   not decoded: {}; explained from the message text\n",
+                    escape(reason)
+                ));
+            }
+            (None, Some(enc)) => {
+                let short: String = escape(enc).chars().take(24).collect();
+                out.push_str(&format!(
+                    "   encoded:   decode the full message with `aws sts decode-authorization-message --encoded-message {short}…` (needs sts:DecodeAuthorizationMessage)\n"
+                ));
+            }
+            (None, None) => {}
         }
         out.push('\n');
     }

@@ -54,6 +54,31 @@ wrapper in front of moto adds:
   (``InvalidInput``) because the rule does not evaluate resource policies; an unparsable
   document gives ``MalformedPolicyDocument``.
 
+* STS ``DecodeAuthorizationMessage``, which moto does not implement: SCRIPTED, NOT AWS. AWS
+  encrypts the request behind an authorization failure; here a test registers, through
+  ``POST /_iamdoctor/authorization-messages {"messages": {"ENCODED": {...decoded...}}}``, the
+  decoded document an encoded message stands for, and the call answers it as the
+  ``DecodedMessage`` string (STS API reference, ``API_DecodeAuthorizationMessage.html``; the
+  document's shape is the AWS CLI example's, ``tests/fixtures/decoded-authorization``). An
+  unregistered message gets ``InvalidAuthorizationMessageException`` (400), the error the API
+  reference lists for an invalid or expired message. Denying the call itself is a fault rule
+  (``{"target": "DecodeAuthorizationMessage", "error": "AccessDenied"}``).
+
+* CloudTrail ``LookupEvents``, whose event history moto does not hold: SCRIPTED, NOT AWS. A
+  test records events through ``POST /_iamdoctor/cloudtrail-events {"events": [RECORD, ...]}``
+  (each RECORD a CloudTrail record as ``CloudTrailEvent`` carries it: ``eventTime``,
+  ``eventSource``, ``eventName``, ``awsRegion``, ``userIdentity``, ``errorCode`` ...), and
+  LookupEvents answers them as the CloudTrail API reference (``API_LookupEvents.html``,
+  ``API_Event.html``) describes: the events of the request's Region only, newest first, within
+  ``StartTime``/``EndTime``, filtered by at most one ``LookupAttributes`` item (more is
+  ``InvalidLookupAttributesException``), at most ``MaxResults`` (1 to 50, default 50; else
+  ``InvalidMaxResultsException``) per page with a ``NextToken``; each ``Event`` with
+  ``EventId``, ``EventName``, ``ReadOnly``, ``EventTime`` (epoch seconds), ``EventSource``,
+  ``Username`` (an assumed role's session name, an IAM user's name), ``Resources`` and the
+  record as the ``CloudTrailEvent`` string. Its rate limit is AWS's: a third request within
+  one second is refused with ``ThrottlingException`` (counted as ``lookup_throttled`` in the
+  stats). ``DELETE /_iamdoctor/cloudtrail-events`` forgets the events.
+
 * Fault injection, latency, call statistics and a chosen caller identity, through
   ``/_iamdoctor/...`` control endpoints (JSON), so tests can exercise retries, throttling,
   access errors and concurrency limits.
@@ -90,7 +115,8 @@ Control endpoints (all JSON):
   DELETE /_iamdoctor/faults   clears all rules
   POST   /_iamdoctor/latency  {"ms": 30}: added to every AWS call
   GET    /_iamdoctor/stats    {"calls": {"iam:SimulatePrincipalPolicy": n, ...},
-                               "max_in_flight": n, "in_flight": n, "faults_fired": n}
+                               "max_in_flight": n, "in_flight": n, "faults_fired": n,
+                               "lookup_throttled": n}
   DELETE /_iamdoctor/stats    resets the counters
   POST   /_iamdoctor/caller   {"arn": "arn:aws:sts::111122223333:assumed-role/Role/session"}:
                               STS GetCallerIdentity answers this ARN, and every AWS call without
@@ -101,6 +127,9 @@ Control endpoints (all JSON):
                                "member_org_access": "read" | "denied"}
                               simulate_short_pages: true answers half of MaxItems per page,
                               a number n answers at most n results per page (both simulators).
+  POST   /_iamdoctor/authorization-messages  {"messages": {"ENCODED": {decoded document}}}
+  POST   /_iamdoctor/cloudtrail-events       {"events": [CloudTrail record, ...]}
+  DELETE /_iamdoctor/cloudtrail-events       forgets the recorded events
   POST   /_iamdoctor/reset    resets moto's state and every setting above
   GET    /_iamdoctor/health   {"ok": true}
 
@@ -224,6 +253,12 @@ class State:
     faults_fired: int = 0
     caller_arn: str | None = None
     quirks: dict[str, Any] = field(default_factory=dict)
+    # Scripted DecodeAuthorizationMessage: encoded message -> decoded document.
+    authorization_messages: dict[str, Any] = field(default_factory=dict)
+    # Scripted CloudTrail event history, and the times of recent LookupEvents requests.
+    trail_events: list[dict[str, Any]] = field(default_factory=list)
+    lookup_times: list[float] = field(default_factory=list)
+    lookup_throttled: int = 0
 
     def reset_settings(self) -> None:
         with self.lock:
@@ -234,6 +269,10 @@ class State:
             self.calls = {}
             self.max_in_flight = self.in_flight
             self.faults_fired = 0
+            self.authorization_messages = {}
+            self.trail_events = []
+            self.lookup_times = []
+            self.lookup_throttled = 0
 
 
 def default_quirks() -> dict[str, Any]:
@@ -1347,6 +1386,125 @@ def caller_identity_xml(arn: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# SCRIPTED: STS DecodeAuthorizationMessage and CloudTrail LookupEvents (see the module doc)
+# --------------------------------------------------------------------------------------------
+
+# LookupEvents: "limited to two per second, per account, per Region" (API_LookupEvents.html).
+LOOKUPS_PER_SECOND = 2
+LOOKUP_PAGE_MAX = 50
+TRAIL_ATTRIBUTES = {
+    "EventId": "EventId",
+    "EventName": "EventName",
+    "ReadOnly": "ReadOnly",
+    "Username": "Username",
+    "EventSource": "EventSource",
+    "AccessKeyId": "AccessKeyId",
+}
+
+
+def decode_authorization_message_xml(params: dict[str, str]) -> str | None:
+    """The scripted answer, or None for a message no test registered."""
+    encoded = params.get("EncodedMessage", "")
+    with STATE.lock:
+        decoded = STATE.authorization_messages.get(encoded)
+    if decoded is None:
+        return None
+    return (
+        f'<DecodeAuthorizationMessageResponse xmlns="{STS_NS}"><DecodeAuthorizationMessageResult>'
+        f"<DecodedMessage>{escape(json.dumps(decoded, separators=(',', ':')))}</DecodedMessage>"
+        "</DecodeAuthorizationMessageResult>"
+        f"<ResponseMetadata><RequestId>{request_id()}</RequestId></ResponseMetadata>"
+        "</DecodeAuthorizationMessageResponse>"
+    )
+
+
+def epoch_of(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def trail_event(record: dict[str, Any]) -> dict[str, Any]:
+    """An ``Event`` of LookupEvents for a CloudTrail record (API_Event.html)."""
+    identity = record.get("userIdentity") or {}
+    arn = identity.get("arn", "")
+    if identity.get("type") == "AssumedRole":
+        username = arn.rsplit("/", 1)[-1]
+    else:
+        username = identity.get("userName", "")
+    event = {
+        "EventId": record.get("eventID") or str(uuid.uuid4()),
+        "EventName": record.get("eventName", ""),
+        "ReadOnly": str(record.get("readOnly", False)).lower(),
+        "AccessKeyId": identity.get("accessKeyId", ""),
+        "EventTime": epoch_of(record["eventTime"]),
+        "EventSource": record.get("eventSource", ""),
+        "Username": username,
+        "Resources": [
+            {"ResourceType": r.get("type", ""), "ResourceName": r.get("ARN", "")}
+            for r in record.get("resources") or []
+        ],
+        "CloudTrailEvent": json.dumps(record),
+    }
+    return {"event": event, "region": record.get("awsRegion", "")}
+
+
+def lookup_events(environ: dict, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    now = time.monotonic()
+    with STATE.lock:
+        STATE.lookup_times = [t for t in STATE.lookup_times if now - t < 1.0]
+        if len(STATE.lookup_times) >= LOOKUPS_PER_SECOND:
+            STATE.lookup_throttled += 1
+            return 400, {"__type": "ThrottlingException", "message": "Rate exceeded"}
+        STATE.lookup_times.append(now)
+        stored = list(STATE.trail_events)
+    m = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region = m.group(1) if m else "us-east-1"
+    attributes = request.get("LookupAttributes") or []
+    if len(attributes) > 1:
+        return 400, {
+            "__type": "InvalidLookupAttributesException",
+            "message": "LookupAttributes can contain only one item",
+        }
+    max_results = int(request.get("MaxResults", LOOKUP_PAGE_MAX))
+    if not 1 <= max_results <= LOOKUP_PAGE_MAX:
+        return 400, {
+            "__type": "InvalidMaxResultsException",
+            "message": f"MaxResults must be between 1 and {LOOKUP_PAGE_MAX}",
+        }
+    start = float(request.get("StartTime", 0))
+    end = float(request.get("EndTime", time.time()))
+    if start > end:
+        return 400, {"__type": "InvalidTimeRangeException", "message": "StartTime is after EndTime"}
+    events = [
+        e["event"]
+        for e in stored
+        if e["region"] == region and start <= e["event"]["EventTime"] <= end
+    ]
+    for a in attributes:
+        key = TRAIL_ATTRIBUTES.get(a.get("AttributeKey", ""))
+        if key is None:
+            return 400, {
+                "__type": "InvalidLookupAttributesException",
+                "message": f"unsupported AttributeKey {a.get('AttributeKey')}",
+            }
+        events = [e for e in events if str(e.get(key, "")) == a.get("AttributeValue")]
+    events.sort(key=lambda e: e["EventTime"], reverse=True)
+    offset = 0
+    token = request.get("NextToken")
+    if token:
+        try:
+            offset = int(base64.b64decode(token).decode())
+        except ValueError:
+            return 400, {"__type": "InvalidNextTokenException", "message": "bad NextToken"}
+    page = events[offset : offset + max_results]
+    body: dict[str, Any] = {"Events": page}
+    if offset + max_results < len(events):
+        body["NextToken"] = base64.b64encode(str(offset + max_results).encode()).decode()
+    return 200, body
+
+
+# --------------------------------------------------------------------------------------------
 # The WSGI wrapper
 # --------------------------------------------------------------------------------------------
 
@@ -1415,6 +1573,32 @@ class Wrapper:
             materialise_named_aws_policies(account, params)
         elif service == "sts" and operation == "GetCallerIdentity" and caller:
             return raw_response(start_response, 200, caller_identity_xml(caller), "text/xml")
+        elif service == "sts" and operation == "DecodeAuthorizationMessage":
+            xml = decode_authorization_message_xml(params)
+            if xml is None:
+                return query_error(
+                    start_response,
+                    STS_NS,
+                    400,
+                    "InvalidAuthorizationMessageException",
+                    "The error returned if the message passed to DecodeAuthorizationMessage was "
+                    "invalid. This can happen if the token contains invalid characters, such as "
+                    "line breaks, or if the message has expired.",
+                )
+            return raw_response(start_response, 200, xml, "text/xml")
+        elif service == "cloudtrail" and operation == "LookupEvents":
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                request = {}
+            status, answer = lookup_events(environ, request)
+            if status != 200:
+                return json_error(
+                    start_response, status, answer["__type"], answer["message"]
+                )
+            return raw_response(
+                start_response, 200, json.dumps(answer), "application/x-amz-json-1.1"
+            )
         elif service == "organizations":
             routed = self.route_organizations(environ, start_response, body, account, operation)
             if routed is not None:
@@ -1539,12 +1723,14 @@ class Wrapper:
                     "max_in_flight": STATE.max_in_flight,
                     "in_flight": STATE.in_flight,
                     "faults_fired": STATE.faults_fired,
+                    "lookup_throttled": STATE.lookup_throttled,
                 }
         if name == "stats" and method == "DELETE":
             with STATE.lock:
                 STATE.calls = {}
                 STATE.max_in_flight = STATE.in_flight
                 STATE.faults_fired = 0
+                STATE.lookup_throttled = 0
             return {"ok": True}
         if name == "caller" and method in ("POST", "DELETE"):
             arn = payload.get("arn") if method == "POST" else None
@@ -1553,6 +1739,20 @@ class Wrapper:
             with STATE.lock:
                 STATE.caller_arn = arn
             return {"arn": arn}
+        if name == "authorization-messages" and method == "POST":
+            messages = {str(k): v for k, v in payload["messages"].items()}
+            with STATE.lock:
+                STATE.authorization_messages.update(messages)
+                return {"messages": len(STATE.authorization_messages)}
+        if name == "cloudtrail-events" and method == "POST":
+            events = [trail_event(r) for r in payload["events"]]
+            with STATE.lock:
+                STATE.trail_events.extend(events)
+                return {"events": len(STATE.trail_events)}
+        if name == "cloudtrail-events" and method == "DELETE":
+            with STATE.lock:
+                STATE.trail_events = []
+            return {"events": 0}
         if name == "quirks" and method == "POST":
             unknown = set(payload) - set(default_quirks())
             if unknown:

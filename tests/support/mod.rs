@@ -258,6 +258,25 @@ impl Moto {
         self.control("POST", "quirks", Some(&quirks))
     }
 
+    /// Registers what encoded authorization messages decode to (SCRIPTED
+    /// `DecodeAuthorizationMessage`): `{"ENCODED": {decoded document}}`.
+    pub fn authorization_messages(&self, messages: Value) {
+        self.control(
+            "POST",
+            "authorization-messages",
+            Some(&serde_json::json!({ "messages": messages })),
+        );
+    }
+
+    /// Records CloudTrail events (SCRIPTED `LookupEvents` history): CloudTrail records.
+    pub fn cloudtrail_events(&self, events: Value) {
+        self.control(
+            "POST",
+            "cloudtrail-events",
+            Some(&serde_json::json!({ "events": events })),
+        );
+    }
+
     /// Clears moto's state and every setting (faults, latency, caller, quirks, stats).
     pub fn reset(&self) {
         self.control("POST", "reset", None);

@@ -347,6 +347,11 @@ impl Supplied {
             .any(|(k, _)| k.eq_ignore_ascii_case(key))
     }
 
+    /// The stated keys with their values (`None`: stated absent), in the order stated.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, Option<&[String]>)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_deref()))
+    }
+
     /// Sets the stated values on `ctx`, replacing what it had.
     pub fn apply(&self, ctx: &mut Context) {
         for (key, values) in &self.entries {
