@@ -127,7 +127,7 @@ pub fn render(args: &Args, report: CheckReport) -> Result<Exit, Failure> {
         .unwrap_or_default();
     emit(&match args.format {
         CheckFormat::Table => report::table::check(report, args.all, terminal_width()),
-        CheckFormat::Json => pretty(&report::json::check(report)),
+        CheckFormat::Json => report::json::check(report),
         CheckFormat::Markdown => report::markdown::check(report),
         CheckFormat::Junit => report::junit::check(report),
         CheckFormat::Sarif => pretty(&report::sarif::check(report, &config_file)),

@@ -24,9 +24,7 @@ use iam_doctor::report;
 use iam_doctor::aws::AwsError;
 
 use super::live::{self, AwsArgs, aws_failure};
-use super::{
-    ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, required::pretty, warn,
-};
+use super::{ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, warn};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -348,7 +346,7 @@ fn explain_one(
 
 fn render(args: &Args, explained: &[Explanation]) -> Result<Exit, Failure> {
     emit(&match args.format {
-        TableOrJson::Json => pretty(&report::json::explain(explained)),
+        TableOrJson::Json => report::json::explain(explained),
         TableOrJson::Table => report::table::explain(explained),
     })?;
     Ok(if explained.iter().all(|x| x.reproduced) {

@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     }
     let text = match args.format {
         Format::Table => report::table::required(&req, terminal_width()),
-        Format::Json => pretty(&report::json::required(&req)),
+        Format::Json => report::json::required(&req),
         Format::Policy => pretty(&iam_doctor::core::remediation::least_privilege(
             &req.actions,
         )),

@@ -11,8 +11,8 @@ use iam_doctor::report;
 
 use super::live::{self, AwsArgs, aws_failure};
 use super::{
-    ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, required::pretty,
-    terminal_width, warn,
+    ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, terminal_width,
+    warn,
 };
 
 /// Accounts whose organization path is read at once with `--all-accounts`. Requests are
@@ -166,7 +166,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         unchecked,
     );
     emit(&match args.format {
-        Format::Json => pretty(&report::json::organization_audit(&audit)),
+        Format::Json => report::json::organization_audit(&audit),
         Format::Table => report::table::organization_audit(&audit, terminal_width()),
     })?;
     if args.stats {

@@ -7,7 +7,7 @@ use iam_doctor::core::eval::evaluate_with_resource_policy;
 use iam_doctor::inputs::simulate;
 use iam_doctor::report;
 
-use super::{Exit, Failure, TableOrJson, emit, required::pretty};
+use super::{Exit, Failure, TableOrJson, emit};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let request = &sim.request;
     let e = evaluate_with_resource_policy(&sim.set, request, sim.resource_policy.state());
     emit(&match args.format {
-        TableOrJson::Json => pretty(&report::json::evaluation(&e)),
+        TableOrJson::Json => report::json::evaluation(&e),
         TableOrJson::Table => report::table::evaluation(&request.action, &request.resource, &e),
     })?;
     Ok(if e.decision.is_allowed() {

@@ -319,12 +319,50 @@ pub fn action_context(
     supplied: &Supplied,
 ) -> Context {
     let mut context = base.clone();
-    if !supplied.states("aws:RequestedRegion") {
-        context.set("aws:RequestedRegion", requested_region(action, region));
-    }
-    resource_context(&mut context, principal, action, resource, supplied);
+    set_action_keys(
+        &mut context,
+        base,
+        principal,
+        action,
+        resource,
+        region,
+        supplied,
+    );
     context
 }
+
+/// Turns `context`, a copy of `base` that may hold another action's keys, into
+/// [`action_context`]'s context for this action: the keys that vary between actions
+/// ([`REQUESTED_REGION`], [`RESOURCE_KEYS`]) are reset to `base` and set again, the principal's
+/// are left as they are. A run of requests shares one context this way instead of copying
+/// `base` for each.
+pub fn set_action_keys(
+    context: &mut Context,
+    base: &Context,
+    principal: &PrincipalFacts,
+    action: &str,
+    resource: &str,
+    region: &str,
+    supplied: &Supplied,
+) {
+    for key in std::iter::once(REQUESTED_REGION).chain(RESOURCE_KEYS.map(|(key, _)| key)) {
+        context.copy_key_from(base, key);
+    }
+    if !supplied.states(REQUESTED_REGION) {
+        context.set(REQUESTED_REGION, requested_region(action, region));
+    }
+    resource_context(context, principal, action, resource, supplied);
+}
+
+const REQUESTED_REGION: &str = "aws:RequestedRegion";
+
+/// The keys of a request's resource that [`resource_context`] sets, each with the principal's
+/// key it equals for a resource of the principal's own account.
+const RESOURCE_KEYS: [(&str, Option<&str>); 3] = [
+    ("aws:ResourceAccount", None),
+    ("aws:ResourceOrgID", Some("aws:PrincipalOrgID")),
+    ("aws:ResourceOrgPaths", Some("aws:PrincipalOrgPaths")),
+];
 
 /// Sets the keys of the request's resource that the check can know, from the global condition
 /// keys page (`request_keys::SOURCE`): `aws:ResourceAccount` "is equal to the AWS account ID for
@@ -345,11 +383,7 @@ pub fn resource_context(
         .map(|a| a.account)
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
     let same_account = owner == Some(principal.account_id.as_str());
-    for (key, from_principal) in [
-        ("aws:ResourceAccount", None),
-        ("aws:ResourceOrgID", Some("aws:PrincipalOrgID")),
-        ("aws:ResourceOrgPaths", Some("aws:PrincipalOrgPaths")),
-    ] {
+    for (key, from_principal) in RESOURCE_KEYS {
         if supplied.states(key) {
             continue;
         }
@@ -414,17 +448,26 @@ pub fn check_local(
         .collect::<Result<BTreeMap<&str, ParsedResourcePolicy>, PolicyError>>()?;
     // Only `aws:RequestedRegion` varies between actions; the principal's keys are built once.
     let base = request_context(principal, org, "", region, supplied);
+    let mut request = Request {
+        principal: principal.arn.clone(),
+        action: String::new(),
+        resource: String::new(),
+        context: base.clone(),
+    };
     let results = required
         .iter()
         .map(|r| {
-            let context =
-                action_context(&base, principal, &r.action, &r.resource, region, supplied);
-            let request = Request {
-                principal: principal.arn.clone(),
-                action: r.action.clone(),
-                resource: r.resource.clone(),
-                context,
-            };
+            request.action.clone_from(&r.action);
+            request.resource.clone_from(&r.resource);
+            set_action_keys(
+                &mut request.context,
+                &base,
+                principal,
+                &r.action,
+                &r.resource,
+                region,
+                supplied,
+            );
             // A bucket policy governs the bucket's objects too (`arn:aws:s3:::BUCKET/KEY`).
             let governing = super::resources::governing_resource(resource_policies, &r.resource)
                 .and_then(|(arn, _)| parsed.get(arn));
@@ -1135,13 +1178,6 @@ mod tests {
         assert!(!ctx.contains("aws:MultiFactorAuthAge"));
     }
 
-    /// reference_policies_condition-keys, aws:ResourceAccount: "This key is equal to the AWS
-    /// account ID for the account with the resources evaluated in the request"; "For most
-    /// resources in your account, the ARN contains the owner account ID for that resource. For
-    /// certain resources, such as Amazon S3 buckets, the resource ARN does not include the
-    /// account ID"; EventBridge actions do not support the key. aws:ResourceOrgID and
-    /// aws:ResourceOrgPaths are the owning account's organization, known for the principal's
-    /// own account.
     /// A stated `aws:RequestedRegion` is the request's, as every other stated key is; otherwise
     /// each action gets its own (a global service's actions are requested in us-east-1).
     #[test]
@@ -1159,6 +1195,43 @@ mod tests {
         assert_eq!(region_of(&ctx), Some(vec!["ap-south-1".to_string()]));
     }
 
+    /// Regression: one context serves every action of a check; the keys of one action (its
+    /// resource's account and organization, its region, a key made absent) must not carry over
+    /// to the next, whatever order the actions come in.
+    #[test]
+    fn a_shared_context_carries_no_key_over_from_the_previous_action() {
+        let org = org(None);
+        let p = principal();
+        let none = Supplied::default();
+        let base = request_context(&p, Some(&org), "", "eu-west-1", &none);
+        let requests = [
+            ("kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/k-1"),
+            (
+                "events:PutRule",
+                "arn:aws:events:eu-west-1:111122223333:rule/r",
+            ),
+            ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:444455556666:q"),
+            ("iam:PassRole", "arn:aws:iam::111122223333:role/app"),
+            ("s3:GetObject", "arn:aws:s3:::deploy-bucket/app.zip"),
+            ("cloudfront:CreateDistribution", "*"),
+        ];
+        for order in [requests.to_vec(), requests.iter().rev().copied().collect()] {
+            let mut shared = base.clone();
+            for (action, resource) in order {
+                set_action_keys(&mut shared, &base, &p, action, resource, "eu-west-1", &none);
+                let fresh = action_context(&base, &p, action, resource, "eu-west-1", &none);
+                assert_eq!(shared, fresh, "{action} on {resource}");
+            }
+        }
+    }
+
+    /// reference_policies_condition-keys, aws:ResourceAccount: "This key is equal to the AWS
+    /// account ID for the account with the resources evaluated in the request"; "For most
+    /// resources in your account, the ARN contains the owner account ID for that resource. For
+    /// certain resources, such as Amazon S3 buckets, the resource ARN does not include the
+    /// account ID"; EventBridge actions do not support the key. aws:ResourceOrgID and
+    /// aws:ResourceOrgPaths are the owning account's organization, known for the principal's
+    /// own account.
     #[test]
     fn resource_keys_are_known_from_the_arn_and_unknown_otherwise() {
         let org = org(None);

@@ -7,7 +7,7 @@
 //! `service:*` grant cannot be simulated, so it stands for the service's known calls (or, with
 //! `exhaustive`, every action of the service in the catalog).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -233,7 +233,7 @@ pub struct RequiredAction {
 }
 
 /// The required permissions of one deploy role.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequiredPermissions {
     pub profile: String,
     pub vpc: bool,
@@ -349,7 +349,7 @@ impl Profile {
             }
         }
 
-        let mut actions = Vec::new();
+        let mut actions = UniqueActions::default();
         for (p, _) in policies.iter().zip(&required_policy).filter(|(_, r)| **r) {
             self.actions_of_policy(p, inputs, &mut actions, &mut warnings);
         }
@@ -362,16 +362,13 @@ impl Profile {
             let name = arn.rsplit('/').next().unwrap_or(arn);
             if let Some(calls) = self.managed_calls.get(name) {
                 for (action, reason) in calls {
-                    push_unique(
-                        &mut actions,
-                        RequiredAction {
-                            action: action.clone(),
-                            resource: "*".into(),
-                            grant: arn.clone(),
-                            policy: name.to_string(),
-                            reason: reason.clone(),
-                        },
-                    );
+                    actions.push(RequiredAction {
+                        action: action.clone(),
+                        resource: "*".into(),
+                        grant: arn.clone(),
+                        policy: name.to_string(),
+                        reason: reason.clone(),
+                    });
                 }
             }
         }
@@ -380,7 +377,7 @@ impl Profile {
             vpc: inputs.vpc,
             policies,
             managed_policy_arns,
-            actions,
+            actions: actions.actions,
             warnings,
             unchecked: Vec::new(),
         })
@@ -416,7 +413,7 @@ impl Profile {
         &self,
         p: &GeneratedPolicy,
         inputs: &ProfileInputs,
-        out: &mut Vec<RequiredAction>,
+        out: &mut UniqueActions,
         warnings: &mut Vec<String>,
     ) {
         let statements = match &p.document["Statement"] {
@@ -459,7 +456,7 @@ impl Profile {
         resource: &str,
         policy: &str,
         inputs: &ProfileInputs,
-        out: &mut Vec<RequiredAction>,
+        out: &mut UniqueActions,
         warnings: &mut Vec<String>,
     ) {
         let expansion = inputs.expansion;
@@ -489,16 +486,13 @@ impl Profile {
             })
         };
         let mut push = |action: String, reason: String| {
-            push_unique(
-                out,
-                RequiredAction {
-                    action,
-                    resource: resource.to_string(),
-                    grant: grant.to_string(),
-                    policy: policy.to_string(),
-                    reason,
-                },
-            )
+            out.push(RequiredAction {
+                action,
+                resource: resource.to_string(),
+                grant: grant.to_string(),
+                policy: policy.to_string(),
+                reason,
+            })
         };
         if !has_wildcard(grant) {
             let action = cat.canonical(grant).unwrap_or_else(|| grant.to_string());
@@ -569,12 +563,21 @@ impl Profile {
     }
 }
 
-fn push_unique(out: &mut Vec<RequiredAction>, action: RequiredAction) {
-    if !out
-        .iter()
-        .any(|a| a.action.eq_ignore_ascii_case(&action.action) && a.resource == action.resource)
-    {
-        out.push(action);
+/// Required actions in the order first found, each action (case-insensitively) on each
+/// resource once: a later grant of the same action adds nothing.
+#[derive(Default)]
+struct UniqueActions {
+    actions: Vec<RequiredAction>,
+    /// Lower-case action and resource of every entry of `actions`.
+    seen: HashSet<(String, String)>,
+}
+
+impl UniqueActions {
+    fn push(&mut self, action: RequiredAction) {
+        let key = (action.action.to_ascii_lowercase(), action.resource.clone());
+        if self.seen.insert(key) {
+            self.actions.push(action);
+        }
     }
 }
 

@@ -1,35 +1,55 @@
-//! Machine-readable output for pipelines.
+//! Machine-readable output for pipelines: each report serialized as its model derives it, with
+//! no intermediate value, so the derived fields are the public schema
+//! (`tests/fixtures/schema/`).
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::core::audit::OrganizationAudit;
 use crate::core::check::explained_blames;
 use crate::core::eval::{Blame, Decision, Evaluation};
 use crate::core::explain::Explanation;
 use crate::core::findings::Findings;
-use crate::core::profile::RequiredPermissions;
+use crate::core::jets::GeneratedPolicy;
+use crate::core::profile::{RequiredAction, RequiredPermissions};
 
-pub fn required(r: &RequiredPermissions) -> Value {
-    json!({
-        "profile": r.profile,
-        "vpc": r.vpc,
-        "policies": r.policies,
-        "managed_policy_arns": r.managed_policy_arns,
-        "actions": r.actions,
-        "warnings": r.warnings,
-        "incomplete": !r.unchecked.is_empty(),
-        "unchecked": r.unchecked,
+/// `value` as indented JSON.
+fn pretty(value: &impl Serialize) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// The required permissions, and whether some requirement could not be turned into them.
+pub fn required(r: &RequiredPermissions) -> String {
+    #[derive(Serialize)]
+    struct RequiredJson<'a> {
+        profile: &'a str,
+        vpc: bool,
+        policies: &'a [GeneratedPolicy],
+        managed_policy_arns: &'a [String],
+        actions: &'a [RequiredAction],
+        warnings: &'a [String],
+        /// Some requirement could not be turned into permissions (`unchecked`).
+        incomplete: bool,
+        unchecked: &'a [String],
+    }
+    pretty(&RequiredJson {
+        profile: &r.profile,
+        vpc: r.vpc,
+        policies: &r.policies,
+        managed_policy_arns: &r.managed_policy_arns,
+        actions: &r.actions,
+        warnings: &r.warnings,
+        incomplete: !r.unchecked.is_empty(),
+        unchecked: &r.unchecked,
     })
 }
 
 /// The check report, as its model serializes.
-pub fn check(findings: &Findings) -> Value {
-    serde_json::to_value(findings).unwrap_or_default()
+pub fn check(findings: &Findings) -> String {
+    pretty(findings)
 }
 
 /// One evaluation of `simulate`: the decision and its causes, explained.
-pub fn evaluation(e: &Evaluation) -> Value {
+pub fn evaluation(e: &Evaluation) -> String {
     #[derive(Serialize)]
     struct EvaluationJson<'a> {
         decision: Decision,
@@ -38,28 +58,26 @@ pub fn evaluation(e: &Evaluation) -> Value {
         missing_context: &'a [String],
         depends_on: &'a [String],
     }
-    serde_json::to_value(EvaluationJson {
+    pretty(&EvaluationJson {
         decision: e.decision,
         decided_by: &e.decided_by,
         missing_context: &e.missing_context,
         depends_on: &e.depends_on,
     })
-    .unwrap_or_default()
 }
 
 /// Every explained denial, under `explanations`.
-pub fn explain(explained: &[Explanation]) -> Value {
+pub fn explain(explained: &[Explanation]) -> String {
     #[derive(Serialize)]
     struct ExplainJson<'a> {
         explanations: &'a [Explanation],
     }
-    serde_json::to_value(ExplainJson {
+    pretty(&ExplainJson {
         explanations: explained,
     })
-    .unwrap_or_default()
 }
 
 /// The organization audit, as its model serializes.
-pub fn organization_audit(audit: &OrganizationAudit) -> Value {
-    serde_json::to_value(audit).unwrap_or_default()
+pub fn organization_audit(audit: &OrganizationAudit) -> String {
+    pretty(audit)
 }

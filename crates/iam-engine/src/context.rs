@@ -140,6 +140,27 @@ impl Context {
         self
     }
 
+    /// Gives `key` the state it has in `other`: its value, its unknown-value marker, its stated
+    /// absence, or none of these. Lets one context serve a run of requests that differ in a few
+    /// keys without copying the others for each.
+    pub fn copy_key_from(&mut self, other: &Context, key: &str) -> &mut Self {
+        let folded = key.to_ascii_lowercase();
+        match other.entries.get(&folded) {
+            Some(entry) => self.entries.insert(folded.clone(), entry.clone()),
+            None => self.entries.remove(&folded),
+        };
+        match other.unknown.get(&folded) {
+            Some(marker) => self.unknown.insert(folded.clone(), marker.clone()),
+            None => self.unknown.remove(&folded),
+        };
+        if other.absent.contains(&folded) {
+            self.absent.insert(folded);
+        } else {
+            self.absent.remove(&folded);
+        }
+        self
+    }
+
     /// The key's unknown-value marker, when its value is not known (see [`UnknownKey`]).
     pub fn unknown(&self, key: &str) -> Option<&UnknownKey> {
         if self.unknown.is_empty() && self.unknown_families.is_empty() {
@@ -184,5 +205,35 @@ impl Context {
     /// No key is known or unknown.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty() && self.unknown.is_empty() && self.unknown_families.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_key_from_gives_a_key_the_other_contexts_state() {
+        let mut base = Context::new();
+        base.set_unknown_family(Some("aws"), "ResourceTag/", false);
+        base.set("aws:RequestedRegion", "eu-west-1");
+        base.set_unknown("aws:SourceIp", false);
+        base.remove("aws:ResourceTag/env");
+
+        let mut ctx = Context::new();
+        ctx.set_unknown_family(Some("aws"), "ResourceTag/", false);
+        ctx.set_unknown("aws:RequestedRegion", true);
+        ctx.set("aws:SourceIp", "203.0.113.7");
+        ctx.set("aws:ResourceTag/env", "prod");
+        ctx.set("aws:PrincipalAccount", "111122223333");
+        for key in [
+            "aws:requestedregion",
+            "aws:SourceIp",
+            "aws:ResourceTag/env",
+            "aws:PrincipalAccount",
+        ] {
+            ctx.copy_key_from(&base, key);
+        }
+        assert_eq!(ctx, base);
     }
 }
