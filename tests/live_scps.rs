@@ -336,3 +336,135 @@ fn outside_an_organization_nothing_applies() {
         "{v}"
     );
 }
+
+#[test]
+fn html_report_shows_the_tree_with_each_policy_where_attached_and_what_blocks_each_account() {
+    let moto = Moto::start();
+    let s = moto.seed("jets-demo");
+    let member = s["member_account_id"].as_str().expect("member");
+    let management = s["management_account_id"].as_str().expect("management");
+    let out = moto
+        .cmd()
+        .args([
+            "scps",
+            "--all-accounts",
+            "--vpc",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "html",
+        ])
+        .output()
+        .expect("runs");
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    // The tree: Root → Workloads → Prod → the member account, the management account under
+    // the root; one node per OU although two accounts' paths cross the root.
+    let tree = &page[page.find("<h2>Organization</h2>").expect("the tree")..];
+    let at = |needle: &str| {
+        tree.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in the tree:\n{page}"))
+    };
+    assert_eq!(tree.matches("<b>Workloads</b>").count(), 1, "{page}");
+    let (root, workloads, prod) = (at("<b>Root</b>"), at("<b>Workloads</b>"), at("<b>Prod</b>"));
+    let member_at = at(&format!("<code>{member}</code>"));
+    assert!(root < workloads && workloads < prod && prod < member_at);
+    assert!(root < at(&format!("<code>{management}</code>")));
+    // Each policy at its attachment point: RegionRestriction on Workloads, blocking in the
+    // member account; ProdServiceAllowList on Prod.
+    let region_lock = at("SCP <b>RegionRestriction</b>");
+    assert!(workloads < region_lock && region_lock < prod, "{page}");
+    let allow_list = at("SCP <b>ProdServiceAllowList</b>");
+    assert!(prod < allow_list && allow_list < member_at, "{page}");
+    // The summary names the blocking policies with where they are attached.
+    assert!(
+        page.contains("<tr><td>SCP <b>RegionRestriction</b>"),
+        "{page}"
+    );
+    // The member account says which policy, at which level and by which statement.
+    assert!(
+        page.contains("<td>SCP <b>RegionRestriction</b>")
+            && page.contains("denied by statement <code>DenyOutsideApprovedRegions</code>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>SCP <b>ProdServiceAllowList</b>")
+            && page.contains("allows none at this level"),
+        "{page}"
+    );
+}
+
+#[test]
+fn markdown_report_draws_the_account_path_as_a_mermaid_flowchart() {
+    let moto = Moto::start();
+    let s = moto.seed("jets-demo");
+    let member = s["member_account_id"].as_str().expect("member");
+    let out = moto
+        .cmd()
+        .args([
+            "scps",
+            "--account",
+            member,
+            "--vpc",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .expect("runs");
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diagram = md
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap_or_else(|| panic!("no Mermaid block in:\n{md}"));
+    let lines: Vec<&str> = diagram.lines().collect();
+    assert_eq!(lines[0], "flowchart TD");
+    // root → Workloads → Prod → the account, in that order, linked one to the next.
+    let nodes: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("[\""))
+        .copied()
+        .collect();
+    assert_eq!(nodes.len(), 4, "{diagram}");
+    assert!(nodes[0].starts_with("  n0[\"root Root #40;r-"), "{diagram}");
+    assert!(nodes[1].contains("OU Workloads #40;ou-"), "{diagram}");
+    assert!(
+        nodes[1].contains("<br/>⛔ SCP RegionRestriction: blocks "),
+        "{diagram}"
+    );
+    assert!(
+        nodes[1].contains("<br/>RCP EnforceSecureTransport"),
+        "{diagram}"
+    );
+    assert!(nodes[2].contains("OU Prod #40;ou-"), "{diagram}");
+    assert!(
+        nodes[2].contains("<br/>⛔ SCP ProdServiceAllowList: blocks "),
+        "{diagram}"
+    );
+    assert!(nodes[3].contains(member), "{diagram}");
+    for edge in ["  n0 --> n1", "  n1 --> n2", "  n2 --> n3"] {
+        assert!(lines.contains(&edge), "{edge} not in:\n{diagram}");
+    }
+    assert!(lines.contains(&"  class n1,n2 blocks"), "{diagram}");
+    // The table below the diagram names the statement.
+    assert!(
+        md.contains(
+            "| SCP `RegionRestriction` | denied by statement `DenyOutsideApprovedRegions`: "
+        ),
+        "{md}"
+    );
+}

@@ -195,6 +195,110 @@ fn hostile_names_are_escaped_in_table_markdown_and_junit_output() {
     }
 }
 
+/// Breaks out of an HTML attribute and opens markup; closes a Mermaid label and its node, opens
+/// another, and ends the Markdown code fence.
+const HOSTILE_MARKUP: &str =
+    "\"'><img src=x onerror=alert(1)><script>alert(2)</script>\"] --> x[\"``` #quot; & </br>";
+
+/// The organization audit of the hostile snapshot (its SCP, `Sid` and OU renamed), with the
+/// account's name and the OU's carrying markup too, decided by the library as `scps` does.
+fn hostile_organization_audit() -> iam_doctor::core::audit::OrganizationAudit {
+    use iam_doctor::core::audit::{OrganizationAudit, audit};
+    use iam_doctor::core::profile::{ProfileInputs, profile};
+    let dir = hostile_snapshot();
+    let mut org = iam_doctor::inputs::organization::load(&dir.path().join("organization.json"))
+        .expect("the hostile organization reads");
+    for level in &mut org.levels {
+        level.name.push_str(HOSTILE_MARKUP);
+    }
+    let p = profile("jets-remote").expect("profile");
+    let req = p.build(&ProfileInputs::default()).expect("builds");
+    let mut a = audit(
+        &org,
+        &req.actions,
+        "eu-west-1",
+        "deployer",
+        &p.stated_context(),
+    )
+    .expect("the audit decides");
+    assert!(!a.blocked.is_empty(), "RegionLock blocks something");
+    a.name = Some(format!("dev{HOSTILE}{HOSTILE_MARKUP}"));
+    OrganizationAudit::new("jets-remote", "eu-west-1", "deployer", vec![a], Vec::new())
+}
+
+#[test]
+fn hostile_names_are_inert_in_the_organization_audit_html() {
+    let page = iam_doctor::report::html::organization_audit(&hostile_organization_audit());
+    assert!(
+        raw_controls(&page).is_empty(),
+        "raw controls {:?}",
+        raw_controls(&page)
+    );
+    // Present, escaped: not dropped.
+    for shown in [
+        "RegionLockEvil\\u{1b}]0;pwned\\u{7}",
+        "\\u{0}\\nFAKE-ROW\\u{9b}31m",
+        "&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;",
+    ] {
+        assert!(page.contains(shown), "`{shown}` not in:\n{page}");
+    }
+    // No markup of theirs: one script (the page's own), no image, no attribute broken out of.
+    assert_eq!(page.matches("<script").count(), 1);
+    assert!(!page.contains("<img") && !page.contains("\"'>"), "{page}");
+    let csp_at = page.find("Content-Security-Policy").expect("a CSP");
+    assert!(csp_at < page.find("<title>").expect("a title"));
+}
+
+#[test]
+fn hostile_names_cannot_break_the_markdown_audit_or_its_mermaid_diagram() {
+    let md = iam_doctor::report::markdown::organization_audit(&hostile_organization_audit());
+    assert!(
+        raw_controls(&md).is_empty(),
+        "raw controls {:?}",
+        raw_controls(&md)
+    );
+    assert!(!md.lines().any(|l| l.starts_with("FAKE-ROW")), "{md}");
+    // No markup of theirs in the text GitHub renders around the diagram.
+    assert!(!md.contains("<img") && !md.contains("<script"), "{md}");
+    // One fenced block, opened and closed by the renderer alone.
+    assert_eq!(md.matches("```").count(), 2, "{md}");
+    let diagram = md
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a Mermaid block");
+    // Each node is one line `nK["label"]` whose label holds no quote, bracket, `<` but the
+    // renderer's own line breaks, nor a backtick: the names are written as `#NUMBER;` codes.
+    let nodes: Vec<&str> = diagram.lines().filter(|l| l.contains("[\"")).collect();
+    assert_eq!(nodes.len(), 4, "root, two OUs, account:\n{diagram}");
+    for node in &nodes {
+        let label = node
+            .trim()
+            .split_once("[\"")
+            .and_then(|(_, rest)| rest.strip_suffix("\"]"))
+            .unwrap_or_else(|| panic!("not one node: {node}"));
+        let label = label.replace("<br/>", "");
+        for c in ['"', '[', ']', '<', '>', '`', '(', ')', '{', '}', '|'] {
+            assert!(!label.contains(c), "`{c}` in the label {label}");
+        }
+    }
+    assert!(
+        nodes[1].contains("#34;#39;#62;#60;img src=x onerror=alert#40;1#41;#62;#60;script#62;"),
+        "{diagram}"
+    );
+    assert!(
+        nodes[1].contains("⛔ SCP RegionLockEvil#92;u#123;1b#125;"),
+        "{diagram}"
+    );
+    // Only the renderer's own edges.
+    let edges: Vec<&str> = diagram.lines().filter(|l| l.contains("-->")).collect();
+    assert_eq!(
+        edges,
+        ["  n0 --> n1", "  n1 --> n2", "  n2 --> n3"],
+        "{diagram}"
+    );
+}
+
 #[test]
 fn hostile_names_keep_sarif_valid_against_the_schema() {
     let dir = hostile_snapshot();
@@ -367,6 +471,7 @@ fn assert_rendered_as(command: &str, format: &str, out: &Output) {
             assert!(yaml.get("Policies").is_some(), "{what}: {stdout}");
         }
         "markdown" => assert!(stdout.starts_with("### "), "{what}: {stdout}"),
+        "html" => assert!(stdout.starts_with("<!DOCTYPE html>"), "{what}: {stdout}"),
         "junit" => {
             junit_is_valid(&stdout);
         }
@@ -442,8 +547,11 @@ fn every_format_every_offline_command_accepts_is_rendered() {
             assert_rendered_as(command, &format, &out);
         }
     }
-    // `scps` needs AWS: tests/live_scps.rs runs both of its formats.
-    assert_eq!(accepted_formats("scps"), ["table", "json"]);
+    // `scps` needs AWS: tests/live_scps.rs runs its formats.
+    assert_eq!(
+        accepted_formats("scps"),
+        ["table", "json", "markdown", "html"]
+    );
 }
 
 #[test]

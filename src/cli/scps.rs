@@ -25,6 +25,10 @@ pub enum Format {
     Table,
     /// Every account, level, policy and blocked action.
     Json,
+    /// Per account, its path as a Mermaid diagram and what each policy blocks.
+    Markdown,
+    /// One self-contained page: the organization tree, searchable, loading nothing.
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
@@ -168,6 +172,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     emit(&match args.format {
         Format::Json => report::json::organization_audit(&audit),
         Format::Table => report::table::organization_audit(&audit, terminal_width()),
+        Format::Markdown => report::markdown::organization_audit(&audit),
+        Format::Html => report::html::organization_audit(&audit),
     })?;
     if args.stats {
         live::print_stats(&aws, quiet);
