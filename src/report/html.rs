@@ -324,7 +324,7 @@ pub fn organization_audit(audit: &OrganizationAudit) -> String {
         );
     }
 
-    blocking_policies(&mut out, &tree);
+    blocking_policies(&mut out, &tree, &audit.accounts);
 
     out.push_str("<h2>Organization</h2>\n");
     for &r in &tree.roots {
@@ -354,14 +354,23 @@ pub fn organization_audit(audit: &OrganizationAudit) -> String {
 }
 
 /// The policies that block something somewhere, where each is attached and in how many of the
-/// accounts below it.
-fn blocking_policies(out: &mut String, tree: &Tree<'_>) {
-    let mut rows = Vec::new();
+/// accounts below it (a policy attached to an account: that one).
+fn blocking_policies(out: &mut String, tree: &Tree<'_>, accounts: &[AccountAudit]) {
+    let mut rows: Vec<(usize, usize, &LevelAudit, &str, &PolicyAudit)> = Vec::new();
     for n in &tree.nodes {
         for (kind, p) in &n.policies {
             if let Some(&count) = n.blocking.get(&(*kind, p.id.as_str())) {
-                rows.push((count, n, *kind, *p));
+                rows.push((count, n.total, n.level, kind, p));
             }
+        }
+    }
+    for own in accounts
+        .iter()
+        .filter_map(|a| a.levels.last())
+        .filter(|l| l.target_type == TargetType::Account)
+    {
+        for (kind, p) in policies_of(own).filter(|(_, p)| !p.blocks.is_empty()) {
+            rows.push((1, 1, own, kind, p));
         }
     }
     if rows.is_empty() {
@@ -369,16 +378,15 @@ fn blocking_policies(out: &mut String, tree: &Tree<'_>) {
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     out.push_str("<h2>Policies that block the deploy</h2>\n<table><tr><th>Policy</th><th>Attached to</th><th>Blocks in</th></tr>\n");
-    for (count, n, kind, p) in rows {
+    for (count, total, level, kind, p) in rows {
         let _ = writeln!(
             out,
-            "<tr><td>{kind} <b>{}</b> <code>{}</code></td><td>{} <code>{}</code> ({})</td><td>{count} of {} account(s)</td></tr>",
+            "<tr><td>{kind} <b>{}</b> <code>{}</code></td><td>{} <code>{}</code> ({})</td><td>{count} of {total} account(s)</td></tr>",
             html_text(&p.name),
             html_text(&p.id),
-            html_text(display_name(n.level)),
-            html_text(&n.level.id),
-            kind_label(n.level.target_type),
-            n.total
+            html_text(display_name(level)),
+            html_text(&level.id),
+            kind_label(level.target_type),
         );
     }
     out.push_str("</table>\n");
@@ -688,6 +696,33 @@ mod tests {
         assert!(page.contains(
             "<details class=\"acct bad\" data-k=\"111111111111 dev r-1 root ou-1 workloads\">"
         ));
+    }
+
+    #[test]
+    fn a_policy_attached_to_an_account_is_shown_there_and_in_the_blocking_summary() {
+        let mut a = account("111111111111", "dev", ("ou-1", "Workloads"), &[]);
+        a.blocked = vec!["lambda:CreateFunction".into()];
+        a.levels[2].scps.push(policy(
+            "p-own",
+            "NoLambda",
+            &[(
+                "lambda:CreateFunction",
+                Verdict::Denies,
+                Some("NoFunctions"),
+            )],
+        ));
+        let page = organization_audit(&audit(vec![a]));
+        assert!(
+            page.contains(
+                "<p>Attached to this account: SCP <b>NoLambda</b> <code>p-own</code></p>"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("<tr><td>SCP <b>NoLambda</b> <code>p-own</code></td><td>dev <code>111111111111</code> (account)</td><td>1 of 1 account(s)</td></tr>"),
+            "{page}"
+        );
+        assert!(page.contains("<td>denied by statement <code>NoFunctions</code></td><td><code>lambda:CreateFunction</code></td>"));
     }
 
     #[test]
