@@ -5,8 +5,8 @@
 //! what to do. Each error type answers [`Help::help`] with an exhaustive `match`, so a new variant
 //! does not compile until it says what the user should do about it.
 
-use crate::aws::AwsError;
 use crate::aws::network::EndpointUrlError;
+use crate::aws::{AwsError, NotFoundKind};
 use crate::core::catalog::UnknownName;
 use crate::core::jets::FormError;
 use crate::core::policy::PolicyError;
@@ -216,6 +216,20 @@ impl Help for AwsError {
             AwsError::StackNotFound { .. } | AwsError::StackResourceNotFound { .. } => {
                 "pass the Jets bootstrap stack's name with `--stack` and its region with `--region`, or name the role with `--role`"
             }
+            AwsError::NotFound { kind, .. } => match kind {
+                NotFoundKind::Stack => {
+                    "check the stack name and pass the stack's region with `--region` (stacks are regional)"
+                }
+                NotFoundKind::Build => {
+                    "give the build id as `aws codebuild list-builds-for-project --project-name NAME` prints it (`PROJECT:ID`), with its region in `--region`"
+                }
+                NotFoundKind::Project => {
+                    "the Jets remote runner's project is `<stack>-remote`: check the stack name and `--region`"
+                }
+                NotFoundKind::LogGroup | NotFoundKind::LogStream => {
+                    "list the groups and streams with `aws logs describe-log-groups` / `describe-log-streams`, and pass their region with `--region`"
+                }
+            },
             AwsError::NotInOrganization => {
                 "nothing to do: only identity policies and boundaries apply"
             }
@@ -705,6 +719,7 @@ mod tests {
             RoleNotFound,
             UserNotFound,
             StackNotFound,
+            NotFound,
             StackResourceNotFound,
             NotInOrganization,
             OrganizationsAccessDenied,
@@ -743,6 +758,31 @@ mod tests {
                     suggestion: Some(s("v")),
                 },
                 AwsError::StackNotFound { name: s("st") },
+                AwsError::NotFound {
+                    kind: NotFoundKind::Stack,
+                    name: s("demo-dev"),
+                    region: s("eu-west-1"),
+                },
+                AwsError::NotFound {
+                    kind: NotFoundKind::Build,
+                    name: s("demo-dev-remote:1"),
+                    region: s("eu-west-1"),
+                },
+                AwsError::NotFound {
+                    kind: NotFoundKind::Project,
+                    name: s("demo-dev-remote"),
+                    region: s("eu-west-1"),
+                },
+                AwsError::NotFound {
+                    kind: NotFoundKind::LogGroup,
+                    name: s("/aws/codebuild/x"),
+                    region: s("eu-west-1"),
+                },
+                AwsError::NotFound {
+                    kind: NotFoundKind::LogStream,
+                    name: s("/aws/codebuild/x/y"),
+                    region: s("eu-west-1"),
+                },
                 AwsError::StackResourceNotFound {
                     stack: s("st"),
                     logical_id: s("CodebuildRole"),

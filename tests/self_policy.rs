@@ -133,7 +133,8 @@ fn statements_are_grouped_by_purpose() {
             "CloudFormation",
             "ResourcePolicies",
             "DecodeMessages",
-            "CloudTrail"
+            "CloudTrail",
+            "FailedDeployEvidence"
         ]
     );
     let statement_of = |action: &str| {
@@ -166,6 +167,19 @@ fn statements_are_grouped_by_purpose() {
         statement_of("iam:GetAccountAuthorizationDetails").as_deref(),
         Some("Snapshot")
     );
+    for action in [
+        "cloudformation:DescribeStackEvents",
+        "codebuild:BatchGetBuilds",
+        "codebuild:ListBuildsForProject",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+    ] {
+        assert_eq!(
+            statement_of(action).as_deref(),
+            Some("FailedDeployEvidence"),
+            "{action}"
+        );
+    }
     for api in Api::ALL.iter().filter(|a| a.is_organizations()) {
         assert_eq!(
             statement_of(api.action()).as_deref(),

@@ -62,6 +62,11 @@ apis! {
     GetFunctionPolicy => "lambda:GetPolicy",
     DecodeAuthorizationMessage => "sts:DecodeAuthorizationMessage",
     LookupEvents => "cloudtrail:LookupEvents",
+    DescribeStackEvents => "cloudformation:DescribeStackEvents",
+    BatchGetBuilds => "codebuild:BatchGetBuilds",
+    ListBuildsForProject => "codebuild:ListBuildsForProject",
+    GetLogEvents => "logs:GetLogEvents",
+    FilterLogEvents => "logs:FilterLogEvents",
 }
 
 impl Api {

@@ -56,6 +56,15 @@ pub enum AwsError {
     #[error("stack `{name}` not found in this account and region: check the stack name and region")]
     StackNotFound { name: String },
 
+    /// A stack, build, CodeBuild project or log group named as evidence of a failed deploy that
+    /// does not exist in the region searched.
+    #[error("{kind} `{name}` not found in region `{region}`")]
+    NotFound {
+        kind: NotFoundKind,
+        name: String,
+        region: String,
+    },
+
     #[error("stack `{stack}` has no resource `{logical_id}` with a physical id")]
     StackResourceNotFound { stack: String, logical_id: String },
 
@@ -205,6 +214,28 @@ impl AwsError {
             api: api.action().to_string(),
             detail: detail.into(),
         }
+    }
+}
+
+/// What was not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotFoundKind {
+    Stack,
+    Build,
+    Project,
+    LogGroup,
+    LogStream,
+}
+
+impl std::fmt::Display for NotFoundKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Stack => "stack",
+            Self::Build => "build",
+            Self::Project => "CodeBuild project",
+            Self::LogGroup => "log group",
+            Self::LogStream => "log stream",
+        })
     }
 }
 

@@ -12,9 +12,11 @@ use tokio::time::Instant;
 
 use super::cloudformation::SdkCloudFormation;
 use super::cloudtrail::SdkCloudTrail;
+use super::codebuild::SdkCodeBuild;
 use super::error::{self, AwsError};
 use super::gate::{CallGate, MAX_IN_FLIGHT};
 use super::iam::SdkIam;
+use super::logs::SdkLogs;
 use super::network::{self, RefusedIsFinal, retry_config};
 use super::organizations::SdkOrganizations;
 use super::resource_policies::SdkResourcePolicies;
@@ -61,6 +63,8 @@ pub struct AwsSession {
     cloudformation: SdkCloudFormation,
     cloudtrail: SdkCloudTrail,
     resource_policies: SdkResourcePolicies,
+    codebuild: SdkCodeBuild,
+    logs: SdkLogs,
     gate: Arc<CallGate>,
     region: Option<String>,
 }
@@ -180,6 +184,8 @@ impl AwsSession {
                 client!(aws_sdk_lambda),
                 Arc::clone(&gate),
             ),
+            codebuild: SdkCodeBuild::new(client!(aws_sdk_codebuild), Arc::clone(&gate)),
+            logs: SdkLogs::new(client!(aws_sdk_cloudwatchlogs), Arc::clone(&gate)),
             region,
             gate,
         }
@@ -221,6 +227,14 @@ impl AwsSession {
         &self.resource_policies
     }
 
+    pub fn codebuild(&self) -> &SdkCodeBuild {
+        &self.codebuild
+    }
+
+    pub fn logs(&self) -> &SdkLogs {
+        &self.logs
+    }
+
     /// The region requests are signed for (CloudFormation stacks are looked up there).
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -247,6 +261,8 @@ const ENDPOINT_URL_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_LAMBDA",
     "AWS_ENDPOINT_URL_CLOUDTRAIL",
+    "AWS_ENDPOINT_URL_CODEBUILD",
+    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
 ];
 
 /// Checks the endpoint URLs configured outside the command line: the environment and the
@@ -300,6 +316,8 @@ fn aws_endpoints(region: &str) -> BTreeMap<&'static str, String> {
         ("sqs", resolve!(aws_sdk_sqs)),
         ("lambda", resolve!(aws_sdk_lambda)),
         ("cloudtrail", resolve!(aws_sdk_cloudtrail)),
+        ("codebuild", resolve!(aws_sdk_codebuild)),
+        ("logs", resolve!(aws_sdk_cloudwatchlogs)),
     ]
     .into_iter()
     .filter_map(|(service, url)| Some((service, url?)))
@@ -355,7 +373,9 @@ mod tests {
             aws_sdk_sns,
             aws_sdk_sqs,
             aws_sdk_lambda,
-            aws_sdk_cloudtrail
+            aws_sdk_cloudtrail,
+            aws_sdk_codebuild,
+            aws_sdk_cloudwatchlogs
         );
     }
 

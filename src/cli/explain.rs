@@ -13,23 +13,29 @@ use iam_doctor::core::check::{
 };
 use iam_doctor::core::denial::EncodedMessage;
 use iam_doctor::core::eval::PolicySet;
+use iam_doctor::core::evidence::{Evidence, Origin};
 use iam_doctor::core::explain::{Explanation, judge};
 use iam_doctor::core::facts::ResourcePolicies;
 use iam_doctor::core::principal_ref::PrincipalRef;
 use iam_doctor::core::profile::RequiredAction;
 use iam_doctor::fact_source::{AnyFactSource, FactSource, Facts, Snapshot};
-use iam_doctor::inputs::access_denied::{self, Denial};
+use iam_doctor::inputs::access_denied::Denial;
+use iam_doctor::inputs::evidence::gather;
 use iam_doctor::report;
 
 use iam_doctor::aws::AwsError;
 
+use super::evidence::{self, SourceArgs};
 use super::live::{self, AwsArgs, aws_failure};
 use super::{ContextArgs, Exit, Failure, OutputArgs, TableOrJson, emit, note, warn};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The error text (CloudFormation events, CodeBuild logs, CLI output); `-` reads stdin.
-    pub message: String,
+    /// Optional with a source in AWS (`--stack`, `--build`, `--log-group`).
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     /// The role to check when the message names no principal.
     #[arg(long, value_name = "NAME|ARN", conflicts_with = "user")]
     pub role: Option<String>,
@@ -155,32 +161,64 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     if let Some(region) = &args.region {
         super::validate::region(region, args.output.quiet)?;
     }
-    let text = if args.message == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            Failure::input(
-                format!("cannot read stdin: {e}"),
-                "pipe the error text in, or pass it as the argument",
-            )
-        })?;
-        s
-    } else {
-        args.message.clone()
-    };
-    let denials = access_denied::parse(&text);
-    if denials.is_empty() {
-        return Err(Failure::input(
-            "no AccessDenied message found in the input",
-            "paste the whole error, e.g. `User: arn:aws:sts::123456789012:assumed-role/... is not authorized to perform: ...`",
-        ));
+    let mut evidence = Vec::new();
+    match args.message.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                Failure::input(
+                    format!("cannot read stdin: {e}"),
+                    "pipe the error text in, or pass it as the argument",
+                )
+            })?;
+            evidence.push(Evidence::text(Origin::Paste, None, s));
+        }
+        Some(text) => evidence.push(Evidence::text(Origin::Paste, None, text.to_string())),
+        None if !args.sources.any() => {
+            return Err(Failure::input(
+                "nothing to explain: give the error text, `-` to read it from stdin, or a source in AWS",
+                "paste the error (`iam-doctor explain - < build.log`), or read it from AWS: `--stack NAME`, `--build ID|latest`, `--log-group NAME`",
+            ));
+        }
+        None => {}
+    }
+    // AWS is needed for the sources, and for the facts unless a snapshot gives them.
+    let live = (args.offline.is_none() || args.sources.any())
+        .then(|| live::try_connect(&args.aws, args.region.as_deref()))
+        .transpose()?;
+    let mut read = evidence::Read::default();
+    if args.sources.any() {
+        match &live {
+            Some(Ok(aws)) => read = evidence::read(&args.sources, aws)?,
+            Some(Err(e)) => return Err(aws_failure(e.clone())),
+            None => {}
+        }
+    }
+    evidence.append(&mut read.evidence);
+    let gathered = gather(&evidence);
+    let mut problems = read.problems;
+    problems.extend(gathered.unreadable.iter().map(|(seen, text)| {
+        format!(
+            "{}: an authorization failure that names no action, so nothing can be checked: {text}",
+            seen.describe()
+        )
+    }));
+    if gathered.denials.is_empty() {
+        if !args.sources.any() {
+            return Err(Failure::input(
+                "no AccessDenied message found in the input",
+                "paste the whole error, e.g. `User: arn:aws:sts::123456789012:assumed-role/... is not authorized to perform: ...`",
+            ));
+        }
+        return render(args, &[], &read.read, &problems);
     }
     let source = match &args.offline {
         Some(dir) => Source::Facts(Box::new(AnyFactSource::Snapshot(
             Snapshot::open(dir).map_err(Failure::from_error)?,
         ))),
-        None => match live::try_connect(&args.aws, args.region.as_deref())? {
-            Ok(aws) => Source::Facts(Box::new(AnyFactSource::Aws(aws))),
-            Err(e @ AwsError::NoCredentials { .. }) => {
+        None => match live {
+            Some(Ok(aws)) => Source::Facts(Box::new(AnyFactSource::Aws(aws))),
+            Some(Err(e @ AwsError::NoCredentials { .. })) => {
                 let failure = aws_failure(e);
                 warn(
                     args.output.quiet,
@@ -197,15 +235,18 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
                     failure.message
                 ))
             }
-            Err(e) => return Err(aws_failure(e)),
+            Some(Err(e)) => return Err(aws_failure(e)),
+            None => return Err(Failure::incomplete("no source of facts")),
         },
     };
     let mut cache: HashMap<PrincipalRef, Result<Prepared, String>> = HashMap::new();
     let mut explained = Vec::new();
-    for d in denials {
-        explained.push(explain_one(d, args, &source, &mut cache)?);
+    for seen in gathered.denials {
+        let mut x = explain_one(seen.denial, args, &source, &mut cache)?;
+        x.sources = seen.sightings;
+        explained.push(x);
     }
-    render(args, &explained)
+    render(args, &explained, &read.read, &problems)
 }
 
 fn explain_one(
@@ -344,12 +385,30 @@ fn explain_one(
     Ok(Explanation::checked(d, report, verdict, reproduced))
 }
 
-fn render(args: &Args, explained: &[Explanation]) -> Result<Exit, Failure> {
+fn render(
+    args: &Args,
+    explained: &[Explanation],
+    read: &[String],
+    problems: &[String],
+) -> Result<Exit, Failure> {
     emit(&match args.format {
-        TableOrJson::Json => report::json::explain(explained),
+        TableOrJson::Json => report::json::explain_evidence(explained, read, problems),
+        TableOrJson::Table if explained.is_empty() => report::table::explain_nothing_found(read),
         TableOrJson::Table => report::table::explain(explained),
     })?;
-    Ok(if explained.iter().all(|x| x.reproduced) {
+    if !explained.is_empty() {
+        for r in read {
+            note(args.output.quiet, &format!("read {r}"));
+        }
+    }
+    for p in problems {
+        warn(args.output.quiet, p);
+    }
+    Ok(if !problems.is_empty() {
+        Exit::Incomplete
+    } else if explained.is_empty() {
+        Exit::Allowed
+    } else if explained.iter().all(|x| x.reproduced) {
         Exit::Denied
     } else {
         Exit::Incomplete

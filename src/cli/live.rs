@@ -34,6 +34,7 @@ pub fn aws_failure(e: AwsError) -> Failure {
         | AwsError::RoleNotFound { .. }
         | AwsError::UserNotFound { .. }
         | AwsError::StackNotFound { .. }
+        | AwsError::NotFound { .. }
         | AwsError::StackResourceNotFound { .. }
         | AwsError::WrongAccount { .. }
         | AwsError::UnsupportedCaller { .. }

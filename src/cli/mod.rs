@@ -5,6 +5,7 @@
 
 mod args;
 mod check;
+mod evidence;
 mod explain;
 mod generate;
 mod live;

@@ -49,6 +49,10 @@ const PURPOSES: &[(&str, &str)] = &[
         "CloudTrail",
         "the account's recent denied calls (`explain --cloudtrail`)",
     ),
+    (
+        "FailedDeployEvidence",
+        "the record of a failed deploy `explain` reads: stack events (`--stack`), CodeBuild build logs (`--build`), log groups (`--log-group`)",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

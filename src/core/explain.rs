@@ -6,6 +6,7 @@ use serde::{Serialize, Serializer};
 use super::check::{ActionResult, CheckReport, Engine, explained_blames};
 use super::denial::{Blamed, Denial};
 use super::eval::{Blame, Decision, PolicyKind, PolicySet, RCP_SERVICES, Verdict};
+use super::evidence::Sighting;
 use super::findings::Findings;
 use super::remediation::Remediation;
 
@@ -14,6 +15,9 @@ use super::remediation::Remediation;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
     pub denial: Denial,
+    /// Every place the denial was seen (stack events, build logs, the input), first first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Sighting>,
     /// What AWS's message says denied the request, in words ([`blamed_in_words`]).
     pub aws_said: &'static str,
     pub verdict: String,
@@ -41,6 +45,7 @@ impl Explanation {
         Explanation {
             aws_said: blamed_in_words(denial.blamed),
             denial,
+            sources: Vec::new(),
             verdict,
             reproduced: false,
             decision: None,

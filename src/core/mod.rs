@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cfn;
 pub mod check;
 pub mod denial;
+pub mod evidence;
 pub mod explain;
 pub mod facts;
 pub mod findings;

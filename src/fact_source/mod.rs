@@ -4,11 +4,13 @@
 mod aws;
 mod check;
 mod decode;
+mod evidence;
 mod named;
 mod snapshot;
 
 pub use aws::{AwsFacts, BOOTSTRAP_BUCKET, readable};
 pub use check::{CheckOptions, Requirements, check_principal, decide_locally};
+pub use evidence::{BuildRef, REMOTE_RUNNER_SUFFIX};
 pub use named::template_resources;
 pub use snapshot::{DETAILS_FILE, ORG_FILE, Snapshot, SnapshotError};
 

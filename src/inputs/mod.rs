@@ -4,6 +4,7 @@ pub mod access_denied;
 pub mod auth_details;
 pub mod authorization_message;
 pub mod cloudtrail;
+pub mod evidence;
 pub mod file;
 pub mod jets_config;
 pub mod organization;

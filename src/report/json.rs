@@ -77,6 +77,23 @@ pub fn explain(explained: &[Explanation]) -> String {
     })
 }
 
+/// `explain` with sources read from AWS: the explanations, what was read, and what could not be.
+pub fn explain_evidence(explained: &[Explanation], read: &[String], problems: &[String]) -> String {
+    #[derive(Serialize)]
+    struct ExplainJson<'a> {
+        explanations: &'a [Explanation],
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        read: &'a [String],
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        problems: &'a [String],
+    }
+    pretty(&ExplainJson {
+        explanations: explained,
+        read,
+        problems,
+    })
+}
+
 /// The organization audit, as its model serializes.
 pub fn organization_audit(audit: &OrganizationAudit) -> String {
     pretty(audit)

@@ -326,8 +326,13 @@ pub fn explain(explained: &[Explanation]) -> String {
     let mut out = String::new();
     for (i, x) in explained.iter().enumerate() {
         let d = &x.denial;
+        // Where it was seen: the line of the input, or the first source (the others follow).
+        let (first, more) = match x.sources.split_first() {
+            Some((first, more)) => (first.describe(), more),
+            None => (format!("line {}", d.line), &[][..]),
+        };
         out.push_str(&format!(
-            "{}. {} on {} (line {})\n   principal: {}\n   AWS said:  {}\n   verdict:   {}\n",
+            "{}. {} on {} ({})\n",
             i + 1,
             escape(if d.action.is_empty() {
                 "(action not named)"
@@ -335,7 +340,13 @@ pub fn explain(explained: &[Explanation]) -> String {
                 d.action.as_str()
             }),
             escape(d.resource.as_deref().unwrap_or("*")),
-            d.line,
+            escape(&first),
+        ));
+        for s in more {
+            out.push_str(&format!("   also in:   {}\n", escape(&s.describe())));
+        }
+        out.push_str(&format!(
+            "   principal: {}\n   AWS said:  {}\n   verdict:   {}\n",
             escape(d.principal.as_deref().unwrap_or("(not in the message)")),
             x.aws_said,
             escape(&x.verdict)
@@ -410,6 +421,15 @@ pub fn explain(explained: &[Explanation]) -> String {
             (None, None) => {}
         }
         out.push('\n');
+    }
+    out
+}
+
+/// `explain` when the sources hold no denial: what was read.
+pub fn explain_nothing_found(read: &[String]) -> String {
+    let mut out = String::from("no denial found in what was read:\n");
+    for r in read {
+        out.push_str(&format!("  - {}\n", escape(r)));
     }
     out
 }

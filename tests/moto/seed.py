@@ -22,6 +22,14 @@ Scenarios:
   (path ``/app/``) whose boundary ``DeveloperBoundary`` allows only S3 and CloudWatch Logs and
   denies ``s3:DeleteBucket``; the user ``alice`` in the group ``developers``. In the management
   account: the role ``OrgAdmin`` allowing ``ec2:*`` (SCPs do not apply there).
+* ``failed-deploy``: ``jets-demo`` plus the record a failed ``jets deploy`` in eu-west-1 leaves in
+  the member account, all moto's own state: the remote runner's CodeBuild project
+  ``demo-dev-remote`` with two builds (the second is the failed deploy), the log group
+  ``/aws/codebuild/demo-dev-remote`` with each build's log stream (named after the build id, as
+  CodeBuild names it), the failed build's log carrying CloudFormation's failure for the Lambda
+  function ``Controller`` and an ``aws s3 cp`` failure, and the log group ``/jets/demo-dev/app``
+  whose events include one AccessDenied from an hour ago and one from now, among other lines.
+  (The stack events themselves cannot be held by moto: tests script them.)
 * ``no-org``: the same IAM entities (and stack) in moto's default account, and no organization.
 * ``resource-policies``: ``no-org`` plus the resources of a deploy that carry resource-based
   policies, all computed by moto itself (S3, KMS and ECR store and return the policies):
@@ -56,6 +64,7 @@ import argparse
 import io
 import json
 import sys
+import time
 import urllib.request
 import zipfile
 
@@ -195,12 +204,12 @@ class Seeder:
     def __init__(self, endpoint: str):
         self.endpoint = endpoint.rstrip("/")
 
-    def client(self, service: str, account: str = MANAGEMENT_ACCOUNT):
+    def client(self, service: str, account: str = MANAGEMENT_ACCOUNT, region: str = "us-east-1"):
         """A boto3 client acting in ``account`` whatever caller the server is set to."""
         c = boto3.client(
             service,
             endpoint_url=self.endpoint,
-            region_name="us-east-1",
+            region_name=region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
@@ -441,6 +450,98 @@ class Seeder:
             **entities,
         }
 
+    def failed_deploy(self) -> dict:
+        summary = self.jets_demo()
+        account = summary["member_account_id"]
+        region = "eu-west-1"
+        role_arn = summary["roles"]["codebuild"]
+        caller = summary["caller_arns"]["codebuild"]
+        project = f"{STACK}-remote"
+        codebuild = self.client("codebuild", account, region)
+        codebuild.create_project(
+            name=project,
+            source={"type": "S3", "location": "demo-dev-s3bucket/jets/code/code.zip"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "image": "aws/codebuild/standard:7.0",
+                "computeType": "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole=role_arn,
+        )
+        builds = [codebuild.start_build(projectName=project)["build"]["id"] for _ in range(2)]
+        logs = self.client("logs", account, region)
+        group = f"/aws/codebuild/{project}"
+        logs.create_log_group(logGroupName=group)
+        now = int(time.time() * 1000)
+        lambda_denied = (
+            f"User: {caller} is not authorized to perform: lambda:CreateFunction on resource: "
+            f"arn:aws:lambda:{region}:{account}:function:demo-dev-controller with an explicit deny "
+            "in a service control policy"
+        )
+        s3_denied = (
+            f"upload failed: ./app.zip to s3://demo-dev-assets/app.zip An error occurred "
+            f"(AccessDenied) when calling the PutObject operation: User: {caller} is not "
+            "authorized to perform: s3:PutObject on resource: "
+            '"arn:aws:s3:::demo-dev-assets/app.zip" with an explicit deny in a service control policy'
+        )
+        logs_of = {
+            builds[0]: ["[Container] Entering phase BUILD", "Deploy complete"],
+            builds[1]: [
+                "[Container] Entering phase BUILD",
+                "Deploying to eu-west-1...",
+                f"2026-11-23 10:12:43 UTC  Controller  AWS::Lambda::Function  CREATE_FAILED  "
+                f'Resource handler returned message: "{lambda_denied} (Service: Lambda, Status '
+                "Code: 403, Request ID: 3c1f2a4b-5d6e-4f70-8a9b-0c1d2e3f4a5b)\" (RequestToken: "
+                "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d, HandlerErrorCode: AccessDenied)",
+                s3_denied,
+                "[Container] Phase complete: BUILD State: FAILED",
+            ],
+        }
+        for build, lines in logs_of.items():
+            stream = build.split(":", 1)[1]
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[
+                    {"timestamp": now - 60_000 + i, "message": line} for i, line in enumerate(lines)
+                ],
+            )
+        app_group = "/jets/demo-dev/app"
+        logs.create_log_group(logGroupName=app_group)
+        logs.create_log_stream(logGroupName=app_group, logStreamName="deploy")
+        events_denied = (
+            f"An error occurred (AccessDeniedException) when calling the PutRule operation: "
+            f"User: {caller} is not authorized to perform: events:PutRule on resource: "
+            f"arn:aws:events:{region}:{account}:rule/demo-dev-cron with an explicit deny in a "
+            "service control policy"
+        )
+        sns_denied = (
+            f"User: {caller} is not authorized to perform: sns:CreateTopic on resource: "
+            f"arn:aws:sns:{region}:{account}:demo-dev-old with an explicit deny in a service "
+            "control policy"
+        )
+        logs.put_log_events(
+            logGroupName=app_group,
+            logStreamName="deploy",
+            logEvents=[
+                {"timestamp": now - 3_600_000, "message": sns_denied},
+                {"timestamp": now - 1_000, "message": "Starting the scheduler"},
+                {"timestamp": now - 500, "message": events_denied},
+                {"timestamp": now - 100, "message": "Retrying in 5 seconds"},
+            ],
+        )
+        return {
+            **summary,
+            "scenario": "failed-deploy",
+            "region": region,
+            "project": project,
+            "builds": builds,
+            "build_log_group": group,
+            "app_log_group": app_group,
+        }
+
     def no_org(self) -> dict:
         entities = self.iam_entities(MANAGEMENT_ACCOUNT)
         return {"scenario": "no-org", "account_id": MANAGEMENT_ACCOUNT, **entities}
@@ -614,6 +715,7 @@ def handler_zip() -> bytes:
 
 SCENARIOS = {
     "jets-demo": Seeder.jets_demo,
+    "failed-deploy": Seeder.failed_deploy,
     "no-org": Seeder.no_org,
     "resource-policies": Seeder.resource_policies,
 }

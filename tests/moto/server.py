@@ -79,6 +79,28 @@ wrapper in front of moto adds:
   one second is refused with ``ThrottlingException`` (counted as ``lookup_throttled`` in the
   stats). ``DELETE /_iamdoctor/cloudtrail-events`` forgets the events.
 
+* The record of a failed deploy, where moto cannot hold it (SCRIPTED, NOT AWS, each labelled
+  with the response header ``x-iamdoctor-scripted``):
+    - CloudFormation ``DescribeStackEvents``: moto records only the events of its own stack
+      operations, which never fail on authorization and have no nested stacks. Events
+      registered with ``POST /_iamdoctor/stack-events`` are answered for their stack (by name
+      or stack id, in the registered region only), newest first as given, paged by
+      ``page_size`` with an opaque ``NextToken``, in the Query XML shape of the API reference's
+      sample (``DescribeStackEventsResult/StackEvents/member``). Any other stack is moto's own
+      (a missing one is moto's ``ValidationError``).
+    - CodeBuild ``BatchGetBuilds``: moto leaves ``logs.groupName``/``streamName`` unset and never
+      lists ``buildsNotFound``. The wrapper fills them as CodeBuild does by default (group
+      ``/aws/codebuild/<project>``, stream the part of the build id after ``:``) unless the
+      project's ``logsConfig.cloudWatchLogs`` names a group or stream, and lists the ids moto did
+      not find in ``buildsNotFound`` (API reference, BatchGetBuilds response).
+    - CodeBuild ``ListBuildsForProject``: moto lists builds oldest first whatever ``sortOrder``
+      says; the wrapper answers newest first, the documented default (``DESCENDING``, by build
+      number), unless ``ASCENDING`` is asked.
+    - CloudWatch Logs ``FilterLogEvents``: moto treats a pattern that starts with ``?`` as
+      matching every event. The wrapper applies the documented alternative-terms form (``?term``
+      or ``?"a phrase"``: an event matches when it contains any of them, case-sensitively) to
+      moto's answer. Other patterns are moto's own.
+
 * Fault injection, latency, call statistics and a chosen caller identity, through
   ``/_iamdoctor/...`` control endpoints (JSON), so tests can exercise retries, throttling,
   access errors and concurrency limits.
@@ -130,6 +152,14 @@ Control endpoints (all JSON):
   POST   /_iamdoctor/authorization-messages  {"messages": {"ENCODED": {decoded document}}}
   POST   /_iamdoctor/cloudtrail-events       {"events": [CloudTrail record, ...]}
   DELETE /_iamdoctor/cloudtrail-events       forgets the recorded events
+  POST   /_iamdoctor/stack-events
+                              {"region": "eu-west-1", "page_size": 100, "stacks": [{"name":
+                               "demo-dev", "id": "arn:aws:cloudformation:...:stack/demo-dev/..",
+                               "events": [{"LogicalResourceId": "...", "ResourceType": "...",
+                               "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": "...",
+                               "Timestamp": "2026-11-23T10:12:43Z", "PhysicalResourceId": "..."},
+                               ...]}]}: scripted DescribeStackEvents answers (newest first);
+                              StackId/StackName default to the stack's. DELETE clears them.
   POST   /_iamdoctor/reset    resets moto's state and every setting above
   GET    /_iamdoctor/health   {"ok": true}
 
@@ -259,6 +289,8 @@ class State:
     trail_events: list[dict[str, Any]] = field(default_factory=list)
     lookup_times: list[float] = field(default_factory=list)
     lookup_throttled: int = 0
+    # Scripted DescribeStackEvents: (region, stack name or id) -> (stack, page size).
+    stack_events: dict[tuple[str, str], tuple[dict, int]] = field(default_factory=dict)
 
     def reset_settings(self) -> None:
         with self.lock:
@@ -266,6 +298,7 @@ class State:
             self.latency_ms = 0
             self.caller_arn = None
             self.quirks = default_quirks()
+            self.stack_events = {}
             self.calls = {}
             self.max_in_flight = self.in_flight
             self.faults_fired = 0
@@ -1509,6 +1542,105 @@ def lookup_events(environ: dict, request: dict[str, Any]) -> tuple[int, dict[str
 # --------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------
+# The record of a failed deploy: SCRIPTED where moto cannot hold it (see the header)
+# --------------------------------------------------------------------------------------------
+
+CFN_NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+SCRIPTED_HEADER = "x-iamdoctor-scripted"
+STACK_EVENT_FIELDS = (
+    "StackId",
+    "EventId",
+    "StackName",
+    "LogicalResourceId",
+    "PhysicalResourceId",
+    "ResourceType",
+    "Timestamp",
+    "ResourceStatus",
+    "ResourceStatusReason",
+)
+
+
+def request_region(environ: dict) -> str:
+    m = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return m.group(1) if m else "us-east-1"
+
+
+def register_stack_events(payload: dict) -> dict:
+    region = str(payload["region"])
+    page_size = int(payload.get("page_size", 100))
+    if page_size < 1:
+        raise ValueError("page_size must be at least 1")
+    with STATE.lock:
+        for stack in payload["stacks"]:
+            name, stack_id = str(stack["name"]), str(stack["id"])
+            events = []
+            for n, event in enumerate(stack["events"]):
+                event = {str(k): str(v) for k, v in event.items()}
+                unknown = set(event) - set(STACK_EVENT_FIELDS)
+                if unknown:
+                    raise KeyError(sorted(unknown))
+                event.setdefault("StackId", stack_id)
+                event.setdefault("StackName", name)
+                event.setdefault("EventId", f"{event.get('LogicalResourceId', name)}-{n}")
+                events.append(event)
+            entry = ({"name": name, "id": stack_id, "events": events}, page_size)
+            STATE.stack_events[(region, name)] = entry
+            STATE.stack_events[(region, stack_id)] = entry
+        return {"stacks": len(STATE.stack_events)}
+
+
+def describe_stack_events_xml(stack: dict, page_size: int, token: str | None) -> str:
+    events = stack["events"]
+    start = decode_marker(token, len(events)) if token else 0
+    page = events[start : start + page_size]
+    members = "".join(
+        "<member>"
+        + "".join(f"<{k}>{escape(e[k])}</{k}>" for k in STACK_EVENT_FIELDS if k in e)
+        + "</member>"
+        for e in page
+    )
+    end = start + len(page)
+    next_token = f"<NextToken>{encode_marker(end, len(events))}</NextToken>" if end < len(events) else ""
+    return (
+        f'<DescribeStackEventsResponse xmlns="{CFN_NS}"><DescribeStackEventsResult>'
+        f"<StackEvents>{members}</StackEvents>{next_token}</DescribeStackEventsResult>"
+        f"<ResponseMetadata><RequestId>{request_id()}</RequestId></ResponseMetadata>"
+        "</DescribeStackEventsResponse>"
+    )
+
+
+def alternative_terms(pattern: str) -> list[str] | None:
+    """The terms of a ``?a ?"b c"`` filter pattern, or None for any other form."""
+    terms = re.findall(r'\?(?:"([^"]*)"|(\S+))', pattern)
+    rebuilt = " ".join(f'?"{q}"' if q else f"?{w}" for q, w in terms)
+    if not terms or rebuilt != " ".join(pattern.split()):
+        return None
+    return [q or w for q, w in terms]
+
+
+def complete_builds(response: dict, requested: list[str], account: str, region: str) -> dict:
+    from moto.codebuild.models import codebuild_backends
+
+    backend = codebuild_backends[account][region]
+    found = set()
+    for build in response.get("builds", []):
+        found.add(build.get("id"))
+        logs = build.setdefault("logs", {})
+        project = build.get("projectName", "")
+        config: dict = {}
+        meta = backend.codebuild_projects.get(project)
+        if meta is not None:
+            config = (meta.project_metadata.get("logsConfig") or {}).get("cloudWatchLogs") or {}
+        if config.get("status", "ENABLED") == "ENABLED":
+            logs.setdefault("groupName", config.get("groupName") or f"/aws/codebuild/{project}")
+            stream_id = str(build.get("id", "")).split(":", 1)[-1]
+            prefix = config.get("streamName")
+            logs.setdefault("streamName", f"{prefix}/{stream_id}" if prefix else stream_id)
+    response["buildsNotFound"] = [i for i in requested if i not in found]
+    return response
+
+
 class Wrapper:
     def __init__(self, moto_app: Any):
         self.moto_app = moto_app
@@ -1603,7 +1735,81 @@ class Wrapper:
             routed = self.route_organizations(environ, start_response, body, account, operation)
             if routed is not None:
                 return routed
+        elif service == "cloudformation" and operation == "DescribeStackEvents":
+            key = (request_region(environ), params.get("StackName", ""))
+            with STATE.lock:
+                scripted = STATE.stack_events.get(key)
+            if scripted is not None:
+                try:
+                    xml = describe_stack_events_xml(
+                        scripted[0], scripted[1], params.get("NextToken")
+                    )
+                except SimError as err:
+                    return query_error(start_response, CFN_NS, 400, "ValidationError", err.message)
+                return raw_response(
+                    start_response, 200, xml, "text/xml", [(SCRIPTED_HEADER, "stack-events")]
+                )
+        elif service == "codebuild" and operation in ("BatchGetBuilds", "ListBuildsForProject"):
+            return self.completed_codebuild(environ, start_response, body, operation)
+        elif service == "logs" and operation == "FilterLogEvents":
+            return self.filtered_log_events(environ, start_response, body)
         return self.moto_app(environ, start_response)
+
+    def moto_answer(self, environ, body: bytes) -> tuple[str, list, bytes]:
+        """moto's own response, to complete it before it is sent."""
+        captured: dict[str, Any] = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        set_body(environ, body)
+        chunks = self.moto_app(environ, capture)
+        data = b"".join(chunks)
+        return captured["status"], captured["headers"], data
+
+    def completed_codebuild(self, environ, start_response, body, operation):
+        status, headers, data = self.moto_answer(environ, body)
+        if not status.startswith("200"):
+            start_response(status, headers)
+            return [data]
+        request = json.loads(body or b"{}")
+        response = json.loads(data or b"{}")
+        if operation == "BatchGetBuilds":
+            response = complete_builds(
+                response,
+                [str(i) for i in request.get("ids", [])],
+                request_account(environ),
+                request_region(environ),
+            )
+        elif request.get("sortOrder", "DESCENDING") == "DESCENDING":
+            response["ids"] = list(reversed(response.get("ids", [])))
+        return raw_response(
+            start_response,
+            200,
+            json.dumps(response),
+            "application/x-amz-json-1.1",
+            [(SCRIPTED_HEADER, f"codebuild {operation}")],
+        )
+
+    def filtered_log_events(self, environ, start_response, body):
+        request = json.loads(body or b"{}")
+        terms = alternative_terms(str(request.get("filterPattern", "")))
+        status, headers, data = self.moto_answer(environ, body)
+        if terms is None or not status.startswith("200"):
+            start_response(status, headers)
+            return [data]
+        response = json.loads(data or b"{}")
+        response["events"] = [
+            e for e in response.get("events", []) if any(t in e.get("message", "") for t in terms)
+        ]
+        return raw_response(
+            start_response,
+            200,
+            json.dumps(response),
+            "application/x-amz-json-1.1",
+            [(SCRIPTED_HEADER, "logs FilterLogEvents alternative terms")],
+        )
 
     def take_fault(self, service: str, operation: str, params: dict[str, str]) -> FaultRule | None:
         with STATE.lock:
@@ -1760,6 +1966,12 @@ class Wrapper:
             with STATE.lock:
                 STATE.quirks.update(payload)
                 return dict(STATE.quirks)
+        if name == "stack-events" and method == "POST":
+            return register_stack_events(payload)
+        if name == "stack-events" and method == "DELETE":
+            with STATE.lock:
+                STATE.stack_events = {}
+            return {"stacks": 0}
         if name == "reset" and method == "POST":
             from moto.moto_api._internal.models import moto_api_backend
             from moto.organizations.models import organizations_backends

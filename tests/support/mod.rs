@@ -277,6 +277,13 @@ impl Moto {
         );
     }
 
+    /// Scripts `DescribeStackEvents` answers (moto cannot hold a stack event that failed on
+    /// authorization, nor nested stacks): `{"region", "page_size", "stacks": [{"name", "id",
+    /// "events": [...]}]}`, events newest first (see `tests/moto/server.py`).
+    pub fn script_stack_events(&self, stacks: Value) {
+        self.control("POST", "stack-events", Some(&stacks));
+    }
+
     /// Clears moto's state and every setting (faults, latency, caller, quirks, stats).
     pub fn reset(&self) {
         self.control("POST", "reset", None);
