@@ -176,7 +176,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         Some(text) => evidence.push(Evidence::text(Origin::Paste, None, text.to_string())),
         None if !args.sources.any() => {
             return Err(Failure::input(
-                "nothing to explain: give the error text, `-` to read it from stdin, or a source in AWS",
+                "nothing to explain: give the error text as MESSAGE (`-` reads stdin), or a source in AWS",
                 "paste the error (`iam-doctor explain - < build.log`), or read it from AWS: `--stack NAME`, `--build ID|latest`, `--log-group NAME`",
             ));
         }
