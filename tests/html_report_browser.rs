@@ -437,3 +437,48 @@ fn the_5000_account_report_loads_in_chromium_with_no_error_no_request_and_filter
         assert_readable(r["screenshots"][shot].as_str().expect("a screenshot"));
     }
 }
+
+#[test]
+fn hostile_names_stay_text_in_the_browser_and_can_be_searched_for() {
+    // Names that would run script, load an image or break out of an attribute if they were
+    // markup; each would show up as a console message or a request.
+    let markup =
+        "\"'><img src=x onerror=console.error('img')><script>console.error('script')</script>";
+    let mut org = account_path(5); // under Workloads: the region lock blocks
+    for level in &mut org.levels {
+        level.name.push_str(markup);
+        for p in &mut level.scps {
+            p.name.push_str(markup);
+        }
+    }
+    let (required, supplied) = required();
+    let mut a = audit(&org, &required, REGION, ROLE_NAME, &supplied).expect("decides");
+    assert!(!a.blocked.is_empty(), "the region lock blocks something");
+    a.name = Some(format!("team\u{1b}[2J{markup}"));
+    let id = a.account_id.clone();
+    let page = report::html::organization_audit(&OrganizationAudit::new(
+        "jets-remote",
+        REGION,
+        ROLE_NAME,
+        vec![a],
+        Vec::new(),
+    ));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("hostile.html");
+    std::fs::write(&path, &page).expect("write");
+    let r = load(
+        &path,
+        &dir.path().join("out"),
+        &["--report", "--query", "<img src=x onerror"],
+    );
+    assert_eq!(r["console"], serde_json::json!([]), "{r}");
+    assert_eq!(r["exceptions"], serde_json::json!([]), "{r}");
+    assert_eq!(r["log"], serde_json::json!([]), "{r}");
+    let requests = strings(&r["requests"]);
+    assert!(
+        requests.iter().all(|u| *u == r["document_url"]),
+        "a name loaded something: {requests:?}"
+    );
+    // Found by the text of its hostile name, as typed.
+    assert_eq!(strings(&r["queries"][0]["shown"]), [id]);
+}
