@@ -195,6 +195,34 @@ fn hostile_names_are_escaped_in_table_markdown_and_junit_output() {
     }
 }
 
+/// Regression: `check --format markdown` escaped only `|` and control characters in its sentences,
+/// so a policy `Sid` holding markup reached a pull-request comment as raw HTML.
+#[test]
+fn regression_markup_in_a_sid_reached_the_check_markdown_as_html() {
+    let dir = hostile_snapshot();
+    let path = dir.path().join("authorization-details.json");
+    let details = std::fs::read_to_string(&path).expect("the hostile snapshot");
+    let markup = serde_json::to_string(HOSTILE_MARKUP).expect("JSON string");
+    let markup = &markup[1..markup.len() - 1];
+    assert!(
+        details.contains("NoKinesis"),
+        "the hostile Sid is in the snapshot"
+    );
+    std::fs::write(
+        &path,
+        details.replace("NoKinesis", &format!("NoKinesis{markup}")),
+    )
+    .expect("write");
+    let out = hostile_check(dir.path(), "markdown", &["--all"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let md = text(&out.stdout);
+    assert!(
+        md.contains("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;"),
+        "the Sid is shown, escaped:\n{md}"
+    );
+    assert!(!md.contains("<img") && !md.contains("<script"), "{md}");
+}
+
 /// Breaks out of an HTML attribute and opens markup; closes a Mermaid label and its node, opens
 /// another, and ends the Markdown code fence.
 const HOSTILE_MARKUP: &str =

@@ -4,7 +4,8 @@ use crate::core::audit::{AccountAudit, OrganizationAudit};
 use crate::core::facts::TargetType;
 use crate::core::findings::Findings;
 
-/// One field: control characters escaped, and `|` so it stays in its table cell.
+/// One field in a table cell, inside a code span: control characters escaped, and `|` so it stays
+/// in its cell.
 fn cell(s: &str) -> String {
     super::escape(s).replace('|', "\\|")
 }
@@ -36,7 +37,7 @@ pub fn check(report: &Findings) -> String {
         "### {icon} iam-doctor: {} of {} required actions allowed{}\n\n`{}` · profile `{}` · region `{}`\n\n",
         s.allowed,
         s.allowed + s.denied + s.unknown,
-        cell(&unknown),
+        prose(&unknown),
         code(&report.principal),
         code(&report.profile),
         code(&report.region)
@@ -49,8 +50,8 @@ pub fn check(report: &Findings) -> String {
                 "| `{}` | {} | {} | {} |\n",
                 cell(&code(&r.action)),
                 r.decision.label(),
-                cell(&super::explanation(r)),
-                cell(&r.reason)
+                prose(&super::explanation(r)),
+                prose(&r.reason)
             ));
         }
         out.push('\n');
@@ -58,7 +59,7 @@ pub fn check(report: &Findings) -> String {
         if !fix.is_empty() {
             out.push_str("#### How to fix\n\n");
             for step in &fix.steps {
-                out.push_str(&format!("- {}\n", cell(&step.advice)));
+                out.push_str(&format!("- {}\n", prose(&step.advice)));
             }
             if let Some(doc) = &fix.add_to_role {
                 let json = serde_json::to_string_pretty(doc).unwrap_or_default();
@@ -72,13 +73,30 @@ pub fn check(report: &Findings) -> String {
         }
     }
     for u in &report.unchecked {
-        out.push_str(&format!("> **Not checked:** {}\n", cell(u)));
+        out.push_str(&format!("> **Not checked:** {}\n", prose(u)));
     }
     for n in &report.notes {
-        out.push_str(&format!("> **Note:** {}\n", cell(n)));
+        out.push_str(&format!("> **Note:** {}\n", prose(n)));
     }
     for w in &report.warnings {
-        out.push_str(&format!("> **Warning:** {}\n", cell(w)));
+        out.push_str(&format!("> **Warning:** {}\n", prose(w)));
+    }
+    out
+}
+
+/// The check's own sentences, in running text or a table cell, with names from AWS inside: control
+/// characters escaped, `<`, `>` and `&` as HTML entities (GitHub renders raw HTML in a comment) and
+/// `|`. Backticks stay: the sentences set names in code spans, where no markup is rendered.
+fn prose(s: &str) -> String {
+    let mut out = String::new();
+    for c in super::escape(s).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' => out.push_str("\\|"),
+            c => out.push(c),
+        }
     }
     out
 }
