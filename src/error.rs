@@ -223,6 +223,9 @@ impl Help for AwsError {
                 NotFoundKind::Build => {
                     "give the build id as `aws codebuild list-builds-for-project --project-name NAME` prints it (`PROJECT:ID`), with its region in `--region`"
                 }
+                NotFoundKind::BuildOfProject => {
+                    "the project has never run a build in this region: check `--region`, or pass a build id with `--build`"
+                }
                 NotFoundKind::Project => {
                     "the Jets remote runner's project is `<stack>-remote`: check the stack name and `--region`"
                 }
@@ -766,6 +769,11 @@ mod tests {
                 AwsError::NotFound {
                     kind: NotFoundKind::Build,
                     name: s("demo-dev-remote:1"),
+                    region: s("eu-west-1"),
+                },
+                AwsError::NotFound {
+                    kind: NotFoundKind::BuildOfProject,
+                    name: s("demo-dev-remote"),
                     region: s("eu-west-1"),
                 },
                 AwsError::NotFound {

@@ -96,8 +96,8 @@ impl SdkCodeBuild {
             .first()
             .cloned()
             .ok_or_else(|| AwsError::NotFound {
-                kind: NotFoundKind::Build,
-                name: format!("any build of project {project}"),
+                kind: NotFoundKind::BuildOfProject,
+                name: project.to_string(),
                 region: region.to_string(),
             })
     }

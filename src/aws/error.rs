@@ -222,6 +222,8 @@ impl AwsError {
 pub enum NotFoundKind {
     Stack,
     Build,
+    /// A project without any build.
+    BuildOfProject,
     Project,
     LogGroup,
     LogStream,
@@ -232,6 +234,7 @@ impl std::fmt::Display for NotFoundKind {
         f.write_str(match self {
             Self::Stack => "stack",
             Self::Build => "build",
+            Self::BuildOfProject => "a build of the project",
             Self::Project => "CodeBuild project",
             Self::LogGroup => "log group",
             Self::LogStream => "log stream",

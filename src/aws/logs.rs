@@ -86,8 +86,12 @@ impl SdkLogs {
                 timestamp_ms: e.timestamp().unwrap_or(0),
                 message: e.message().unwrap_or_default().to_string(),
             }));
+            // An empty page is not the end (CloudWatch Logs may answer one before later
+            // events); the unchanged token is, per the API reference of GetLogEvents
+            // (`nextForwardToken`: "If you have reached the end of the stream, it returns the
+            // same token you passed in").
             let next = page.next_forward_token().map(str::to_string);
-            if next.is_none() || next == token || page.events().is_empty() {
+            if next.is_none() || next == token {
                 return Ok(events);
             }
             token = next;
