@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::parse::Template;
+use crate::core::arn::Arn;
 
 pub(super) const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 const ROLE_TYPE: &str = "AWS::IAM::Role";
@@ -388,21 +389,26 @@ impl<'a> Resolver<'a> {
     /// A resolved role value as an ARN pattern: names become ARNs; a role whose name is not
     /// known at all is `*`.
     pub(super) fn role_pattern(&self, value: &str) -> String {
-        let arn = if value.is_empty() || value == "*" {
+        if value.is_empty() || value == "*" {
             return "*".into();
-        } else if value.starts_with("arn:") {
-            value.to_string()
-        } else {
-            let name = value.trim_start_matches('/');
-            format!(
-                "arn:{}:iam::{}:role/{name}",
-                self.ctx.partition,
-                self.account()
-            )
+        }
+        let (arn, path_and_name) = match Arn::parse(value) {
+            Some(parsed) => (value.to_string(), parsed.resource.strip_prefix("role/")),
+            None => {
+                let name = value.trim_start_matches('/');
+                let arn = format!(
+                    "arn:{}:iam::{}:role/{name}",
+                    self.ctx.partition,
+                    self.account()
+                );
+                (arn, Some(name))
+            }
         };
-        match arn.split_once(":role/") {
-            Some((_, name)) if name.trim_matches(['*', '/']).is_empty() => "*".into(),
-            _ => arn,
+        // A role whose path and name are only wildcards may be any role.
+        if path_and_name.is_some_and(|p| p.trim_matches(['*', '/']).is_empty()) {
+            "*".into()
+        } else {
+            arn
         }
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::intrinsics::{FUNCTION_TYPE, MAX_DEPTH, Resolver, STACK_TYPE, TemplateContext};
 use super::parse::Template;
+use crate::core::arn::Arn;
 use crate::core::cfn;
 
 /// One permission a deploy needs, with the template resource that needs it.
@@ -499,13 +500,15 @@ fn custom_resource(resolver: &Resolver<'_>, res: &ExaminedResource<'_>, out: &mu
         return;
     };
     for target in resolver.resolve(res.index, token, 0) {
-        let action = if target.contains(":sns:") {
+        let arn = Arn::parse(&target);
+        let action = if arn.as_ref().is_some_and(|a| a.service == "sns") {
             "sns:Publish"
         } else {
             "lambda:InvokeFunction"
         };
+        // A function's ARN names it after its type (`function:NAME`); `*` there is any function.
         let known =
-            target.starts_with("arn:") && target.split(':').nth(6).is_none_or(|name| name != "*");
+            arn.is_some_and(|a| a.resource.split(':').nth(1).is_none_or(|name| name != "*"));
         let resource = if known { target } else { "*".to_string() };
         if !known {
             out.warn(format!(

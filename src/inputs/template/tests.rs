@@ -357,3 +357,49 @@ fn fan_out_references_end_quickly() {
     assert!(has(&req, "iam:PassRole", "*"));
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// A custom resource's `ServiceToken` is read as an ARN: an SNS topic is published to, a Lambda
+/// function invoked; a function ARN whose name is `*`, or a token that is not an ARN, names no
+/// particular function, so the call is checked on `*`.
+#[test]
+fn custom_resource_targets_are_read_as_arns() {
+    let template = |token: &str| {
+        let text = format!(
+            "Resources:\n  Seed:\n    Type: Custom::Seed\n    Properties:\n      ServiceToken: '{token}'\n"
+        );
+        parse("custom.yml", &text).expect("the template parses")
+    };
+    for (token, action, resource) in [
+        (
+            "arn:aws:sns:us-east-1:111122223333:provisioner",
+            "sns:Publish",
+            "arn:aws:sns:us-east-1:111122223333:provisioner",
+        ),
+        (
+            "arn:aws:lambda:us-east-1:111122223333:function:seed:live",
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:us-east-1:111122223333:function:seed:live",
+        ),
+        (
+            "arn:aws:lambda:us-east-1:111122223333:function:*",
+            "lambda:InvokeFunction",
+            "*",
+        ),
+        ("seed-function", "lambda:InvokeFunction", "*"),
+    ] {
+        let req = requirements(&[template(token)], &ctx());
+        assert!(
+            has(&req, action, resource),
+            "{token}: {:#?}",
+            req.permissions
+        );
+        assert_eq!(
+            req.warnings
+                .iter()
+                .any(|w| w.contains("cannot tell what custom resource `Seed` calls")),
+            resource == "*",
+            "{token}: {:?}",
+            req.warnings
+        );
+    }
+}
