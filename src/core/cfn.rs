@@ -1,22 +1,15 @@
 //! The IAM actions CloudFormation calls for each resource type, from the registry schemas.
-//!
-//! A template alone says what will exist, not what the deployer must be allowed to do; the
-//! CloudFormation registry publishes exactly that per handler (create, update, delete, read).
-//! The table in `policies/cfn/handler-permissions.tsv` is generated from the schemas cfn-lint
-//! ships (see `policies/cfn/SOURCE` and `scripts/gen-cfn-permissions.py`) and embedded so the
-//! tool works offline and gives the same answer on every machine for a given release.
-//!
-//! Types that exist but publish no handler permissions (older non-registry types such as
-//! `AWS::CodeBuild::Project`, SAM types) are in the table with empty lists: they are *known*, so
-//! callers can tell "no data" from "not a CloudFormation type".
-//!
-//! Lines that do not have the expected shape are skipped rather than trusted, so a damaged table
-//! degrades to "unknown type" instead of wrong permissions or a panic.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The embedded table: `type<TAB>create<TAB>update<TAB>delete<TAB>read`, comma-separated actions.
+///
+/// A template alone says what will exist, not what the deployer must be allowed to do; the
+/// CloudFormation registry publishes exactly that per handler (create, update, delete, read).
+/// The table in `policies/cfn/handler-permissions.tsv` is generated from the schemas cfn-lint
+/// ships (see `policies/cfn/SOURCE` and `scripts/gen-cfn-permissions.py`) and embedded so the
+/// tool works offline and gives the same answer on every machine for a given release.
 const TABLE: &str = include_str!("../../policies/cfn/handler-permissions.tsv");
 
 /// Where the table came from (package, version, schema date), for `--version`-style reporting.
@@ -48,6 +41,10 @@ static PARSED: LazyLock<HashMap<&'static str, HandlerPermissions>> = LazyLock::n
 
 /// The handler permissions of `resource_type` (e.g. `AWS::Lambda::Function`), matched exactly as
 /// CloudFormation does; `None` when the type is not in the registry data.
+///
+/// Types that exist but publish no handler permissions (older non-registry types such as
+/// `AWS::CodeBuild::Project`, SAM types) are in the table with empty lists: they are *known*, so
+/// callers can tell "no data" from "not a CloudFormation type".
 pub fn handler_permissions(resource_type: &str) -> Option<&'static HandlerPermissions> {
     PARSED.get(resource_type)
 }
@@ -76,6 +73,9 @@ pub fn type_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// Parse the table. The first line for a type wins; malformed lines are ignored.
+///
+/// Lines that do not have the expected shape are skipped rather than trusted, so a damaged table
+/// degrades to "unknown type" instead of wrong permissions or a panic.
 fn parse(text: &'static str) -> HashMap<&'static str, HandlerPermissions> {
     let mut map = HashMap::new();
     for line in text.lines() {

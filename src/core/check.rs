@@ -1,9 +1,4 @@
 //! The check: every required action decided for one principal, with its explanation.
-//!
-//! Facts (a principal's policies and its organization path) become a [`PolicySet`]; each
-//! required action becomes a [`Request`] with the context keys IAM would supply; the local
-//! evaluator decides it. A live run adds IAM's own verdict to each result and the report says
-//! where the two disagree instead of hiding it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -114,6 +109,9 @@ pub fn explained_blames<S: Serializer>(causes: &[Blame], s: S) -> Result<S::Ok, 
 
 /// Every required action decided for one principal, while results are still being merged
 /// (IAM's verdicts, confirmations); [`super::findings::Findings`] is the finished report.
+///
+/// A live run adds IAM's own verdict to each result, and the report says where the two
+/// disagree instead of hiding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
     pub principal: String,
@@ -420,6 +418,10 @@ enum ParsedResourcePolicy {
 /// resource-based policy (`resource_policies`, by ARN; a resource absent from it was never
 /// looked at). A resource policy that cannot be parsed is an error naming it and its
 /// resource, as an identity policy's is.
+///
+/// Facts (a principal's policies and its organization path) become a [`PolicySet`]; each
+/// required action becomes a [`Request`] with the context keys IAM would supply; the local
+/// evaluator decides it.
 pub fn check_local(
     set: &PolicySet,
     principal: &PrincipalFacts,

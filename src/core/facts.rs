@@ -1,9 +1,4 @@
 //! Facts: what we know about a principal and its organization, however it was obtained.
-//!
-//! The offline readers (files) and the live AWS adapter both produce these, and the checker
-//! consumes them, so a live run and an offline run of the same account give the same decision.
-//! Policy documents stay as text here; they are parsed where they are evaluated, so a malformed
-//! document is reported with its name and JSON path rather than lost.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +40,11 @@ pub struct PolicySource {
 }
 
 /// A role or user and every identity policy that applies to it.
+///
+/// The offline readers (files) and the live AWS adapter both produce these, and the checker
+/// consumes them, so a live run and an offline run of the same account give the same decision.
+/// Policy documents stay as text here; they are parsed where they are evaluated, so a malformed
+/// document is reported with its name and JSON path rather than lost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalFacts {
     pub kind: PrincipalKind,

@@ -1,6 +1,5 @@
 //! A finished check as every output format shows it: the decisions, and what is derived from
-//! them once (the counts, the keys of unknown value, the changes that fix it), so no renderer
-//! decides anything.
+//! them once (the counts, the keys of unknown value, the changes that fix it).
 
 use serde::Serialize;
 
@@ -9,6 +8,8 @@ use super::remediation::{Remediation, remediate};
 
 /// The check's report model. Its `Serialize` is the JSON report: pipelines parse it, so field
 /// names and order are a public interface (`tests/fixtures/schema/check-report.json`).
+///
+/// Renderers format it and decide nothing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Findings {
     pub principal: String,

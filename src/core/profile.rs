@@ -1,11 +1,4 @@
 //! Required-permission profiles: what a deploy role must be allowed to do, and why.
-//!
-//! A profile is data (`policies/profiles/*.yaml`, embedded): the inline policies Jets puts on
-//! the role with their defaults and config keys, the managed policies, and the concrete
-//! actions the deploy calls per service. Building a profile applies the user's config the way
-//! Jets does, then derives the actions to check from what the generated policies grant: a
-//! `service:*` grant cannot be simulated, so it stands for the service's known calls (or, with
-//! `exhaustive`, every action of the service in the catalog).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
@@ -89,6 +82,10 @@ pub struct ConfigLocation {
 }
 
 /// A profile as stored in `policies/profiles/`.
+///
+/// A profile is data (`policies/profiles/*.yaml`, embedded): the inline policies Jets puts on
+/// the role with their defaults and config keys, the managed policies, and the concrete
+/// actions the deploy calls per service.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
@@ -249,6 +246,10 @@ pub struct RequiredPermissions {
 
 impl Profile {
     /// Applies the inputs as Jets would and derives the actions to check.
+    ///
+    /// The actions come from what the generated policies grant: a `service:*` grant cannot be
+    /// simulated, so it stands for the service's known calls (or, with `exhaustive`, every action
+    /// of the service in the catalog).
     pub fn build(&self, inputs: &ProfileInputs) -> Result<RequiredPermissions, ProfileError> {
         let mut warnings = Vec::new();
         for key in inputs.overrides.keys() {

@@ -1,6 +1,5 @@
-//! What to change so the deploy is allowed: the minimal identity statements to add, and for
-//! each organization policy or boundary that stops it, which one to change and where it is
-//! attached. Derived from the decisions only, so it never suggests more than what was denied.
+//! What to change so the deploy is allowed: the minimal identity statements to add, and which
+//! organization policy or boundary to change, where it is attached.
 
 use std::collections::BTreeMap;
 
@@ -111,17 +110,9 @@ fn services(actions: &[String]) -> Vec<String> {
     s
 }
 
-fn place(target_name: &Option<String>, target: &Option<String>) -> String {
-    match (target_name, target) {
-        (Some(n), Some(t)) if n != t => format!("{n} ({t})"),
-        (_, Some(t)) => t.clone(),
-        _ => String::new(),
-    }
-}
-
 /// What to do about one cause, for people.
 fn advice(cause: &Blame, actions: &[String]) -> String {
-    let where_ = place(&cause.target_name, &cause.target);
+    let attached_to = cause.attached_to().unwrap_or_default();
     let svc = services(actions).join("`, `");
     let pol = cause.policy.as_deref().unwrap_or_default();
     let stmt = cause.statement.as_deref().unwrap_or_default();
@@ -133,10 +124,10 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let at = if where_.is_empty() {
+    let at = if attached_to.is_empty() {
         String::new()
     } else {
-        format!(" attached to {where_}")
+        format!(" attached to {attached_to}")
     };
     match (cause.kind, cause.verdict) {
         (_, Verdict::MayDeny) => format!(
@@ -153,10 +144,10 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
             )
         }
         (PolicyKind::Scp | PolicyKind::Rcp, Verdict::Denies) => format!(
-            "change {kind} `{pol}` attached to {where_}: statement `{stmt}` denies {n} action(s); exempt `{svc}` from it (for a NotAction statement, add them to NotAction), or ask the organization admin for an exception"
+            "change {kind} `{pol}` attached to {attached_to}: statement `{stmt}` denies {n} action(s); exempt `{svc}` from it (for a NotAction statement, add them to NotAction), or ask the organization admin for an exception"
         ),
         (PolicyKind::Scp | PolicyKind::Rcp, _) => format!(
-            "allow `{svc}` in a {kind} attached to {where_}: nothing there allows {n} required action(s) (an allow is needed at every level from the root to the account)"
+            "allow `{svc}` in a {kind} attached to {attached_to}: nothing there allows {n} required action(s) (an allow is needed at every level from the root to the account)"
         ),
         (PolicyKind::Boundary, Verdict::Denies) => format!(
             "permissions boundary `{pol}` statement `{stmt}` denies {n} action(s): narrow that statement"
@@ -174,10 +165,10 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
             "allow `{svc}` in the session policies passed where the role is assumed: they do not allow {n} required action(s)"
         ),
         (PolicyKind::ResourcePolicy, Verdict::Denies) => format!(
-            "change the resource-based policy `{pol}` of `{where_}`: statement `{stmt}` denies {n} action(s)"
+            "change the resource-based policy `{pol}` of `{attached_to}`: statement `{stmt}` denies {n} action(s)"
         ),
         (PolicyKind::ResourcePolicy, Verdict::Unreadable) => format!(
-            "supply the resource-based policy of `{where_}` (or the permission to read it) so that {n} action(s) can be decided{}",
+            "supply the resource-based policy of `{attached_to}` (or the permission to read it) so that {n} action(s) can be decided{}",
             cause
                 .page
                 .as_deref()
@@ -185,7 +176,7 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
                 .unwrap_or_default()
         ),
         (PolicyKind::ResourcePolicy, _) => format!(
-            "allow the role {n} action(s) (`{svc}`) in the resource-based policy `{pol}` of `{where_}`, directly or through the account-root statement that enables IAM policies{}",
+            "allow the role {n} action(s) (`{svc}`) in the resource-based policy `{pol}` of `{attached_to}`, directly or through the account-root statement that enables IAM policies{}",
             cause
                 .page
                 .as_deref()
@@ -201,6 +192,8 @@ fn advice(cause: &Blame, actions: &[String]) -> String {
 }
 
 /// Works out the changes for a report.
+///
+/// Derived from the decisions only, so it never suggests more than what was denied.
 pub fn remediate(report: &CheckReport) -> Remediation {
     let mut missing_identity = Vec::new();
     let mut grouped: BTreeMap<&Blame, Vec<String>> = BTreeMap::new();

@@ -1,14 +1,5 @@
 //! The resources a deploy touches that carry a resource-based policy, and the requests a check
 //! puts against them.
-//!
-//! A deploy's required actions are mostly known on `*`: which bucket, key or repository they
-//! hit is only known once a stack or template names it. When it does, the deploy's actions of
-//! that service are also checked against the named resource, so its resource-based policy takes
-//! part in the decision (an explicit `Deny` in the deploy bucket's policy stops a `PutObject`
-//! that the role's own policies allow).
-//!
-//! Which actions act on which resource type is AWS's Service Authorization Reference (cited per
-//! table below); an action not listed there for the resource type is not targeted at it.
 
 use super::arn::Arn;
 use super::facts::{ResourcePolicies, ResourcePolicyFact};
@@ -208,6 +199,9 @@ const LAMBDA_FUNCTION_ACTIONS: &[&str] = &[
 /// The resource an action of `service` acts on when the deploy's resource of `kind` at `arn`
 /// is named: the ARN itself, the bucket's objects (`BUCKET/*`) for S3 object actions, or
 /// `None` when the action does not act on that resource type.
+///
+/// Which actions act on which resource type is AWS's Service Authorization Reference (cited per
+/// table below); an action not listed there for the resource type is not targeted at it.
 fn target(kind: ResourceKind, arn: &str, action_name: &str) -> Option<String> {
     let listed = |list: &[&str]| list.iter().any(|a| a.eq_ignore_ascii_case(action_name));
     match kind {
@@ -228,6 +222,12 @@ fn target(kind: ResourceKind, arn: &str, action_name: &str) -> Option<String> {
 /// Every required action on `*` whose service and resource type match a resource in `named`
 /// gives one more request on that resource (the original on `*` stays: it stands for the
 /// resources no one named). Requests already in `required` are not repeated.
+///
+/// A deploy's required actions are mostly known on `*`: which bucket, key or repository they
+/// hit is only known once a stack or template names it. When it does, the deploy's actions of
+/// that service are also checked against the named resource, so its resource-based policy takes
+/// part in the decision (an explicit `Deny` in the deploy bucket's policy stops a `PutObject`
+/// that the role's own policies allow).
 pub fn requests_on_named_resources<'a>(
     required: &[RequiredAction],
     named: impl IntoIterator<Item = &'a String>,

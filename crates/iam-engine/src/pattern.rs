@@ -1,8 +1,4 @@
 //! IAM wildcard matching: `*` matches any run of characters (including none), `?` exactly one.
-//!
-//! Actions match case-insensitively, resources (ARNs) case-sensitively, as IAM does. The matcher
-//! is iterative with single-star backtracking, so it is linear-ish and cannot blow the stack on
-//! hostile input such as `a*a*a*a*…b`.
 
 /// Case sensitivity of a match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +10,10 @@ pub enum Case {
 }
 
 /// Does `text` match the IAM glob `pattern`?
+///
+/// Actions match case-insensitively, resources (ARNs) case-sensitively, as IAM does. The matcher
+/// is iterative with single-star backtracking, so it is linear-ish and cannot blow the stack on
+/// hostile input such as `a*a*a*a*…b`.
 pub fn glob_match(pattern: &str, text: &str, case: Case) -> bool {
     // Policies and ARNs are nearly always ASCII: match bytes without allocating. This is the
     // evaluator's innermost loop.

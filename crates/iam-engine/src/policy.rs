@@ -1,9 +1,4 @@
 //! The IAM policy document model, parsed from JSON as AWS accepts it.
-//!
-//! AWS is lenient in shape (a single statement object or an array, strings or arrays of strings,
-//! URL-encoded documents from `GetRolePolicy`) but strict in content. We accept every shape AWS
-//! accepts and reject what it rejects, naming the policy and the JSON path of the problem, so a
-//! malformed document can never silently evaluate as "no statements" and read as a deny or allow.
 
 use serde_json::Value;
 use std::borrow::Cow;
@@ -123,6 +118,11 @@ pub struct PolicyError {
 impl Policy {
     /// Parses a policy document from text: plain JSON, or URL-encoded JSON as IAM returns it.
     /// `name` only labels errors.
+    ///
+    /// AWS is lenient in shape (a single statement object or an array, strings or arrays of strings,
+    /// URL-encoded documents from `GetRolePolicy`) but strict in content. We accept every shape AWS
+    /// accepts and reject what it rejects, naming the policy and the JSON path of the problem, so a
+    /// malformed document can never silently evaluate as "no statements" and read as a deny or allow.
     pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
         let err = |path: &str, message: String| PolicyError {
             policy: name.to_string(),

@@ -1,20 +1,14 @@
 //! Who a resource-based policy's `Principal` / `NotPrincipal` names, compared with the
 //! principal making the request.
-//!
-//! Within one account the *way* a resource policy names the caller decides what its `Allow`
-//! does (reference_policies_evaluation-logic, policy-eval-denyallow; access_policies_boundaries,
-//! "Resource-based policies"): the account (`ACCT` or `arn:aws:iam::ACCT:root`) only delegates
-//! to the account's IAM policies; a role ARN grants, but a permissions boundary or session
-//! policy still limits it; a role session ARN, an IAM user ARN or `*` grants directly.
-//!
-//! A check knows the role but not the name of the session a deploy will run under; the request
-//! principal is then the role's ARN and a policy naming one particular session of it is
-//! [`PrincipalMatch::SessionOfRole`]: never counted as granting, always as denying.
 
 use super::arn::Arn;
 use super::policy::{PrincipalClause, Principals};
 
 /// How a `Principal` element names the request's principal.
+///
+/// A check knows the role but not the name of the session a deploy will run under; the request
+/// principal is then the role's ARN and a policy naming one particular session of it is
+/// [`PrincipalMatch::SessionOfRole`]: never counted as granting, always as denying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PrincipalMatch {
     /// It does not name it.
@@ -189,6 +183,12 @@ pub fn deny_applies(clause: Option<&PrincipalClause>, principal: &str, has_bound
 /// How a resource policy's `Allow` statement names the caller. `NotPrincipal` with `Allow` is
 /// not supported by AWS (reference_policies_elements_notprincipal) and grants nothing; a
 /// session of the caller's role that may not be the caller's grants nothing either.
+///
+/// Within one account the *way* a resource policy names the caller decides what its `Allow`
+/// does (reference_policies_evaluation-logic, policy-eval-denyallow; access_policies_boundaries,
+/// "Resource-based policies"): the account (`ACCT` or `arn:aws:iam::ACCT:root`) only delegates
+/// to the account's IAM policies; a role ARN grants, but a permissions boundary or session
+/// policy still limits it; a role session ARN, an IAM user ARN or `*` grants directly.
 pub fn allow_match(clause: Option<&PrincipalClause>, principal: &str) -> PrincipalMatch {
     match clause {
         // Resource policies name their principals; one that does not names no one.

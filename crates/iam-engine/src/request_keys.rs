@@ -1,17 +1,4 @@
 //! Global condition keys a real request carries but a pre-flight check cannot know.
-//!
-//! A check builds the request context from what it knows (the principal, its organization, the
-//! region). Keys such as `aws:SourceIp` or `aws:CurrentTime` depend on where and when the deploy
-//! really runs. Leaving them out would make a `Deny` on them silently not match, so they are
-//! marked as unknown ([`Context::set_unknown`]) and the decision depends on them until a value
-//! is supplied (`--context KEY=VALUE`, or a profile default with its reason).
-//!
-//! The keys of the request's resource and tags (`aws:ResourceAccount`, `aws:ResourceTag/…`,
-//! `aws:RequestTag/…`, `aws:TagKeys`, …) are unknown too wherever the check cannot know them.
-//!
-//! Source: AWS global condition context keys,
-//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>,
-//! each key's "Availability" line, quoted in [`RequestTimeKey::availability`].
 
 use super::condition;
 use super::context::Context;
@@ -83,6 +70,10 @@ const fn key(
 
 /// Keys whose value only the real request has. Keys the check knows from the facts
 /// (`aws:PrincipalArn`, `aws:PrincipalTag/*`, `aws:RequestedRegion`, …) are not here.
+///
+/// Source: AWS global condition context keys,
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>,
+/// each key's "Availability" line, quoted in [`RequestTimeKey::availability`].
 pub const REQUEST_TIME_KEYS: &[RequestTimeKey] = &[
     key(
         "aws:CurrentTime",
@@ -365,6 +356,15 @@ impl Supplied {
 }
 
 /// Marks every key of the tables that `ctx` has no value for as unknown.
+///
+/// A check builds the request context from what it knows (the principal, its organization, the
+/// region). Keys such as `aws:SourceIp` or `aws:CurrentTime` depend on where and when the deploy
+/// really runs. Leaving them out would make a `Deny` on them silently not match, so they are
+/// marked as unknown ([`Context::set_unknown`]) and the decision depends on them until a value
+/// is supplied (`--context KEY=VALUE`, or a profile default with its reason).
+///
+/// The keys of the request's resource and tags (`aws:ResourceAccount`, `aws:ResourceTag/…`,
+/// `aws:RequestTag/…`, `aws:TagKeys`, …) are unknown too wherever the check cannot know them.
 pub fn mark_unknown(ctx: &mut Context) {
     for k in REQUEST_TIME_KEYS {
         if !ctx.contains(k.key) {

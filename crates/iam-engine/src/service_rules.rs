@@ -1,9 +1,4 @@
 //! Service rules: what AWS decides that no policy expresses, kept as data.
-//!
-//! The table (`policies/service-rules.json`, embedded) holds each rule with the actions and
-//! resources it matches, its effect and the AWS page that states it. The evaluator consults it
-//! for every request, and a decision a rule made is reported as that rule (with its page), not
-//! as "no policy allows it".
 
 use std::sync::LazyLock;
 
@@ -100,6 +95,11 @@ static RULES: LazyLock<Vec<ServiceRule>> = LazyLock::new(|| {
 });
 
 /// Every service rule, in table order.
+///
+/// The table (`policies/service-rules.json`, embedded) holds each rule with the actions and
+/// resources it matches, its effect and the AWS page that states it. The evaluator consults it
+/// for every request, and a decision a rule made is reported as that rule (with its page), not
+/// as "no policy allows it".
 pub fn rules() -> &'static [ServiceRule] {
     &RULES
 }

@@ -1,21 +1,16 @@
 //! IAM policy variables (`${aws:username}`, `${aws:PrincipalTag/team, 'default'}`) in resources
 //! and condition values.
-//!
-//! A variable takes the value of the context key it names. Substituted text is data, never
-//! pattern: a user named `*` must not turn `arn:aws:s3:::home/${aws:username}` into a wildcard,
-//! and `${*}` exists precisely to write a literal asterisk. Resolution therefore yields
-//! [`Segment`]s that keep the policy's own text (where `*` and `?` are wildcards) apart from
-//! substituted text (always literal), and [`segments_match`] honours that split.
-//!
-//! A variable whose key is absent or multivalued, and that has no default, leaves the whole
-//! string unresolved; callers treat such a resource or condition value as matching nothing, as
-//! AWS does. Malformed variable syntax (`${` without `}`, `${}`) is kept as plain text: AWS
-//! rejects such policies when they are saved, so there is no behaviour to reproduce.
 
 use super::context::Context;
 use super::pattern::{Case, Glob, chars_eq, glob};
 
 /// One run of a resolved template.
+///
+/// A variable takes the value of the context key it names. Substituted text is data, never
+/// pattern: a user named `*` must not turn `arn:aws:s3:::home/${aws:username}` into a wildcard,
+/// and `${*}` exists precisely to write a literal asterisk. Resolution therefore yields
+/// [`Segment`]s that keep the policy's own text (where `*` and `?` are wildcards) apart from
+/// substituted text (always literal), and [`segments_match`] honours that split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
     /// Text written in the policy itself; `*` and `?` in it are wildcards.
@@ -166,6 +161,11 @@ fn push_missing(missing: &mut Vec<String>, key: &str) {
 ///
 /// Errors with the unresolved variable names (see [`Substituted::Unresolved`]); keys with
 /// unknown values ([`Context::set_unknown`]) are among them, whatever their default.
+///
+/// A variable whose key is absent or multivalued, and that has no default, leaves the whole
+/// string unresolved; callers treat such a resource or condition value as matching nothing, as
+/// AWS does. Malformed variable syntax (`${` without `}`, `${}`) is kept as plain text: AWS
+/// rejects such policies when they are saved, so there is no behaviour to reproduce.
 pub fn resolve_segments(template: &str, ctx: &Context) -> Result<Vec<Segment>, Vec<String>> {
     let mut out = Vec::new();
     let mut missing = Vec::new();
