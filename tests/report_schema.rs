@@ -1,60 +1,108 @@
-//! The JSON report of `check` is a public interface: pipelines parse it. Its schema is
-//! `tests/fixtures/schema/check-report.json` (JSON Schema 2020-12, closed: no field may be added,
-//! renamed or dropped without changing it), and its properties are listed in the order the report
-//! writes them. Every report here, offline and live (against the local AWS of tests/moto, whose
-//! simulator verdicts are scripted), must validate and follow that order.
+//! The JSON reports of `check`, `required`, `explain` and `scps` are public interfaces: pipelines
+//! parse them. Their schemas are in `tests/fixtures/schema/` (JSON Schema 2020-12, closed: no
+//! field may be added, renamed or dropped without changing them; definitions the reports share,
+//! such as a cause or a step, are written once in `check-report.json` and referenced), and their
+//! properties are listed in the order the reports write them. Every report here, offline and live
+//! (against the local AWS of tests/moto, whose simulator verdicts are scripted), must validate
+//! and follow that order.
 
 mod support;
+
+use std::collections::BTreeMap;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use support::Moto;
 
-const SCHEMA: &str = "tests/fixtures/schema/check-report.json";
-const SCHEMA_URL: &str =
-    "https://github.com/iam-doctor/iam-doctor/tests/fixtures/schema/check-report.json";
+const SCHEMA_DIR: &str = "tests/fixtures/schema";
+const SCHEMA_BASE: &str = "https://github.com/iam-doctor/iam-doctor/tests/fixtures/schema/";
+const CHECK: &str = "check-report.json";
+const REQUIRED: &str = "required-report.json";
+const EXPLAIN: &str = "explain-report.json";
+const SCPS: &str = "scps-report.json";
 const DEMO: &str = "policies/examples/demo";
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
 
-fn schema() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(SCHEMA).expect("the schema file"))
-        .expect("the schema is JSON")
+/// Every schema of the folder, by file name.
+fn schemas() -> BTreeMap<String, Value> {
+    std::fs::read_dir(SCHEMA_DIR)
+        .expect("the schema folder")
+        .map(|entry| {
+            let path = entry.expect("a schema file").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("a file name")
+                .to_string();
+            let text = std::fs::read_to_string(&path).expect("the schema file");
+            let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+            assert_eq!(
+                schema["$id"],
+                format!("{SCHEMA_BASE}{name}"),
+                "{name}: its $id names its file"
+            );
+            (name, schema)
+        })
+        .collect()
 }
 
-/// Validation errors of `report` against the schema, `Ok` when it validates.
-fn validate(report: &Value) -> Result<(), String> {
+/// Validation errors of `report` against the schema in file `schema`, `Ok` when it validates.
+fn validate(report: &Value, schema: &str) -> Result<(), String> {
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
-    compiler
-        .add_resource(SCHEMA_URL, schema())
-        .expect("schema resource");
+    for (name, document) in self::schemas() {
+        compiler
+            .add_resource(&format!("{SCHEMA_BASE}{name}"), document)
+            .expect("schema resource");
+    }
     let id = compiler
-        .compile(SCHEMA_URL, &mut schemas)
+        .compile(&format!("{SCHEMA_BASE}{schema}"), &mut schemas)
         .expect("the report schema compiles");
     schemas.validate(report, id).map_err(|e| format!("{e:#}"))
 }
 
-/// The schema node `node` stands for, with a local `$ref` followed.
-fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+/// The schema node `node` of file `file` stands for, with its file: a `$ref` followed, within
+/// the file (`#/…`) or to another one (`check-report.json#/…`).
+fn resolve<'a>(
+    all: &'a BTreeMap<String, Value>,
+    file: &'a str,
+    node: &'a Value,
+) -> (&'a str, &'a Value) {
     match node["$ref"].as_str() {
         Some(r) => {
-            let pointer = r.trim_start_matches('#');
-            resolve(root, root.pointer(pointer).expect("a local $ref"))
+            let (target, pointer) = r.split_once('#').expect("a $ref with a JSON pointer");
+            let (file, root) = if target.is_empty() {
+                (file, &all[file])
+            } else {
+                let (name, root) = all.get_key_value(target).expect("a known schema file");
+                (name.as_str(), root)
+            };
+            resolve(
+                all,
+                file,
+                root.pointer(pointer).expect("a $ref that resolves"),
+            )
         }
-        None => node,
+        None => (file, node),
     }
 }
 
 /// Every object's keys come in the order its schema lists them, recursively.
-fn assert_schema_order(root: &Value, node: &Value, value: &Value, path: &str) {
-    let node = resolve(root, node);
+fn assert_schema_order(
+    all: &BTreeMap<String, Value>,
+    file: &str,
+    node: &Value,
+    value: &Value,
+    path: &str,
+) {
+    let (file, node) = resolve(all, file, node);
     if let Some(branches) = node["oneOf"].as_array() {
         for b in branches {
-            let b = resolve(root, b);
+            let (file, b) = resolve(all, file, b);
             if b["type"] == "object" && value.is_object()
                 || b["type"] == "array" && value.is_array()
             {
-                assert_schema_order(root, b, value, path);
+                assert_schema_order(all, file, b, value, path);
             }
         }
         return;
@@ -80,35 +128,38 @@ fn assert_schema_order(root: &Value, node: &Value, value: &Value, path: &str) {
                 map.keys().collect::<Vec<_>>()
             );
             for (k, v) in map {
-                assert_schema_order(root, &props[k], v, &format!("{path}.{k}"));
+                assert_schema_order(all, file, &props[k], v, &format!("{path}.{k}"));
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                assert_schema_order(root, &node["items"], item, &format!("{path}[{i}]"));
+                assert_schema_order(all, file, &node["items"], item, &format!("{path}[{i}]"));
             }
         }
         _ => {}
     }
 }
 
-fn assert_matches_schema(report: &Value, what: &str) {
-    if let Err(e) = validate(report) {
-        panic!("{what}: the check report does not validate against {SCHEMA}: {e}\n{report:#}");
+fn assert_matches_schema(report: &Value, schema: &str, what: &str) {
+    if let Err(e) = validate(report, schema) {
+        panic!(
+            "{what}: the report does not validate against {SCHEMA_DIR}/{schema}: {e}\n{report:#}"
+        );
     }
-    let root = schema();
-    assert_schema_order(&root, &root, report, what);
+    let all = schemas();
+    assert_schema_order(&all, schema, &all[schema], report, what);
 }
 
-fn offline_check(args: &[&str]) -> Value {
+/// The JSON `iam-doctor ARGS` writes, run without AWS from the repository root, with `stdin`.
+fn offline_json(args: &[&str], stdin: &[u8]) -> Value {
     let out = Command::cargo_bin("iam-doctor")
         .expect("the binary is built")
         .env("NO_COLOR", "1")
         .env_remove("AWS_REGION")
         .env_remove("AWS_PROFILE")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["check", "--format", "json"])
         .args(args)
+        .write_stdin(stdin)
         .output()
         .expect("the binary runs");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -117,6 +168,12 @@ fn offline_check(args: &[&str]) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+fn offline_check(args: &[&str]) -> Value {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    offline_json(&all, b"")
 }
 
 fn demo_report(region: &str) -> Value {
@@ -147,7 +204,7 @@ fn offline_demo_reports_match_the_schema_in_field_order() {
                 .is_some_and(|s| !s.is_empty()),
             "{region}"
         );
-        assert_matches_schema(&report, &format!("demo in {region}"));
+        assert_matches_schema(&report, CHECK, &format!("demo in {region}"));
     }
 }
 
@@ -222,7 +279,7 @@ fn reports_with_unknown_decisions_match_the_schema() {
         let denied_or_unknown = report["summary"]["denied"].as_u64().unwrap_or(0)
             + report["summary"]["unknown"].as_u64().unwrap_or(0);
         assert!(denied_or_unknown > 0, "{what}: {report:#}");
-        assert_matches_schema(&report, what);
+        assert_matches_schema(&report, CHECK, what);
         if what.contains("SourceIp") {
             assert!(
                 report["depends_on"]
@@ -242,11 +299,17 @@ fn a_renamed_or_added_field_does_not_validate() {
     let map = renamed.as_object_mut().expect("an object");
     map.remove("principal");
     map.insert("principle".into(), principal);
-    assert!(validate(&renamed).is_err(), "a renamed field validated");
+    assert!(
+        validate(&renamed, CHECK).is_err(),
+        "a renamed field validated"
+    );
 
     let mut added = report.clone();
     added["results"][0]["extra"] = Value::Bool(true);
-    assert!(validate(&added).is_err(), "an added result field validated");
+    assert!(
+        validate(&added, CHECK).is_err(),
+        "an added result field validated"
+    );
 
     let mut dropped = report;
     dropped["results"][0]["decided_by"][0]
@@ -254,7 +317,7 @@ fn a_renamed_or_added_field_does_not_validate() {
         .expect("a cause")
         .remove("explanation");
     assert!(
-        validate(&dropped).is_err(),
+        validate(&dropped, CHECK).is_err(),
         "a dropped cause field validated"
     );
 }
@@ -282,5 +345,160 @@ fn live_report_matches_the_schema() {
         results.iter().any(|r| r["matched"].is_array()),
         "{report:#}"
     );
-    assert_matches_schema(&report, "live check");
+    assert_matches_schema(&report, CHECK, "live check");
+}
+
+#[test]
+fn required_reports_match_the_schema_in_field_order() {
+    let project = format!("{DEMO}/project");
+    let reports: Vec<(String, Value)> = [
+        vec!["--profile", "jets-remote"],
+        vec!["--profile", "jets-ci"],
+        vec!["--config-dir", &project, "--vpc", "--exhaustive"],
+        // A template resource of a type no data covers: the report is incomplete.
+        vec!["--template", "tests/fixtures/templates/misc.yml"],
+    ]
+    .into_iter()
+    .map(|args| {
+        let mut all = vec!["required", "--format", "json"];
+        all.extend_from_slice(&args);
+        (args.join(" "), offline_json(&all, b""))
+    })
+    .collect();
+    for (what, report) in &reports {
+        assert!(
+            report["actions"].as_array().is_some_and(|a| !a.is_empty()),
+            "{what}: {report:#}"
+        );
+        assert_matches_schema(report, REQUIRED, what);
+    }
+    // Representative: a report that is incomplete and one with warnings.
+    assert!(reports.iter().any(|(_, r)| r["incomplete"] == true));
+    assert!(
+        reports
+            .iter()
+            .any(|(_, r)| r["warnings"].as_array().is_some_and(|w| !w.is_empty()))
+    );
+}
+
+/// `explain --format json` of the messages in file `log`, against the demo account.
+fn explain(log: &str) -> Value {
+    let text = std::fs::read(log).expect("the fixture");
+    let args = [
+        "explain",
+        "-",
+        "--offline",
+        DEMO,
+        "--region",
+        "eu-west-1",
+        "--format",
+        "json",
+    ];
+    offline_json(&args, &text)
+}
+
+#[test]
+fn explain_reports_match_the_schema_in_field_order() {
+    for log in [
+        "tests/fixtures/explain/codebuild-deploy.log",
+        // Messages with `perform: null`: denials with notes on what the paste left out.
+        "tests/fixtures/access-denied/cli-wrapped-action-and-null.txt",
+    ] {
+        let report = explain(log);
+        assert!(
+            report["explanations"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
+            "{log}: {report:#}"
+        );
+        assert_matches_schema(&report, EXPLAIN, log);
+    }
+    // Representative: reproduced denials with causes and a fix, and one not checked.
+    let report = explain("tests/fixtures/explain/codebuild-deploy.log");
+    let explanations = report["explanations"].as_array().expect("explanations");
+    assert!(explanations.iter().any(|e| {
+        e["decided_by"].is_array()
+            && e["remediation"]["steps"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+    }));
+    assert!(explanations.iter().any(|e| e["decision"].is_null()));
+}
+
+/// The audit of every account of the local AWS's organization: SCPs that deny and levels that
+/// fail to allow.
+#[test]
+fn scps_report_matches_the_schema_in_field_order() {
+    let moto = Moto::start();
+    moto.seed("jets-demo");
+    let out = moto
+        .cmd()
+        .args([
+            "scps",
+            "--all-accounts",
+            "--vpc",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let accounts = report["accounts"].as_array().expect("accounts");
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["blocked"].as_array().is_some_and(|b| !b.is_empty())),
+        "{report:#}"
+    );
+    assert_matches_schema(&report, SCPS, "scps --all-accounts");
+}
+
+#[test]
+fn a_field_added_to_required_explain_or_scps_reports_does_not_validate() {
+    let required = offline_json(&["required", "--format", "json"], b"");
+    let mut added = required.clone();
+    added["actions"][0]["extra"] = Value::Bool(true);
+    assert!(
+        validate(&added, REQUIRED).is_err(),
+        "an added action field validated"
+    );
+    let mut dropped = required;
+    dropped
+        .as_object_mut()
+        .expect("an object")
+        .remove("incomplete");
+    assert!(
+        validate(&dropped, REQUIRED).is_err(),
+        "a dropped field validated"
+    );
+
+    let mut explained = explain("tests/fixtures/explain/codebuild-deploy.log");
+    explained["explanations"][0]["denial"]["extra"] = json!("x");
+    assert!(
+        validate(&explained, EXPLAIN).is_err(),
+        "an added denial field validated"
+    );
+
+    let scps = json!({
+        "profile": "jets-remote", "region": "eu-west-1", "identity": "…", "unchecked": [],
+        "accounts": [{"account_id": "111122223333", "levels": [], "blocked": [],
+                      "required_actions": 0, "extra": 1}]
+    });
+    assert!(
+        validate(&scps, SCPS).is_err(),
+        "an added account field validated"
+    );
+    let mut fixed = scps;
+    fixed["accounts"][0]
+        .as_object_mut()
+        .expect("an account")
+        .remove("extra");
+    assert_eq!(validate(&fixed, SCPS), Ok(()));
 }
