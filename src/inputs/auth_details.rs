@@ -200,40 +200,14 @@ impl AuthorizationDetails {
             PrincipalKind::Role => "RolePolicyList",
             PrincipalKind::User => "UserPolicyList",
         };
-        let mut identity_policies = Vec::new();
-        for p in entry
-            .get(inline_key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            identity_policies.push(PolicySource {
-                name: p
-                    .get("PolicyName")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_string(),
-                arn: None,
-                origin: PolicyOrigin::Inline,
-                group: None,
-                document: document_text(p.get("PolicyDocument")),
-            });
-        }
-        for m in entry
-            .get("AttachedManagedPolicies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        let mut identity_policies: Vec<PolicySource> = items_of(entry, inline_key)
+            .map(|p| inline_policy(p, PolicyOrigin::Inline, None))
+            .collect();
+        for m in items_of(entry, "AttachedManagedPolicies") {
             identity_policies.push(self.managed(m, &arn, None)?);
         }
         if kind == PrincipalKind::User {
-            for group in entry
-                .get("GroupList")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for group in items_of(entry, "GroupList") {
                 let Some(gname) = group.as_str() else {
                     continue;
                 };
@@ -248,30 +222,11 @@ impl AuthorizationDetails {
                         suggestion: None,
                     });
                 };
-                for p in g
-                    .get("GroupPolicyList")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    identity_policies.push(PolicySource {
-                        name: p
-                            .get("PolicyName")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?")
-                            .to_string(),
-                        arn: None,
-                        origin: PolicyOrigin::GroupInline,
-                        group: Some(gname.to_string()),
-                        document: document_text(p.get("PolicyDocument")),
-                    });
-                }
-                for m in g
-                    .get("AttachedManagedPolicies")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                identity_policies.extend(
+                    items_of(g, "GroupPolicyList")
+                        .map(|p| inline_policy(p, PolicyOrigin::GroupInline, Some(gname))),
+                );
+                for m in items_of(g, "AttachedManagedPolicies") {
                     identity_policies.push(self.managed(m, &arn, Some(gname))?);
                 }
             }
@@ -369,6 +324,30 @@ impl AuthorizationDetails {
 }
 
 /// A document as text: objects are serialised, strings (URL-encoded or JSON) kept.
+/// The items of the array `key` of `entry`; none when it is missing or not an array.
+fn items_of<'a>(entry: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    entry
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// An inline policy entry (`PolicyName`, `PolicyDocument`) of a role, user or group.
+fn inline_policy(p: &Value, origin: PolicyOrigin, group: Option<&str>) -> PolicySource {
+    PolicySource {
+        name: p
+            .get("PolicyName")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string(),
+        arn: None,
+        origin,
+        group: group.map(str::to_string),
+        document: document_text(p.get("PolicyDocument")),
+    }
+}
+
 fn document_text(doc: Option<&Value>) -> String {
     match doc {
         Some(Value::String(s)) => s.clone(),

@@ -72,29 +72,23 @@ impl Context {
 
     /// Sets a single-valued key, replacing any earlier value.
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        let key = key.into();
-        self.unknown.remove(&key.to_ascii_lowercase());
-        self.entries.insert(
-            key.to_ascii_lowercase(),
-            ContextEntry {
-                key,
-                values: vec![value.into()],
-                multivalued: false,
-            },
-        );
-        self
+        self.insert(key.into(), vec![value.into()], false)
     }
 
     /// Sets a multivalued key, replacing any earlier value.
     pub fn set_multi(&mut self, key: impl Into<String>, values: Vec<String>) -> &mut Self {
-        let key = key.into();
-        self.unknown.remove(&key.to_ascii_lowercase());
+        self.insert(key.into(), values, true)
+    }
+
+    fn insert(&mut self, key: String, values: Vec<String>, multivalued: bool) -> &mut Self {
+        let folded = key.to_ascii_lowercase();
+        self.unknown.remove(&folded);
         self.entries.insert(
-            key.to_ascii_lowercase(),
+            folded,
             ContextEntry {
                 key,
                 values,
-                multivalued: true,
+                multivalued,
             },
         );
         self
