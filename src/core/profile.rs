@@ -1,7 +1,7 @@
 //! Required-permission profiles: what a deploy role must be allowed to do, and why.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -161,17 +161,9 @@ pub enum ProfileError {
     },
 }
 
-static PROFILES: LazyLock<Vec<Result<Profile, ProfileError>>> = LazyLock::new(|| {
-    EMBEDDED
-        .iter()
-        .map(|(name, text)| {
-            serde_norway::from_str::<Profile>(text).map_err(|e| ProfileError::Broken {
-                name: (*name).to_string(),
-                message: e.to_string(),
-            })
-        })
-        .collect()
-});
+/// Each bundled profile, parsed the first time it is asked for: a run pays only for its own.
+static PROFILES: [OnceLock<Result<Profile, ProfileError>>; EMBEDDED.len()] =
+    [const { OnceLock::new() }; EMBEDDED.len()];
 
 /// The names of the bundled profiles.
 pub fn profile_names() -> Vec<&'static str> {
@@ -180,20 +172,23 @@ pub fn profile_names() -> Vec<&'static str> {
 
 /// Looks a bundled profile up by name.
 pub fn profile(name: &str) -> Result<&'static Profile, ProfileError> {
-    let idx = EMBEDDED
+    let ((_, text), parsed) = EMBEDDED
         .iter()
-        .position(|(n, _)| *n == name)
+        .zip(&PROFILES)
+        .find(|((n, _), _)| *n == name)
         .ok_or_else(|| ProfileError::Unknown {
             name: name.to_string(),
             suggestion: fuzzy::closest(name, profile_names()).map(str::to_string),
         })?;
-    match PROFILES.get(idx) {
-        Some(Ok(p)) => Ok(p),
-        Some(Err(e)) => Err(e.clone()),
-        None => Err(ProfileError::Unknown {
+    let parsed = parsed.get_or_init(|| {
+        serde_norway::from_str::<Profile>(text).map_err(|e| ProfileError::Broken {
             name: name.to_string(),
-            suggestion: None,
-        }),
+            message: e.to_string(),
+        })
+    });
+    match parsed {
+        Ok(p) => Ok(p),
+        Err(e) => Err(e.clone()),
     }
 }
 
