@@ -162,6 +162,11 @@ fn offline_json(args: &[&str], stdin: &[u8]) -> Value {
         .write_stdin(stdin)
         .output()
         .expect("the binary runs");
+    json_stdout(&out)
+}
+
+/// What a run wrote on stdout, as JSON.
+fn json_stdout(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}",
@@ -333,12 +338,7 @@ fn live_report_matches_the_schema() {
         .args(["check", "--format", "json", "--region", "eu-west-1"])
         .output()
         .expect("runs");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let report = json_stdout(&out);
     let results = report["results"].as_array().expect("results");
     assert!(results.iter().all(|r| r["aws"].is_object()), "{report:#}");
     assert!(
@@ -444,12 +444,7 @@ fn scps_report_matches_the_schema_in_field_order() {
         ])
         .output()
         .expect("runs");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let report = json_stdout(&out);
     let accounts = report["accounts"].as_array().expect("accounts");
     assert!(
         accounts
