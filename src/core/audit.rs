@@ -1,14 +1,4 @@
 //! The organization audit: which SCP and RCP on an account's path stops which required action.
-//!
-//! `check` answers for one role; an organization admin asks the other way round: which of *my*
-//! policies, attached where, stop a Jets deploy, and in which accounts. Identity policies are
-//! taken out of the question by evaluating with an allow-all identity policy, so every block
-//! reported here is an organization policy's doing. Each policy is tried on its own for its
-//! `Deny` statements, and each level with its `Allow` statements only, so a level that fails to
-//! allow is reported even where a `Deny` elsewhere would have decided first.
-//!
-//! The input is plain organization facts (the path from the root to the account with the
-//! policies attached at each level), however they were read.
 
 use std::collections::BTreeSet;
 
@@ -243,6 +233,16 @@ fn probes(set: &PolicySet) -> Vec<Probe> {
 
 /// Which required actions each SCP and RCP on the account's path blocks, decided by the local
 /// evaluator with an allow-all identity policy.
+///
+/// `check` answers for one role; an organization admin asks the other way round: which of *my*
+/// policies, attached where, stop a Jets deploy, and in which accounts. Identity policies are
+/// taken out of the question by evaluating with an allow-all identity policy, so every block
+/// reported here is an organization policy's doing. Each policy is tried on its own for its
+/// `Deny` statements, and each level with its `Allow` statements only, so a level that fails to
+/// allow is reported even where a `Deny` elsewhere would have decided first.
+///
+/// The input is plain organization facts (the path from the root to the account with the
+/// policies attached at each level), however they were read.
 pub fn audit(
     org: &OrgFacts,
     required: &[RequiredAction],
