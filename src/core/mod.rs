@@ -15,6 +15,7 @@ pub mod explain;
 pub mod facts;
 pub mod findings;
 pub mod jets;
+pub mod org_tree;
 pub mod principal_ref;
 pub mod profile;
 pub mod region;
