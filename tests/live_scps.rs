@@ -286,7 +286,15 @@ fn all_accounts_one_section_each_and_each_policy_fetched_once() {
     assert!(!member["blocked"].as_array().expect("blocked").is_empty());
 
     let stats = moto.stats();
-    assert_eq!(stats["calls"]["organizations:ListAccounts"], 1, "{stats}");
+    // The organization is read top-down once: no walk up from each account.
+    for per_account in [
+        "organizations:ListAccounts",
+        "organizations:ListParents",
+        "organizations:DescribeAccount",
+        "organizations:ListPoliciesForTarget",
+    ] {
+        assert!(stats["calls"].get(per_account).is_none(), "{stats}");
+    }
     // FullAWSAccess, RCPFullAWSAccess, RegionRestriction, ProdServiceAllowList,
     // EnforceSecureTransport: shared by both paths, each described once.
     assert_eq!(stats["calls"]["organizations:DescribePolicy"], 5, "{stats}");

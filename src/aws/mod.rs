@@ -35,7 +35,7 @@ pub use gate::{CallGate, MAX_IN_FLIGHT};
 pub use iam::{CallerIdentity, SdkIam};
 pub use logs::{LogEvent, SdkLogs};
 pub use network::{MAX_ATTEMPTS, retry_config};
-pub use organizations::SdkOrganizations;
+pub use organizations::{SdkOrganizations, WalkProgress};
 pub use resource_policies::{SdkResourcePolicies, readable_kind};
 pub use session::{AwsOptions, AwsSession, JETS_DEPLOY_ROLE};
 pub use simulate::{

@@ -5,19 +5,91 @@
 //! the checker evaluates SCPs itself and needs every level's policies. `ListPoliciesForTarget`
 //! only returns what is attached directly, hence the walk up `ListParents`. Policy contents are
 //! shared across levels and accounts (`FullAWSAccess` is everywhere), so each is described once.
+//!
+//! That walk costs calls per account and per level. For the whole organization
+//! ([`SdkOrganizations::organization_tree`]) the walk goes top-down instead: the OUs and accounts
+//! of each parent, and each policy's targets and document, so the cost follows the number of
+//! OUs and policies, not accounts × depth.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_organizations::types::{ParentType, PolicySummary, PolicyType, PolicyTypeStatus, Root};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::api::Api;
 use super::error::AwsError;
 use super::gate::CallGate;
 use super::{OnceMap, try_join_all};
 use crate::core::facts::{OrgFacts, OrgLevel, OrgPolicy, TargetType};
+use crate::core::org_tree::{
+    OrgPolicyType, OrganizationTree, TreeAccount, TreePolicy, TreeRoot, TreeUnit, UnreadKind,
+    UnreadPart,
+};
+
+/// The most items Organizations returns per page of its list calls (`MaxResults`, 1–20).
+const PAGE_SIZE: i32 = 20;
+
+/// What the top-down walk has read so far, for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkProgress {
+    /// The root and OUs whose OUs and accounts have been listed.
+    pub containers_read: usize,
+    /// The root and OUs found so far.
+    pub containers_found: usize,
+    /// Accounts found so far.
+    pub accounts: usize,
+    /// Policies whose targets and document have been read.
+    pub policies_read: usize,
+    /// Policies found so far.
+    pub policies_found: usize,
+}
+
+/// Counters behind [`WalkProgress`], shared by the walk's concurrent parts.
+#[derive(Default)]
+struct WalkCounters {
+    containers_read: AtomicUsize,
+    containers_found: AtomicUsize,
+    accounts: AtomicUsize,
+    policies_read: AtomicUsize,
+    policies_found: AtomicUsize,
+}
+
+impl WalkCounters {
+    fn snapshot(&self) -> WalkProgress {
+        WalkProgress {
+            containers_read: self.containers_read.load(Ordering::Relaxed),
+            containers_found: self.containers_found.load(Ordering::Relaxed),
+            accounts: self.accounts.load(Ordering::Relaxed),
+            policies_read: self.policies_read.load(Ordering::Relaxed),
+            policies_found: self.policies_found.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A progress observer of the top-down walk.
+pub type OnProgress<'a> = &'a (dyn Fn(WalkProgress) + Send + Sync);
+
+/// Why a part could not be read, as the report shows it.
+fn reason(e: &AwsError) -> String {
+    e.to_string()
+}
+
+/// The RCP listing of an organization or endpoint that does not know RCPs: there are none.
+fn rcps_unavailable(e: &AwsError) -> bool {
+    matches!(
+        e.code(),
+        Some(
+            "InvalidInputException"
+                | "ValidationException"
+                | "PolicyTypeNotEnabledException"
+                | "PolicyTypeNotAvailableForOrganizationException"
+        )
+    )
+}
 
 /// Organizations allow five OU levels under the root; anything deeper is a loop.
 const MAX_DEPTH: usize = 8;
@@ -322,19 +394,7 @@ impl SdkOrganizations {
             .attached(target, PolicyType::ResourceControlPolicy)
             .await
         {
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some(
-                        "InvalidInputException"
-                            | "ValidationException"
-                            | "PolicyTypeNotEnabledException"
-                            | "PolicyTypeNotAvailableForOrganizationException"
-                    )
-                ) =>
-            {
-                Ok(Vec::new())
-            }
+            Err(e) if rcps_unavailable(&e) => Ok(Vec::new()),
             other => other,
         }
     }
@@ -396,5 +456,373 @@ impl SdkOrganizations {
             Ok((accounts, out.next_token))
         })
         .await
+    }
+}
+
+/// One root or OU with what it holds, as the walk read it.
+struct Container {
+    id: String,
+    depth: usize,
+    units: Result<Vec<(String, String)>, AwsError>,
+    accounts: Result<Vec<(String, String)>, AwsError>,
+}
+
+/// Organizations allow five OU levels under the root; the walk goes no deeper than this.
+const MAX_TREE_DEPTH: usize = 8;
+
+impl SdkOrganizations {
+    /// The whole organization, read top-down: `DescribeOrganization` and `ListRoots` once, the
+    /// OUs and accounts of every parent (`ListOrganizationalUnitsForParent`,
+    /// `ListAccountsForParent`, each parent listed as soon as it is found), every SCP and RCP
+    /// (`ListPolicies`) with its targets (`ListTargetsForPolicy`) and document
+    /// (`DescribePolicy`), all through the gate at once.
+    ///
+    /// A part that cannot be read after the SDK's retries is recorded in the tree's `unread`
+    /// list instead of failing the walk; when OUs or accounts were left unread, the
+    /// organization's account list (`ListAccounts`) names the accounts the walk did not reach,
+    /// so none goes unreported. Only the organization and its root are needed to start.
+    pub async fn organization_tree(
+        &self,
+        on_progress: OnProgress<'_>,
+    ) -> Result<OrganizationTree, AwsError> {
+        let (org, root) = tokio::join!(
+            self.gate.call(
+                Api::DescribeOrganization,
+                self.client.describe_organization().send(),
+            ),
+            self.root()
+        );
+        let org = org?.organization;
+        let root = root?;
+        let root_id = root
+            .id()
+            .ok_or_else(|| AwsError::incomplete(Api::ListRoots, "the root has no id"))?
+            .to_string();
+        let mut enabled_policy_types = Vec::new();
+        for (kind, ours) in [
+            (
+                PolicyType::ServiceControlPolicy,
+                OrgPolicyType::ServiceControlPolicy,
+            ),
+            (
+                PolicyType::ResourceControlPolicy,
+                OrgPolicyType::ResourceControlPolicy,
+            ),
+        ] {
+            if enabled(&root, &kind) {
+                enabled_policy_types.push(ours);
+            }
+        }
+        let counters = WalkCounters::default();
+        counters.containers_found.store(1, Ordering::Relaxed);
+        let ((mut units, mut accounts, mut unread), (policies, policies_unread)) = tokio::join!(
+            self.walk_containers(&root_id, &counters, on_progress),
+            self.walk_policies(&counters, on_progress),
+        );
+        unread.extend(policies_unread);
+        if unread.iter().any(|u| u.part == UnreadKind::Children) {
+            self.place_the_unreached(&mut accounts, &mut unread).await;
+        }
+        // Parents are listed concurrently and finish in any order: one order for every run.
+        units.sort_by(|a, b| a.id.cmp(&b.id));
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        unread.sort_by(|a, b| (a.part, &a.id).cmp(&(b.part, &b.id)));
+        Ok(OrganizationTree {
+            organization_id: org.as_ref().and_then(|o| o.id.clone()),
+            management_account_id: org.as_ref().and_then(|o| o.master_account_id.clone()),
+            root: TreeRoot {
+                id: root_id,
+                name: root.name().unwrap_or("Root").to_string(),
+                enabled_policy_types,
+            },
+            organizational_units: units,
+            accounts,
+            policies,
+            unread,
+        })
+    }
+
+    /// The OUs and accounts below the root, each parent listed as soon as it is found.
+    async fn walk_containers(
+        &self,
+        root_id: &str,
+        counters: &WalkCounters,
+        on_progress: OnProgress<'_>,
+    ) -> (Vec<TreeUnit>, Vec<TreeAccount>, Vec<UnreadPart>) {
+        let mut units = Vec::new();
+        let mut accounts = Vec::new();
+        let mut unread = Vec::new();
+        let mut seen: HashSet<String> = HashSet::from([root_id.to_string()]);
+        let mut pending = FuturesUnordered::new();
+        pending.push(self.container(root_id.to_string(), 0));
+        while let Some(c) = pending.next().await {
+            match c.units {
+                Ok(found) => {
+                    for (id, name) in found {
+                        if !seen.insert(id.clone()) {
+                            unread.push(UnreadPart {
+                                id: id.clone(),
+                                part: UnreadKind::Children,
+                                reason: format!("`{id}` was listed twice in the tree"),
+                            });
+                            continue;
+                        }
+                        if c.depth + 1 > MAX_TREE_DEPTH {
+                            unread.push(UnreadPart {
+                                id: id.clone(),
+                                part: UnreadKind::Children,
+                                reason: format!(
+                                    "more than {MAX_TREE_DEPTH} OU levels below the root"
+                                ),
+                            });
+                        } else {
+                            counters.containers_found.fetch_add(1, Ordering::Relaxed);
+                            pending.push(self.container(id.clone(), c.depth + 1));
+                        }
+                        units.push(TreeUnit {
+                            id,
+                            name,
+                            parent_id: c.id.clone(),
+                        });
+                    }
+                }
+                Err(e) => unread.push(UnreadPart {
+                    id: c.id.clone(),
+                    part: UnreadKind::Children,
+                    reason: reason(&e),
+                }),
+            }
+            match c.accounts {
+                Ok(found) => {
+                    counters.accounts.fetch_add(found.len(), Ordering::Relaxed);
+                    accounts.extend(found.into_iter().map(|(id, name)| TreeAccount {
+                        id,
+                        name,
+                        parent_id: Some(c.id.clone()),
+                    }));
+                }
+                Err(e) => unread.push(UnreadPart {
+                    id: c.id.clone(),
+                    part: UnreadKind::Children,
+                    reason: reason(&e),
+                }),
+            }
+            counters.containers_read.fetch_add(1, Ordering::Relaxed);
+            on_progress(counters.snapshot());
+        }
+        (units, accounts, unread)
+    }
+
+    /// One parent's OUs and accounts, each listing through all its pages.
+    async fn container(&self, id: String, depth: usize) -> Container {
+        let parent = id.as_str();
+        let units = listed(Api::ListOrganizationalUnitsForParent, |token| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::ListOrganizationalUnitsForParent,
+                    self.client
+                        .list_organizational_units_for_parent()
+                        .parent_id(parent)
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            let units = out
+                .organizational_units
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|ou| {
+                    let id = ou.id?;
+                    let name = ou.name.unwrap_or_else(|| id.clone());
+                    Some((id, name))
+                });
+            Ok((units, out.next_token))
+        });
+        let accounts = listed(Api::ListAccountsForParent, |token| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::ListAccountsForParent,
+                    self.client
+                        .list_accounts_for_parent()
+                        .parent_id(parent)
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            let accounts = out
+                .accounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| {
+                    let id = a.id?;
+                    let name = a.name.unwrap_or_else(|| id.clone());
+                    Some((id, name))
+                });
+            Ok((accounts, out.next_token))
+        });
+        let (units, accounts) = tokio::join!(units, accounts);
+        Container {
+            id,
+            depth,
+            units,
+            accounts,
+        }
+    }
+
+    /// Every SCP and RCP with its targets and document.
+    async fn walk_policies(
+        &self,
+        counters: &WalkCounters,
+        on_progress: OnProgress<'_>,
+    ) -> (Vec<TreePolicy>, Vec<UnreadPart>) {
+        let (scps, rcps) = tokio::join!(
+            self.policies_of(OrgPolicyType::ServiceControlPolicy),
+            self.policies_of(OrgPolicyType::ResourceControlPolicy),
+        );
+        let mut unread = Vec::new();
+        let mut summaries = Vec::new();
+        for (kind, listing) in [
+            (OrgPolicyType::ServiceControlPolicy, scps),
+            (OrgPolicyType::ResourceControlPolicy, rcps),
+        ] {
+            match listing {
+                Ok(list) => summaries.extend(list.into_iter().map(|s| (kind, s))),
+                Err(e) if kind == OrgPolicyType::ResourceControlPolicy && rcps_unavailable(&e) => {}
+                Err(e) => unread.push(UnreadPart {
+                    id: kind.as_str().to_string(),
+                    part: UnreadKind::PolicyList,
+                    reason: reason(&e),
+                }),
+            }
+        }
+        counters
+            .policies_found
+            .store(summaries.len(), Ordering::Relaxed);
+        on_progress(counters.snapshot());
+        let read = super::join_all(
+            summaries
+                .iter()
+                .filter_map(|(kind, s)| Some((*kind, s, s.id()?)))
+                .map(|(kind, summary, id)| async move {
+                    let (targets, described) = tokio::join!(self.targets(id), self.policy(id));
+                    counters.policies_read.fetch_add(1, Ordering::Relaxed);
+                    on_progress(counters.snapshot());
+                    (kind, summary, id, targets, described)
+                })
+                .collect(),
+        )
+        .await;
+        let mut policies = Vec::new();
+        for (kind, summary, id, targets, described) in read {
+            let targets = targets.unwrap_or_else(|e| {
+                unread.push(UnreadPart {
+                    id: id.to_string(),
+                    part: UnreadKind::PolicyTargets,
+                    reason: reason(&e),
+                });
+                Vec::new()
+            });
+            let content = match described {
+                Ok(p) => Some(p.content),
+                Err(e) => {
+                    unread.push(UnreadPart {
+                        id: id.to_string(),
+                        part: UnreadKind::PolicyContent,
+                        reason: reason(&e),
+                    });
+                    None
+                }
+            };
+            policies.push(TreePolicy {
+                id: id.to_string(),
+                name: summary.name().unwrap_or(id).to_string(),
+                arn: summary.arn().map(str::to_string),
+                aws_managed: summary.aws_managed(),
+                policy_type: kind,
+                content,
+                targets,
+            });
+        }
+        (policies, unread)
+    }
+
+    /// The policies of one type (`ListPolicies`), through every page.
+    async fn policies_of(&self, kind: OrgPolicyType) -> Result<Vec<PolicySummary>, AwsError> {
+        let filter = match kind {
+            OrgPolicyType::ServiceControlPolicy => PolicyType::ServiceControlPolicy,
+            OrgPolicyType::ResourceControlPolicy => PolicyType::ResourceControlPolicy,
+        };
+        let filter = &filter;
+        listed(Api::ListPolicies, |token| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::ListPolicies,
+                    self.client
+                        .list_policies()
+                        .filter(filter.clone())
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            Ok((out.policies.unwrap_or_default(), out.next_token))
+        })
+        .await
+    }
+
+    /// The ids of everything a policy is attached to (`ListTargetsForPolicy`).
+    async fn targets(&self, policy_id: &str) -> Result<Vec<String>, AwsError> {
+        listed(Api::ListTargetsForPolicy, |token| async move {
+            let out = self
+                .gate
+                .call(
+                    Api::ListTargetsForPolicy,
+                    self.client
+                        .list_targets_for_policy()
+                        .policy_id(policy_id)
+                        .max_results(PAGE_SIZE)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            let ids = out
+                .targets
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|t| t.target_id);
+            Ok((ids, out.next_token))
+        })
+        .await
+    }
+
+    /// After part of the tree could not be read: the accounts the walk did not reach, from the
+    /// organization's account list, with no known place, so each is reported as not audited.
+    async fn place_the_unreached(
+        &self,
+        accounts: &mut Vec<TreeAccount>,
+        unread: &mut Vec<UnreadPart>,
+    ) {
+        match self.list_accounts().await {
+            Ok(all) => {
+                let reached: HashSet<String> = accounts.iter().map(|a| a.id.clone()).collect();
+                accounts.extend(all.into_iter().filter(|(id, _)| !reached.contains(id)).map(
+                    |(id, name)| TreeAccount {
+                        id,
+                        name,
+                        parent_id: None,
+                    },
+                ));
+            }
+            Err(e) => unread.push(UnreadPart {
+                id: "accounts".to_string(),
+                part: UnreadKind::Accounts,
+                reason: reason(&e),
+            }),
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::cloudformation::SdkCloudFormation;
 use super::cloudtrail::SdkCloudTrail;
 use super::codebuild::SdkCodeBuild;
 use super::error::{self, AwsError};
-use super::gate::{CallGate, MAX_IN_FLIGHT};
+use super::gate::{CallGate, MAX_IN_FLIGHT, ThrottleWatch};
 use super::iam::SdkIam;
 use super::logs::SdkLogs;
 use super::network::{self, RefusedIsFinal, retry_config};
@@ -162,7 +162,16 @@ impl AwsSession {
                 client!(aws_sdk_sts),
                 Arc::clone(&gate),
             ),
-            organizations: SdkOrganizations::new(client!(aws_sdk_organizations), Arc::clone(&gate)),
+            organizations: SdkOrganizations::new(
+                aws_sdk_organizations::Client::from_conf(
+                    client_config!(aws_sdk_organizations, config, &refused, &timeouts)
+                        .to_builder()
+                        .retry_config(network::organizations_retry_config())
+                        .retry_classifier(ThrottleWatch::shared(Arc::clone(&gate)))
+                        .build(),
+                ),
+                Arc::clone(&gate),
+            ),
             cloudformation: SdkCloudFormation::new(
                 client!(aws_sdk_cloudformation),
                 Arc::clone(&gate),

@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use iam_doctor::aws::network::{DEFAULT_RUN_TIMEOUT, redact_secrets};
-use iam_doctor::aws::{AwsError, AwsOptions};
+use iam_doctor::aws::{AwsError, AwsOptions, WalkProgress};
+use iam_doctor::core::org_tree::OrganizationTree;
 use iam_doctor::fact_source::{AwsFacts, FactsError};
 
 use super::{Exit, Failure};
@@ -100,4 +101,41 @@ pub fn spinner(quiet: bool, message: &str) -> Option<indicatif::ProgressBar> {
     p.set_message(message.to_string());
     p.enable_steady_tick(Duration::from_millis(120));
     Some(p)
+}
+
+/// A progress bar on stderr for `total` steps, when stderr is a terminal and not `--quiet`.
+pub fn progress(quiet: bool, total: usize, message: &str) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({elapsed})")
+    {
+        p.set_style(style);
+    }
+    p.set_message(message.to_string());
+    Some(p)
+}
+
+/// The whole organization, read top-down, with a spinner on a terminal.
+pub fn organization_tree(aws: &AwsFacts, quiet: bool) -> Result<OrganizationTree, Failure> {
+    let spinner = spinner(quiet, "reading the organization");
+    let on_progress = |p: WalkProgress| {
+        if let Some(bar) = &spinner {
+            bar.set_message(format!(
+                "reading the organization: {}/{} OUs listed (root included), {} accounts, {}/{} policies read",
+                p.containers_read, p.containers_found, p.accounts, p.policies_read, p.policies_found
+            ));
+        }
+    };
+    let tree = aws.block_on(
+        aws.session()
+            .organizations()
+            .organization_tree(&on_progress),
+    );
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    tree.map_err(aws_failure)
 }

@@ -4,9 +4,14 @@
 
 use clap::ValueEnum;
 
-use iam_doctor::aws::{AwsError, join_all};
-use iam_doctor::core::audit::{AccountAudit, OrganizationAudit, audit};
+use std::path::PathBuf;
+
+use iam_doctor::aws::AwsError;
+use iam_doctor::core::audit::{AccountAudit, OrganizationAudit, audit, audit_tree_account};
 use iam_doctor::core::facts::OrgFacts;
+use iam_doctor::core::org_tree::OrganizationTree;
+use iam_doctor::core::profile::RequiredPermissions;
+use iam_doctor::fact_source::AwsFacts;
 use iam_doctor::report;
 
 use super::live::{self, AwsArgs, aws_failure};
@@ -14,10 +19,6 @@ use super::{
     ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, incomplete, note, terminal_width,
     warn,
 };
-
-/// Accounts whose organization path is read at once with `--all-accounts`. Requests are
-/// bounded again, across everything, by the adapter's gate.
-const ACCOUNTS_AT_ONCE: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -36,9 +37,14 @@ pub struct Args {
     /// The account to audit (default: the account of the credentials).
     #[arg(long, value_name = "ID", conflicts_with = "all_accounts")]
     pub account: Option<String>,
-    /// Audit every account of the organization, one section each.
+    /// Audit every account of the organization, one section each (the organization is read
+    /// top-down once: a few calls per OU and per policy).
     #[arg(long)]
     pub all_accounts: bool,
+    /// Audit from an `organization-tree.json` written by `snapshot --organization --out DIR`,
+    /// with no AWS call (with `--all-accounts` or `--account`).
+    #[arg(long, value_name = "DIR")]
+    pub offline: Option<PathBuf>,
     #[command(flatten)]
     pub profile: ProfileArgs,
     #[command(flatten)]
@@ -67,99 +73,44 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     if let Some(account) = &args.account {
         super::validate::account_id(account)?;
     }
+    if args.offline.is_some() && args.account.is_none() && !args.all_accounts {
+        return Err(Failure::input(
+            "`scps --offline` needs the accounts to audit",
+            "add `--all-accounts`, or `--account ID` for one account of the snapshot",
+        ));
+    }
     // The required actions depend on the account only through template ARNs: without
     // templates they are built once, before any AWS call, so config errors come first.
-    let shared_required = if args.profile.template.is_empty() {
-        Some(args.profile.required(Some(&args.region), None)?)
-    } else {
-        None
-    };
-    let aws = live::connect(&args.aws, Some(&args.region))?;
-    let orgs = aws.session().organizations();
+    let mut required = Required::new(args)?;
     let quiet = args.output.quiet;
 
-    // (account id, name from ListAccounts, its organization path)
-    let fetched: Vec<(String, Option<String>, Result<OrgFacts, AwsError>)> = if args.all_accounts {
-        let accounts = aws.block_on(orgs.list_accounts()).map_err(aws_failure)?;
-        let gate = tokio::sync::Semaphore::new(ACCOUNTS_AT_ONCE);
-        let paths = aws.block_on(join_all(
-            accounts
-                .iter()
-                .map(|(id, _)| {
-                    let gate = &gate;
-                    async move {
-                        let _permit = gate.acquire().await.ok();
-                        orgs.org_facts(id).await
-                    }
-                })
-                .collect(),
-        ));
-        accounts
-            .into_iter()
-            .zip(paths)
-            .map(|((id, name), path)| (id, Some(name), path))
-            .collect()
+    let (mut audits, unread, aws) = if let Some(dir) = &args.offline {
+        let tree = iam_doctor::inputs::org_tree::load_dir(dir).map_err(Failure::from_error)?;
+        let audits = audit_tree(args, &tree, &mut required, &supplied)?;
+        (audits, tree.unread, None)
+    } else if args.all_accounts {
+        let aws = live::connect(&args.aws, Some(&args.region))?;
+        let tree = live::organization_tree(&aws, quiet)?;
+        let audits = audit_tree(args, &tree, &mut required, &supplied)?;
+        (audits, tree.unread, Some(aws))
     } else {
-        let account = match &args.account {
-            Some(a) => a.clone(),
-            None => {
-                aws.block_on(aws.session().iam().caller_identity())
-                    .map_err(aws_failure)?
-                    .account
-            }
-        };
-        let path = aws.block_on(orgs.org_facts(&account));
-        match path {
-            Err(e @ AwsError::OrganizationsAccessDenied { .. }) => return Err(aws_failure(e)),
-            Err(AwsError::NotInOrganization) | Ok(_) => vec![(account, None, path)],
-            Err(e) => return Err(aws_failure(e)),
-        }
+        let aws = live::connect(&args.aws, Some(&args.region))?;
+        let audits = audit_one_live(args, &aws, &mut required, &supplied)?;
+        (audits, Vec::new(), Some(aws))
     };
-
-    let mut audits = Vec::new();
-    let mut first = true;
-    let mut unchecked: Vec<String> = Vec::new();
-    for (account, listed_name, path) in fetched {
-        let org = match path {
-            Ok(org) => org,
-            Err(AwsError::NotInOrganization) => {
-                audits.push(AccountAudit::outside_organization(&account, listed_name));
-                continue;
-            }
-            Err(e) => {
-                let message = aws_failure(e).message;
-                warn(
-                    quiet,
-                    &format!("account {account} was not audited: {message}"),
-                );
-                audits.push(AccountAudit::not_audited(&account, listed_name, message));
-                continue;
-            }
-        };
-        let owned;
-        let (req, config_notes) = match &shared_required {
-            Some((req, notes)) => (req, notes),
-            None => {
-                owned = args.profile.required(Some(&args.region), Some(&account))?;
-                (&owned.0, &owned.1)
-            }
-        };
-        if first {
-            unchecked.clone_from(&req.unchecked);
-            for w in &req.warnings {
-                warn(quiet, w);
-            }
-            for n in config_notes {
-                note(quiet, n);
-            }
-            first = false;
+    for a in &mut audits {
+        if let Some(error) = &a.error {
+            warn(
+                quiet,
+                &format!("account {} was not audited: {error}", a.account_id),
+            );
         }
-        let mut a = audit(&org, &req.actions, &args.region, &args.role_name, &supplied)
-            .map_err(Failure::from_error)?;
-        if a.name.is_none() {
-            a.name = listed_name;
-        }
-        audits.push(a);
+    }
+    for u in &unread {
+        warn(
+            quiet,
+            &format!("{} could not be read: {}", u.describe(), u.reason),
+        );
     }
 
     let audit = OrganizationAudit::new(
@@ -167,16 +118,19 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         &args.region,
         &args.role_name,
         audits,
-        unchecked,
-    );
+        required.unchecked,
+    )
+    .with_unread(unread);
     emit(&match args.format {
         Format::Json => report::json::organization_audit(&audit),
         Format::Table => report::table::organization_audit(&audit, terminal_width()),
         Format::Markdown => report::markdown::organization_audit(&audit),
         Format::Html => report::html::organization_audit(&audit),
     })?;
-    if args.stats {
-        live::print_stats(&aws, quiet);
+    if args.stats
+        && let Some(aws) = &aws
+    {
+        live::print_stats(aws, quiet);
     }
     // Required inputs that were never turned into actions were audited by no policy.
     for u in &audit.unchecked {
@@ -189,4 +143,136 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     } else {
         Exit::Allowed
     })
+}
+
+/// The required actions of each account: built once without templates, per account with them
+/// (template ARNs name the account); warnings and notes are shown once.
+struct Required<'a> {
+    args: &'a Args,
+    shared: Option<RequiredPermissions>,
+    shown: bool,
+    unchecked: Vec<String>,
+}
+
+impl<'a> Required<'a> {
+    fn new(args: &'a Args) -> Result<Self, Failure> {
+        let mut required = Required {
+            args,
+            shared: None,
+            shown: false,
+            unchecked: Vec::new(),
+        };
+        if args.profile.template.is_empty() {
+            let (req, notes) = args.profile.required(Some(&args.region), None)?;
+            required.show(&req, &notes);
+            required.shared = Some(req);
+        }
+        Ok(required)
+    }
+
+    fn show(&mut self, req: &RequiredPermissions, notes: &[String]) {
+        if self.shown {
+            return;
+        }
+        self.shown = true;
+        let quiet = self.args.output.quiet;
+        self.unchecked.clone_from(&req.unchecked);
+        for w in &req.warnings {
+            warn(quiet, w);
+        }
+        for n in notes {
+            note(quiet, n);
+        }
+    }
+
+    /// Runs `f` with the account's required permissions.
+    fn with<T>(
+        &mut self,
+        account: &str,
+        f: impl FnOnce(&RequiredPermissions) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        if let Some(req) = &self.shared {
+            return f(req);
+        }
+        let (req, notes) = self
+            .args
+            .profile
+            .required(Some(&self.args.region), Some(account))?;
+        self.show(&req, &notes);
+        f(&req)
+    }
+}
+
+/// Audits the accounts of a tree: one (`--account`) or all, in the tree's order.
+fn audit_tree(
+    args: &Args,
+    tree: &OrganizationTree,
+    required: &mut Required,
+    supplied: &iam_doctor::core::request_keys::Supplied,
+) -> Result<Vec<AccountAudit>, Failure> {
+    let paths = match &args.account {
+        Some(id) => {
+            let account = tree.account(id).ok_or_else(|| {
+                Failure::input(
+                    format!("account {id} is not in the organization snapshot"),
+                    "check the account id, or take a new snapshot with `snapshot --organization`",
+                )
+            })?;
+            vec![(account, tree.org_facts(id))]
+        }
+        None => tree.all_org_facts(),
+    };
+    let bar = live::progress(args.output.quiet, paths.len(), "auditing accounts");
+    let mut audits = Vec::with_capacity(paths.len());
+    for (account, path) in paths {
+        let a = required.with(&account.id, |req| {
+            audit_tree_account(
+                account,
+                path,
+                &req.actions,
+                &args.region,
+                &args.role_name,
+                supplied,
+            )
+            .map_err(Failure::from_error)
+        })?;
+        audits.push(a);
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(audits)
+}
+
+/// One account (`--account`, or the caller's), by its own few-round-trip walk up the tree.
+fn audit_one_live(
+    args: &Args,
+    aws: &AwsFacts,
+    required: &mut Required,
+    supplied: &iam_doctor::core::request_keys::Supplied,
+) -> Result<Vec<AccountAudit>, Failure> {
+    let account = match &args.account {
+        Some(a) => a.clone(),
+        None => {
+            aws.block_on(aws.session().iam().caller_identity())
+                .map_err(aws_failure)?
+                .account
+        }
+    };
+    let path = aws.block_on(aws.session().organizations().org_facts(&account));
+    let org: OrgFacts = match path {
+        Ok(org) => org,
+        Err(AwsError::NotInOrganization) => {
+            return Ok(vec![AccountAudit::outside_organization(&account, None)]);
+        }
+        Err(e) => return Err(aws_failure(e)),
+    };
+    let a = required.with(&account, |req| {
+        audit(&org, &req.actions, &args.region, &args.role_name, supplied)
+            .map_err(Failure::from_error)
+    })?;
+    Ok(vec![a])
 }

@@ -31,7 +31,7 @@ const PURPOSES: &[(&str, &str)] = &[
     ),
     (
         "Organizations",
-        "the SCPs and RCPs from the root to the account (`check`, `snapshot`, `scps`); needs the management account or a delegated administrator",
+        "the SCPs and RCPs from the root to the account (`check`, `snapshot`, `scps`), or of the whole organization read top-down (`scps --all-accounts`, `snapshot --organization`); needs the management account or a delegated administrator",
     ),
     (
         "CloudFormation",

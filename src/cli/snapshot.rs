@@ -14,7 +14,7 @@ use iam_doctor::aws::{AwsError, JETS_DEPLOY_ROLE};
 use iam_doctor::core::facts::{OrgFacts, PrincipalKind, ResourcePolicies, ResourcePolicyFact};
 use iam_doctor::core::principal_ref::{NamedPrincipal, PrincipalRef};
 use iam_doctor::inputs::auth_details::AuthorizationDetails;
-use iam_doctor::inputs::{organization, resource_policies};
+use iam_doctor::inputs::{org_tree, organization, resource_policies};
 
 use super::live::{self, AwsArgs, aws_failure};
 use super::{Exit, Failure, OutputArgs, emit, note, required::pretty};
@@ -45,6 +45,10 @@ pub struct Args {
     /// ECR repositories, buckets, by ARN or id) have their resource policies collected too.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub template: Vec<PathBuf>,
+    /// Write the whole organization instead (`organization-tree.json`: root, OUs, accounts,
+    /// every SCP and RCP with its targets), for `scps --offline DIR`.
+    #[arg(long, conflicts_with_all = ["role", "user", "stack", "template"])]
+    pub organization: bool,
     /// Print the number of AWS API calls made, per API, on stderr.
     #[arg(long)]
     pub stats: bool,
@@ -66,6 +70,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         (None, None, None) => None,
     };
     let aws = live::connect(&args.aws, args.region.as_deref())?;
+    if args.organization {
+        return organization_snapshot(args, &aws);
+    }
     let iam = aws.session().iam();
     let orgs = aws.session().organizations();
     let cfn = aws.session().cloudformation();
@@ -230,6 +237,51 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         live::print_stats(&aws, args.output.quiet);
     }
     Ok(exit)
+}
+
+/// `snapshot --organization`: the whole organization in `organization-tree.json`. What could
+/// not be read is recorded in the file and named here, and the snapshot is incomplete (exit 3).
+fn organization_snapshot(
+    args: &Args,
+    aws: &iam_doctor::fact_source::AwsFacts,
+) -> Result<Exit, Failure> {
+    let quiet = args.output.quiet;
+    let tree = live::organization_tree(aws, quiet)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| {
+        Failure::input(
+            format!("cannot create `{}`: {e}", args.out.display()),
+            "choose a folder you can write to with `--out DIR`",
+        )
+    })?;
+    write_file(
+        &args.out.join(org_tree::FILE_NAME),
+        &pretty(&org_tree::to_json(&tree)),
+    )?;
+    note(
+        quiet,
+        &format!(
+            "organization {}: {} OU(s), {} account(s), {} polic(ies); audit it with `iam-doctor scps --offline {} --all-accounts`",
+            tree.organization_id.as_deref().unwrap_or("?"),
+            tree.organizational_units.len(),
+            tree.accounts.len(),
+            tree.policies.len(),
+            args.out.display(),
+        ),
+    );
+    for u in &tree.unread {
+        super::warn(
+            quiet,
+            &format!("{} could not be read: {}", u.describe(), u.reason),
+        );
+    }
+    if args.stats {
+        live::print_stats(aws, quiet);
+    }
+    Ok(if tree.is_whole() {
+        Exit::Allowed
+    } else {
+        Exit::Incomplete
+    })
 }
 
 fn count(details: &serde_json::Value, list: &str) -> usize {

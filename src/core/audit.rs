@@ -11,6 +11,7 @@ use super::eval::{
 use super::facts::{
     OrgFacts, PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind, TargetType,
 };
+use super::org_tree::{TreeAccount, TreeError, UnreadPart};
 use super::policy::{Effect, PolicyError};
 use super::profile::RequiredAction;
 use super::request_keys::Supplied;
@@ -29,6 +30,10 @@ pub struct OrganizationAudit {
     pub accounts: Vec<AccountAudit>,
     /// Required inputs that were never turned into actions, so were audited by no policy.
     pub unchecked: Vec<String>,
+    /// Parts of the organization that could not be read (whole-organization audits): the
+    /// accounts they leave unknown are listed as not audited.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<UnreadPart>,
 }
 
 impl OrganizationAudit {
@@ -47,7 +52,14 @@ impl OrganizationAudit {
             ),
             accounts,
             unchecked,
+            unread: Vec::new(),
         }
+    }
+
+    /// Records the parts of the organization that could not be read.
+    pub fn with_unread(mut self, unread: Vec<UnreadPart>) -> Self {
+        self.unread = unread;
+        self
     }
 
     /// True when part of the audit could not be made: an account not audited, an action whose
@@ -58,6 +70,7 @@ impl OrganizationAudit {
             .iter()
             .any(|a| a.error.is_some() || !a.undecided.is_empty())
             || !self.unchecked.is_empty()
+            || !self.unread.is_empty()
     }
 
     /// True when an organization policy stops a required action in some account.
@@ -148,6 +161,34 @@ impl AccountAudit {
         let mut a = AccountAudit::empty(account_id, name);
         a.error = Some(reason);
         a
+    }
+}
+
+/// One account of a whole-organization tree, from its path as the tree gives it
+/// ([`crate::core::org_tree::OrganizationTree::all_org_facts`]): audited when the path is known,
+/// otherwise not audited, with the reason (a part of the tree that could not be read, a
+/// malformed tree). Never skipped.
+pub fn audit_tree_account(
+    account: &TreeAccount,
+    path: Result<OrgFacts, TreeError>,
+    required: &[RequiredAction],
+    region: &str,
+    role_name: &str,
+    supplied: &Supplied,
+) -> Result<AccountAudit, PolicyError> {
+    match path {
+        Ok(org) => {
+            let mut a = audit(&org, required, region, role_name, supplied)?;
+            if a.name.is_none() && account.name != account.id {
+                a.name = Some(account.name.clone());
+            }
+            Ok(a)
+        }
+        Err(e) => Ok(AccountAudit::not_audited(
+            &account.id,
+            Some(account.name.clone()),
+            e.to_string(),
+        )),
     }
 }
 

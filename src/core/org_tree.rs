@@ -137,6 +137,8 @@ pub enum TreeError {
     ParentCycle { id: String },
     #[error("`{child}` sits in `{parent}`, which is neither the root nor a known OU")]
     MissingParent { child: String, parent: String },
+    #[error("policy `{policy}` is attached to `{target}`, which is not in the organization")]
+    UnknownTarget { policy: String, target: String },
     #[error("the organization path of account `{account}` could not be read: {parts}")]
     Unread { account: String, parts: String },
 }
@@ -162,6 +164,34 @@ impl OrganizationTree {
     pub fn org_facts(&self, account_id: &str) -> Result<OrgFacts, TreeError> {
         let index = TreeIndex::new(self);
         index.org_facts(account_id)
+    }
+
+    /// Checks that the tree is one tree: every OU and placed account sits in the root or a
+    /// known OU, with no loop, and every policy target is the root, an OU or an account. A
+    /// walk of AWS gives such a tree; a hand-edited file may not.
+    pub fn validate(&self) -> Result<(), TreeError> {
+        let index = TreeIndex::new(self);
+        for unit in &self.organizational_units {
+            index.ancestors(&unit.id, &unit.parent_id)?;
+        }
+        for account in &self.accounts {
+            if let Some(parent) = &account.parent_id {
+                index.ancestors(&account.id, parent)?;
+            }
+        }
+        for p in &self.policies {
+            if let Some(t) = p.targets.iter().find(|t| {
+                **t != self.root.id
+                    && !index.units.contains_key(t.as_str())
+                    && !index.accounts.contains_key(t.as_str())
+            }) {
+                return Err(TreeError::UnknownTarget {
+                    policy: p.id.clone(),
+                    target: t.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Every account's path at once, in the order of [`OrganizationTree::accounts`], sharing
@@ -239,35 +269,21 @@ impl<'a> TreeIndex<'a> {
         }
     }
 
-    fn org_facts(&self, account_id: &str) -> Result<OrgFacts, TreeError> {
-        let account = self
-            .accounts
-            .get(account_id)
-            .ok_or_else(|| TreeError::UnknownAccount {
-                account: account_id.to_string(),
-            })?;
-        let Some(parent) = account.parent_id.as_deref() else {
-            let parts = if self.unread_children.is_empty() {
-                self.tree.unread.iter().collect()
-            } else {
-                self.unread_children.clone()
-            };
-            return Err(Self::unread(account_id, &parts));
-        };
-        if !self.everywhere.is_empty() {
-            return Err(Self::unread(account_id, &self.everywhere));
-        }
-        // Up from the account to the root, then reversed.
+    /// The OUs above `child` (whose parent is `parent`), nearest first, then the root.
+    fn ancestors(
+        &self,
+        child: &'a str,
+        parent: &'a str,
+    ) -> Result<Vec<(&'a str, TargetType, &'a str)>, TreeError> {
         let root = &self.tree.root;
-        let mut path: Vec<(&str, TargetType, &str)> =
-            vec![(account.id.as_str(), TargetType::Account, account.name.as_str())];
-        let mut seen: HashSet<&str> = HashSet::from([account.id.as_str()]);
-        let mut child = account.id.as_str();
+        let mut path = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::from([child]);
+        let mut child = child;
         let mut current = parent;
         loop {
             if current == root.id {
                 path.push((root.id.as_str(), TargetType::Root, root.name.as_str()));
-                break;
+                return Ok(path);
             }
             let Some(unit) = self.units.get(current) else {
                 return Err(TreeError::MissingParent {
@@ -288,6 +304,34 @@ impl<'a> TreeIndex<'a> {
             child = unit.id.as_str();
             current = unit.parent_id.as_str();
         }
+    }
+
+    fn org_facts(&self, account_id: &str) -> Result<OrgFacts, TreeError> {
+        let account = self
+            .accounts
+            .get(account_id)
+            .ok_or_else(|| TreeError::UnknownAccount {
+                account: account_id.to_string(),
+            })?;
+        let Some(parent) = account.parent_id.as_deref() else {
+            let parts = if self.unread_children.is_empty() {
+                self.tree.unread.iter().collect()
+            } else {
+                self.unread_children.clone()
+            };
+            return Err(Self::unread(account_id, &parts));
+        };
+        if !self.everywhere.is_empty() {
+            return Err(Self::unread(account_id, &self.everywhere));
+        }
+        let root = &self.tree.root;
+        // Up from the account to the root, then reversed.
+        let mut path: Vec<(&str, TargetType, &str)> = vec![(
+            account.id.as_str(),
+            TargetType::Account,
+            account.name.as_str(),
+        )];
+        path.extend(self.ancestors(&account.id, parent)?);
         path.reverse();
 
         let mut unread_on_path = Vec::new();
@@ -432,7 +476,12 @@ mod tests {
             [
                 ("r-1", Root, vec!["p-full"], vec![]),
                 ("ou-a", OrganizationalUnit, vec!["p-full"], vec!["p-rcp"]),
-                ("ou-b", OrganizationalUnit, vec!["p-full", "p-noec2"], vec![]),
+                (
+                    "ou-b",
+                    OrganizationalUnit,
+                    vec!["p-full", "p-noec2"],
+                    vec![]
+                ),
                 ("222", Account, vec!["p-full"], vec!["p-rcp"]),
             ]
         );
@@ -443,7 +492,12 @@ mod tests {
         assert_eq!(facts.rcps_enabled, Some(false));
         assert_eq!(facts.organization_id.as_deref(), Some("o-1"));
         assert!(!facts.is_management_account());
-        assert!(tree().org_facts("111").expect("known").is_management_account());
+        assert!(
+            tree()
+                .org_facts("111")
+                .expect("known")
+                .is_management_account()
+        );
     }
 
     #[test]
@@ -533,10 +587,39 @@ mod tests {
     }
 
     #[test]
+    fn validate_accepts_a_walked_tree_and_rejects_a_broken_one() {
+        assert_eq!(tree().validate(), Ok(()));
+        let mut cycle = tree();
+        cycle.organizational_units[0].parent_id = "ou-b".into();
+        assert!(matches!(
+            cycle.validate(),
+            Err(TreeError::ParentCycle { .. })
+        ));
+        let mut stray = tree();
+        stray.policies[1].targets.push("ou-zzz".into());
+        assert_eq!(
+            stray.validate(),
+            Err(TreeError::UnknownTarget {
+                policy: "p-noec2".into(),
+                target: "ou-zzz".into()
+            })
+        );
+        let mut orphan = tree();
+        orphan.accounts[1].parent_id = Some("ou-gone".into());
+        assert!(matches!(
+            orphan.validate(),
+            Err(TreeError::MissingParent { .. })
+        ));
+    }
+
+    #[test]
     fn the_tree_round_trips_through_json() {
         let t = tree();
         let text = serde_json::to_string(&t).expect("serializes");
-        assert!(text.contains(r#""type":"SERVICE_CONTROL_POLICY""#), "{text}");
+        assert!(
+            text.contains(r#""type":"SERVICE_CONTROL_POLICY""#),
+            "{text}"
+        );
         let back: OrganizationTree = serde_json::from_str(&text).expect("parses");
         assert_eq!(back, t);
     }

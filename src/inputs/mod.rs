@@ -7,6 +7,7 @@ pub mod cloudtrail;
 pub mod evidence;
 pub mod file;
 pub mod jets_config;
+pub mod org_tree;
 pub mod organization;
 pub mod resource_policies;
 pub mod ruby;

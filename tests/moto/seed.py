@@ -50,6 +50,16 @@ Scenarios:
       functions ``demo-dev-controller``, whose function policy lets API Gateway invoke it
       (``AddPermission``, statement ``ApiGatewayInvoke``), and ``demo-dev-worker`` without one.
 
+* ``generated-org``: an organization generated from ``--accounts N --ous N --scps N`` (default
+  200, 25, 25), for the organization-scale audit: SCPs and RCPs enabled; ``--ous`` OUs on two
+  levels (a fifth of them under the root, the rest spread below those); the accounts spread
+  round-robin over all OUs (the management account stays under the root). The SCPs cycle
+  through four shapes: a region lock (``Deny`` with ``NotAction`` the global services outside
+  us-east-1/us-west-2), a ``Deny`` of one service, a harmless ``Deny`` of a service a deploy does
+  not use, and a service allow-list without ``ec2`` that replaces ``FullAWSAccess`` on the OU it
+  is attached to; each is attached to one OU, and every fourth to an account as well. One RCP
+  (``EnforceSecureTransport``) sits on the first OU.
+
 Every call names its account with moto's ``x-moto-account-id`` header, so seeding works
 whatever caller the server is set to. A test that wants the CLI to act as a member-account
 principal sets the caller on the server (``POST /_iamdoctor/caller``) to one of the
@@ -542,6 +552,112 @@ class Seeder:
             "app_log_group": app_group,
         }
 
+    def generated_org(self, accounts: int = 200, ous: int = 25, scps: int = 25) -> dict:
+        org = self.client("organizations")
+        organization = org.create_organization(FeatureSet="ALL")["Organization"]
+        root_id = org.list_roots()["Roots"][0]["Id"]
+        for policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+            org.enable_policy_type(RootId=root_id, PolicyType=policy_type)
+        top = max(1, ous // 5)
+        ou_ids: list[str] = []
+        for i in range(min(top, ous)):
+            ou_ids.append(
+                org.create_organizational_unit(ParentId=root_id, Name=f"Dept-{i + 1}")[
+                    "OrganizationalUnit"
+                ]["Id"]
+            )
+        for i in range(ous - len(ou_ids)):
+            parent = ou_ids[i % top]
+            ou_ids.append(
+                org.create_organizational_unit(ParentId=parent, Name=f"Team-{i + 1}")[
+                    "OrganizationalUnit"
+                ]["Id"]
+            )
+        account_ids: list[str] = []
+        for i in range(accounts):
+            status = org.create_account(
+                Email=f"member-{i + 1}@example.com", AccountName=f"member-{i + 1}"
+            )
+            account = status["CreateAccountStatus"]["AccountId"]
+            org.move_account(
+                AccountId=account, SourceParentId=root_id, DestinationParentId=ou_ids[i % ous]
+            )
+            account_ids.append(account)
+
+        shapes = [
+            (
+                "RegionLock",
+                [
+                    {
+                        "Sid": "DenyOutsideApprovedRegions",
+                        "Effect": "Deny",
+                        "NotAction": GLOBAL_SERVICES,
+                        "Resource": "*",
+                        "Condition": {
+                            "StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
+                        },
+                    }
+                ],
+            ),
+            ("DenyDynamoDB", [{"Sid": "NoDynamoDB", "Effect": "Deny", "Action": "dynamodb:*",
+                               "Resource": "*"}]),
+            ("DenyRedshift", [{"Sid": "NoRedshift", "Effect": "Deny", "Action": "redshift:*",
+                               "Resource": "*"}]),
+            ("ServiceAllowList", [{"Sid": "AllowListedServices", "Effect": "Allow",
+                                   "Action": [f"{s}:*" for s in PROD_ALLOWED_SERVICES],
+                                   "Resource": "*"}]),
+        ]
+        scp_ids: dict[str, str] = {}
+        attachments: dict[str, list[str]] = {}
+        for i in range(scps):
+            shape, statements = shapes[i % len(shapes)]
+            name = f"{shape}-{i + 1}"
+            policy_id = org.create_policy(
+                Name=name, Description=name, Type="SERVICE_CONTROL_POLICY",
+                Content=doc(statements),
+            )["Policy"]["PolicySummary"]["Id"]
+            scp_ids[name] = policy_id
+            targets = [ou_ids[i % len(ou_ids)]]
+            if i % 4 == 3 and account_ids:
+                targets.append(account_ids[(i * 7) % len(account_ids)])
+            for target in targets:
+                org.attach_policy(PolicyId=policy_id, TargetId=target)
+                if shape == "ServiceAllowList":
+                    try:
+                        org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=target)
+                    except org.exceptions.ClientError:
+                        pass
+            attachments[name] = targets
+        rcp = org.create_policy(
+            Name="EnforceSecureTransport",
+            Description="Deny access to S3 without TLS",
+            Type="RESOURCE_CONTROL_POLICY",
+            Content=doc(
+                [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": "*",
+                        "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}},
+                    }
+                ]
+            ),
+        )["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=rcp, TargetId=ou_ids[0])
+        return {
+            "scenario": "generated-org",
+            "management_account_id": MANAGEMENT_ACCOUNT,
+            "organization_id": organization["Id"],
+            "root_id": root_id,
+            "ou_ids": ou_ids,
+            "account_ids": account_ids,
+            "scp_ids": scp_ids,
+            "scp_targets": attachments,
+            "rcp_ids": {"RCPFullAWSAccess": "p-RCPFullAWSAccess", "EnforceSecureTransport": rcp},
+        }
+
     def no_org(self) -> dict:
         entities = self.iam_entities(MANAGEMENT_ACCOUNT)
         return {"scenario": "no-org", "account_id": MANAGEMENT_ACCOUNT, **entities}
@@ -718,6 +834,7 @@ SCENARIOS = {
     "failed-deploy": Seeder.failed_deploy,
     "no-org": Seeder.no_org,
     "resource-policies": Seeder.resource_policies,
+    "generated-org": Seeder.generated_org,
 }
 
 
@@ -726,10 +843,16 @@ def main() -> int:
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
     parser.add_argument("--random-seed", type=int, default=7, help="seed for moto's random ids")
+    parser.add_argument("--accounts", type=int, default=200, help="generated-org: accounts")
+    parser.add_argument("--ous", type=int, default=25, help="generated-org: OUs")
+    parser.add_argument("--scps", type=int, default=25, help="generated-org: SCPs")
     args = parser.parse_args()
     seeder = Seeder(args.endpoint)
     seeder.seed_random(args.random_seed)
-    summary = SCENARIOS[args.scenario](seeder)
+    if args.scenario == "generated-org":
+        summary = seeder.generated_org(args.accounts, args.ous, args.scps)
+    else:
+        summary = SCENARIOS[args.scenario](seeder)
     json.dump(summary, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -190,10 +190,17 @@ impl Moto {
     /// Creates a scenario of `tests/moto/seed.py` and returns its JSON summary (account ids,
     /// ARNs, OU and policy ids).
     pub fn seed(&self, scenario: &str) -> Value {
+        self.seed_with(scenario, &[])
+    }
+
+    /// Like [`Moto::seed`], with the scenario's options (`--accounts 200` for
+    /// `generated-org`).
+    pub fn seed_with(&self, scenario: &str, options: &[&str]) -> Value {
         let script = crate_root().join("tests").join("moto").join("seed.py");
         let out = Command::new(&self.python)
             .arg(&script)
             .args(["--endpoint", &self.endpoint(), "--scenario", scenario])
+            .args(options)
             .env_remove("MOTO_ACCOUNT_ID")
             .stdin(Stdio::null())
             .output()
