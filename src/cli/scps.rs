@@ -149,7 +149,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
 /// (template ARNs name the account); warnings and notes are shown once.
 struct Required<'a> {
     args: &'a Args,
-    shared: Option<RequiredPermissions>,
+    /// Without templates: the permissions and config notes, shown with the first account
+    /// (after AWS answered, so an error about AWS comes first).
+    shared: Option<(RequiredPermissions, Vec<String>)>,
     shown: bool,
     unchecked: Vec<String>,
 }
@@ -163,20 +165,24 @@ impl<'a> Required<'a> {
             unchecked: Vec::new(),
         };
         if args.profile.template.is_empty() {
-            let (req, notes) = args.profile.required(Some(&args.region), None)?;
-            required.show(&req, &notes);
-            required.shared = Some(req);
+            required.shared = Some(args.profile.required(Some(&args.region), None)?);
         }
         Ok(required)
     }
 
-    fn show(&mut self, req: &RequiredPermissions, notes: &[String]) {
-        if self.shown {
+    fn show(
+        shown: &mut bool,
+        unchecked: &mut Vec<String>,
+        args: &Args,
+        req: &RequiredPermissions,
+        notes: &[String],
+    ) {
+        if *shown {
             return;
         }
-        self.shown = true;
-        let quiet = self.args.output.quiet;
-        self.unchecked.clone_from(&req.unchecked);
+        *shown = true;
+        let quiet = args.output.quiet;
+        unchecked.clone_from(&req.unchecked);
         for w in &req.warnings {
             warn(quiet, w);
         }
@@ -191,14 +197,21 @@ impl<'a> Required<'a> {
         account: &str,
         f: impl FnOnce(&RequiredPermissions) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
-        if let Some(req) = &self.shared {
+        if let Some((req, notes)) = &self.shared {
+            Self::show(&mut self.shown, &mut self.unchecked, self.args, req, notes);
             return f(req);
         }
         let (req, notes) = self
             .args
             .profile
             .required(Some(&self.args.region), Some(account))?;
-        self.show(&req, &notes);
+        Self::show(
+            &mut self.shown,
+            &mut self.unchecked,
+            self.args,
+            &req,
+            &notes,
+        );
         f(&req)
     }
 }
