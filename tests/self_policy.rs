@@ -89,7 +89,7 @@ fn it_grants_nothing_beyond_those_calls() {
     for outside in [
         "iam:CreateRole",
         "iam:PassRole",
-        "organizations:ListTargetsForPolicy",
+        "organizations:ListHandshakesForAccount",
     ] {
         assert_eq!(decide(outside), Decision::ImplicitDeny, "{outside}");
     }
