@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use std::path::PathBuf;
 
 use iam_doctor::aws::AwsError;
-use iam_doctor::core::audit::{AccountAudit, OrganizationAudit, audit, audit_tree_account};
+use iam_doctor::core::audit::{AccountAudit, OrganizationAudit, TreeAuditor, audit};
 use iam_doctor::core::facts::OrgFacts;
 use iam_doctor::core::org_tree::OrganizationTree;
 use iam_doctor::core::profile::RequiredPermissions;
@@ -237,17 +237,21 @@ fn audit_tree(
     };
     let bar = live::progress(args.output.quiet, paths.len(), "auditing accounts");
     let mut audits = Vec::with_capacity(paths.len());
+    let mut auditor = TreeAuditor::new();
+    let shared_required = required.shared.is_some();
     for (account, path) in paths {
         let a = required.with(&account.id, |req| {
-            audit_tree_account(
-                account,
-                path,
-                &req.actions,
-                &args.region,
-                &args.role_name,
-                supplied,
-            )
-            .map_err(Failure::from_error)
+            auditor
+                .audit(
+                    account,
+                    path,
+                    &req.actions,
+                    shared_required,
+                    &args.region,
+                    &args.role_name,
+                    supplied,
+                )
+                .map_err(Failure::from_error)
         })?;
         audits.push(a);
         if let Some(bar) = &bar {

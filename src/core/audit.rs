@@ -192,6 +192,155 @@ pub fn audit_tree_account(
     }
 }
 
+/// Audits the accounts of a whole-organization tree, evaluating once per distinct path where
+/// the result cannot depend on which account it is.
+///
+/// Accounts in one OU with the same account-level policies share every policy on their path;
+/// what differs is the account id in the principal's ARN and keys. When no policy on the path
+/// can see those (no condition key or variable naming the principal, the user id, a source or
+/// resource account; no `Principal` other than `*`) and the account is not the management
+/// account, the audit of one stands for all, with the account's id and name put in. Otherwise,
+/// and when the required actions differ per account (templates), each account is evaluated.
+#[derive(Debug, Default)]
+pub struct TreeAuditor {
+    /// Audits by path key (the path without the account's own id and name).
+    shared: std::collections::HashMap<String, AccountAudit>,
+    /// Whether each policy document (by its text) cannot see the account.
+    account_blind: std::collections::HashMap<String, bool>,
+    /// Accounts decided from another account's audit, for the record.
+    pub reused: usize,
+}
+
+/// Text that lets a policy see which account (or principal) a request comes from.
+const ACCOUNT_SEEING: &[&str] = &[
+    "aws:principal",
+    "aws:userid",
+    "aws:username",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:sourcearn",
+    "aws:resourceaccount",
+    "aws:calledvia",
+    "${",
+    "notprincipal",
+];
+
+/// True when a policy document cannot tell one account's request from another's: none of
+/// [`ACCOUNT_SEEING`] appears in it (case-insensitive, anywhere, so conservatively), and every
+/// `Principal` is `*` (RCPs name no other).
+fn account_blind(content: &str) -> bool {
+    let lower = content.to_ascii_lowercase();
+    if ACCOUNT_SEEING.iter().any(|k| lower.contains(k)) {
+        return false;
+    }
+    if !lower.contains("principal") {
+        return true;
+    }
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(content) else {
+        return false;
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(list) => list.clone(),
+        other => vec![other.clone()],
+    };
+    statements.iter().all(|s| match s.get("Principal") {
+        None => true,
+        Some(serde_json::Value::String(p)) => p == "*",
+        Some(serde_json::Value::Object(m)) => {
+            m.len() == 1 && m.get("AWS").is_some_and(|p| p == "*")
+        }
+        Some(_) => false,
+    })
+}
+
+impl TreeAuditor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The audit of one account of the tree, as [`audit_tree_account`] gives it. `shared_required`
+    /// says the required actions are the same for every account (no templates): only then is an
+    /// audit reused.
+    #[allow(clippy::too_many_arguments)]
+    pub fn audit(
+        &mut self,
+        account: &TreeAccount,
+        path: Result<OrgFacts, TreeError>,
+        required: &[RequiredAction],
+        shared_required: bool,
+        region: &str,
+        role_name: &str,
+        supplied: &Supplied,
+    ) -> Result<AccountAudit, PolicyError> {
+        let org = match path {
+            Ok(org) => org,
+            Err(e) => {
+                return audit_tree_account(account, Err(e), required, region, role_name, supplied);
+            }
+        };
+        let key = if shared_required && !org.is_management_account() && self.blind(&org) {
+            Some(path_key(&org))
+        } else {
+            None
+        };
+        if let Some(key) = &key
+            && let Some(done) = self.shared.get(key)
+        {
+            self.reused += 1;
+            let mut a = done.clone();
+            a.account_id.clone_from(&account.id);
+            a.name = (account.name != account.id).then(|| account.name.clone());
+            if let Some(level) = a.levels.last_mut() {
+                level.id.clone_from(&account.id);
+                level.name.clone_from(&account.name);
+            }
+            return Ok(a);
+        }
+        let a = audit_tree_account(account, Ok(org), required, region, role_name, supplied)?;
+        if let Some(key) = key {
+            self.shared.insert(key, a.clone());
+        }
+        Ok(a)
+    }
+
+    /// True when no policy on the path can tell accounts apart.
+    fn blind(&mut self, org: &OrgFacts) -> bool {
+        org.levels
+            .iter()
+            .flat_map(|l| l.scps.iter().chain(&l.rcps))
+            .all(|p| {
+                if let Some(known) = self.account_blind.get(&p.content) {
+                    return *known;
+                }
+                let blind = account_blind(&p.content);
+                self.account_blind.insert(p.content.clone(), blind);
+                blind
+            })
+    }
+}
+
+/// The path without the account's own id and name: equal for accounts whose audits are equal
+/// up to those.
+fn path_key(org: &OrgFacts) -> String {
+    let mut key = format!(
+        "{:?}|{:?}|{:?}|{:?}",
+        org.organization_id, org.management_account_id, org.scps_enabled, org.rcps_enabled
+    );
+    let last = org.levels.len().saturating_sub(1);
+    for (i, l) in org.levels.iter().enumerate() {
+        if i == last {
+            key.push_str("|account");
+        } else {
+            key.push_str(&format!("|{}\u{0}{}", l.id, l.name));
+        }
+        for p in l.scps.iter().chain(&l.rcps) {
+            key.push_str(&format!("\u{0}{}\u{0}{}\u{0}{}", p.id, p.name, p.content));
+        }
+        key.push_str(&format!("\u{0}{}", l.scps.len()));
+    }
+    key
+}
+
 /// The principal the audit evaluates for: a role in the account with an allow-all identity
 /// policy, so only organization policies decide.
 fn audit_principal(account_id: &str, role_name: &str) -> PrincipalFacts {
@@ -571,5 +720,133 @@ mod tests {
                 .all(|l| l.scps.iter().all(|p| p.blocks.is_empty()))
         );
         assert!(a.notes[0].contains("management account"), "{:?}", a.notes);
+    }
+
+    mod tree_auditor {
+        use super::*;
+        use crate::core::org_tree::{
+            OrgPolicyType, OrganizationTree, TreePolicy, TreeRoot, TreeUnit,
+        };
+
+        fn tree(ou_policy: &str) -> OrganizationTree {
+            let policy = |id: &str, content: &str, targets: &[&str]| TreePolicy {
+                id: id.to_string(),
+                name: id.to_string(),
+                arn: None,
+                aws_managed: false,
+                policy_type: OrgPolicyType::ServiceControlPolicy,
+                content: Some(content.to_string()),
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+            };
+            let account = |id: &str| TreeAccount {
+                id: id.to_string(),
+                name: format!("name-{id}"),
+                parent_id: Some("ou-1".into()),
+            };
+            OrganizationTree {
+                organization_id: Some("o-1".into()),
+                management_account_id: Some("999999999999".into()),
+                root: TreeRoot {
+                    id: "r-1".into(),
+                    name: "Root".into(),
+                    enabled_policy_types: vec![OrgPolicyType::ServiceControlPolicy],
+                },
+                organizational_units: vec![TreeUnit {
+                    id: "ou-1".into(),
+                    name: "Workloads".into(),
+                    parent_id: "r-1".into(),
+                }],
+                accounts: vec![account("222222222222"), account("333333333333")],
+                policies: vec![
+                    policy(
+                        "p-full",
+                        FULL,
+                        &["r-1", "ou-1", "222222222222", "333333333333"],
+                    ),
+                    policy("p-ou", ou_policy, &["ou-1"]),
+                ],
+                unread: Vec::new(),
+            }
+        }
+
+        fn run(t: &OrganizationTree) -> (Vec<AccountAudit>, usize) {
+            let mut auditor = TreeAuditor::new();
+            let audits = t
+                .all_org_facts()
+                .into_iter()
+                .map(|(account, path)| {
+                    auditor
+                        .audit(
+                            account,
+                            path,
+                            &required(&["ec2:RunInstances", "s3:GetObject"]),
+                            true,
+                            "us-east-1",
+                            "deployer",
+                            &Supplied::default(),
+                        )
+                        .expect("valid policies")
+                })
+                .collect();
+            (audits, auditor.reused)
+        }
+
+        fn fresh(t: &OrganizationTree) -> Vec<AccountAudit> {
+            t.all_org_facts()
+                .into_iter()
+                .map(|(account, path)| {
+                    audit_tree_account(
+                        account,
+                        path,
+                        &required(&["ec2:RunInstances", "s3:GetObject"]),
+                        "us-east-1",
+                        "deployer",
+                        &Supplied::default(),
+                    )
+                    .expect("valid policies")
+                })
+                .collect()
+        }
+
+        #[test]
+        fn accounts_sharing_a_path_that_cannot_see_them_share_one_evaluation() {
+            let t = tree(
+                r#"{"Statement":[{"Sid":"NoEc2","Effect":"Deny","Action":"ec2:*","Resource":"*"}]}"#,
+            );
+            let (audits, reused) = run(&t);
+            assert_eq!(reused, 1);
+            assert_eq!(audits, fresh(&t), "the same result as evaluating each");
+            assert_eq!(audits[1].account_id, "333333333333");
+            assert_eq!(audits[1].name.as_deref(), Some("name-333333333333"));
+            assert_eq!(audits[1].levels[2].id, "333333333333");
+            assert_eq!(audits[1].blocked, ["ec2:RunInstances"]);
+        }
+
+        /// Regression: a policy that names the account in a condition must be evaluated per
+        /// account, or one account's verdict would be reported for its neighbours.
+        #[test]
+        fn a_policy_that_sees_the_account_is_evaluated_for_each() {
+            let t = tree(
+                r#"{"Statement":[{"Sid":"NotThere","Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}}]}"#,
+            );
+            let (audits, reused) = run(&t);
+            assert_eq!(reused, 0);
+            assert_eq!(audits, fresh(&t));
+            assert_eq!(audits[0].blocked, ["s3:GetObject"]);
+            assert!(audits[1].blocked.is_empty());
+        }
+
+        #[test]
+        fn only_a_wildcard_principal_is_blind() {
+            assert!(account_blind(
+                r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#
+            ));
+            assert!(!account_blind(
+                r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"s3:*","Resource":"*"}]}"#
+            ));
+            assert!(!account_blind(
+                r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::${aws:PrincipalAccount}-*"}]}"#
+            ));
+        }
     }
 }

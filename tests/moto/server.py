@@ -146,9 +146,14 @@ Control endpoints (all JSON):
                               {"arn": null} or DELETE: back to moto's default caller.
   POST   /_iamdoctor/quirks   {"simulate_result_shape": "per-resource" | "per-action",
                                "simulate_short_pages": bool | n, "org_empty_pages": bool,
-                               "member_org_access": "read" | "denied"}
+                               "member_org_access": "read" | "denied",
+                               "org_target_page_size": n}
                               simulate_short_pages: true answers half of MaxItems per page,
                               a number n answers at most n results per page (both simulators).
+                              org_target_page_size: n > 0 pages ListTargetsForPolicy at most n
+                              targets a page (AWS pages it by MaxResults, at most 20; moto answers
+                              every target in one page): the wrapper slices moto's answer and
+                              issues its own NextToken.
   POST   /_iamdoctor/authorization-messages  {"messages": {"ENCODED": {decoded document}}}
   POST   /_iamdoctor/cloudtrail-events       {"events": [CloudTrail record, ...]}
   DELETE /_iamdoctor/cloudtrail-events       forgets the recorded events
@@ -246,6 +251,7 @@ ORG_LIST_KEYS = {
     "ListTargetsForPolicy": "Targets",
 }
 EMPTY_PAGE_TOKEN = "iamdoctor-empty-page"
+TARGETS_TOKEN = "iamdoctor-targets-"
 # What a member account may call without delegated access.
 ORG_MEMBER_ALLOWED = {"DescribeOrganization", "LeaveOrganization"}
 
@@ -314,6 +320,7 @@ def default_quirks() -> dict[str, Any]:
         "simulate_short_pages": False,
         "org_empty_pages": False,
         "member_org_access": "read",
+        "org_target_page_size": 0,
     }
 
 
@@ -1864,7 +1871,41 @@ class Wrapper:
             if token == EMPTY_PAGE_TOKEN:
                 request.pop("NextToken")
                 set_body(environ, json.dumps(request).encode())
+        page_size = int(STATE.quirks.get("org_target_page_size") or 0)
+        if operation == "ListTargetsForPolicy" and page_size > 0:
+            return self.paged_targets(environ, start_response, body, page_size)
         return None
+
+    def paged_targets(self, environ, start_response, body: bytes, page_size: int):
+        """ListTargetsForPolicy in pages of at most ``page_size`` (and the request's MaxResults),
+        as AWS pages it; moto's own answer, sliced, with the wrapper's NextToken."""
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        token = request.pop("NextToken", None) or ""
+        offset = int(token[len(TARGETS_TOKEN):]) if token.startswith(TARGETS_TOKEN) else 0
+        size = min(page_size, int(request.pop("MaxResults", page_size) or page_size))
+        set_body(environ, json.dumps(request).encode())
+        captured: dict[str, Any] = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            return lambda data: None
+
+        answer = b"".join(self.moto_app(environ, capture))
+        status = int(str(captured.get("status", "500"))[:3])
+        if status != 200:
+            return raw_response(
+                start_response, status, answer.decode(), "application/x-amz-json-1.1"
+            )
+        page = json.loads(answer or b"{}")
+        targets = page.get("Targets", [])
+        page["Targets"] = targets[offset : offset + size]
+        page.pop("NextToken", None)
+        if offset + size < len(targets):
+            page["NextToken"] = f"{TARGETS_TOKEN}{offset + size}"
+        return raw_response(start_response, 200, json.dumps(page), "application/x-amz-json-1.1")
 
     @staticmethod
     def is_delegated_admin(owner: tuple[str, str], account: str) -> bool:
