@@ -289,6 +289,8 @@ class State:
     faults_fired: int = 0
     caller_arn: str | None = None
     quirks: dict[str, Any] = field(default_factory=dict)
+    # ListTargetsForPolicy answers being paged by the wrapper (org_target_page_size).
+    target_listings: dict[str, list] = field(default_factory=dict)
     # Scripted DecodeAuthorizationMessage: encoded message -> decoded document.
     authorization_messages: dict[str, Any] = field(default_factory=dict)
     # Scripted CloudTrail event history, and the times of recent LookupEvents requests.
@@ -1878,33 +1880,45 @@ class Wrapper:
 
     def paged_targets(self, environ, start_response, body: bytes, page_size: int):
         """ListTargetsForPolicy in pages of at most ``page_size`` (and the request's MaxResults),
-        as AWS pages it; moto's own answer, sliced, with the wrapper's NextToken."""
+        as AWS pages it: moto's answer to the first page's request, sliced, with the wrapper's
+        NextToken. Later pages are served from that answer (moto rebuilds the whole list on
+        every call, which for FullAWSAccess in a large organization takes longer than AWS)."""
         try:
             request = json.loads(body or b"{}")
         except ValueError:
             return None
         token = request.pop("NextToken", None) or ""
-        offset = int(token[len(TARGETS_TOKEN):]) if token.startswith(TARGETS_TOKEN) else 0
         size = min(page_size, int(request.pop("MaxResults", page_size) or page_size))
-        set_body(environ, json.dumps(request).encode())
-        captured: dict[str, Any] = {}
+        listing, _, offset_text = token[len(TARGETS_TOKEN) :].rpartition("-")
+        with STATE.lock:
+            cached = STATE.target_listings.get(listing) if token.startswith(TARGETS_TOKEN) else None
+        if cached is None:
+            set_body(environ, json.dumps(request).encode())
+            captured: dict[str, Any] = {}
 
-        def capture(status, headers, exc_info=None):
-            captured["status"] = status
-            return lambda data: None
+            def capture(status, headers, exc_info=None):
+                captured["status"] = status
+                return lambda data: None
 
-        answer = b"".join(self.moto_app(environ, capture))
-        status = int(str(captured.get("status", "500"))[:3])
-        if status != 200:
-            return raw_response(
-                start_response, status, answer.decode(), "application/x-amz-json-1.1"
-            )
-        page = json.loads(answer or b"{}")
-        targets = page.get("Targets", [])
-        page["Targets"] = targets[offset : offset + size]
-        page.pop("NextToken", None)
-        if offset + size < len(targets):
-            page["NextToken"] = f"{TARGETS_TOKEN}{offset + size}"
+            answer = b"".join(self.moto_app(environ, capture))
+            status = int(str(captured.get("status", "500"))[:3])
+            if status != 200:
+                return raw_response(
+                    start_response, status, answer.decode(), "application/x-amz-json-1.1"
+                )
+            cached = json.loads(answer or b"{}").get("Targets", [])
+            listing = uuid.uuid4().hex
+            offset = 0
+            with STATE.lock:
+                STATE.target_listings[listing] = cached
+        else:
+            offset = int(offset_text or 0)
+        page: dict[str, Any] = {"Targets": cached[offset : offset + size]}
+        if offset + size < len(cached):
+            page["NextToken"] = f"{TARGETS_TOKEN}{listing}-{offset + size}"
+        else:
+            with STATE.lock:
+                STATE.target_listings.pop(listing, None)
         return raw_response(start_response, 200, json.dumps(page), "application/x-amz-json-1.1")
 
     @staticmethod
