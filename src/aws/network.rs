@@ -44,22 +44,13 @@ pub const REFUSED_RETRIES: usize = 1;
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// The retry policy every client uses: standard mode (exponential backoff with jitter,
-/// throttling codes retried) with more attempts than the default. Organizations, whose quota
-/// a whole-organization walk can reach, uses adaptive mode ([`organizations_retry_config`]);
-/// elsewhere the in-flight bound does the client-side pacing.
+/// throttling codes retried) with more attempts than the default. Adaptive mode is left out:
+/// its client-side rate limiter, once a listing stays throttled, slowed every later call of the
+/// client until a whole-organization walk outlasted the run's time limit (measured with a
+/// scripted `TooManyRequestsException` in tests/live_org_tree.rs). The in-flight bound, which
+/// throttling lowers ([`super::gate::CallGate`]), does the client-side pacing.
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(Duration::from_millis(500))
-        .with_max_backoff(Duration::from_secs(20))
-}
-
-/// The retry policy of the Organizations client: the same attempts and backoff in the SDK's
-/// adaptive mode, whose client-side rate limiter slows every request of the client once
-/// `TooManyRequestsException` comes back. An organization-wide walk sends hundreds of calls to
-/// an API with a low request rate quota, where pacing the client beats retrying each request.
-pub fn organizations_retry_config() -> RetryConfig {
-    RetryConfig::adaptive()
         .with_max_attempts(MAX_ATTEMPTS)
         .with_initial_backoff(Duration::from_millis(500))
         .with_max_backoff(Duration::from_secs(20))

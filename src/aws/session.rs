@@ -166,7 +166,6 @@ impl AwsSession {
                 aws_sdk_organizations::Client::from_conf(
                     client_config!(aws_sdk_organizations, config, &refused, &timeouts)
                         .to_builder()
-                        .retry_config(network::organizations_retry_config())
                         .retry_classifier(ThrottleWatch::shared(Arc::clone(&gate)))
                         .build(),
                 ),
