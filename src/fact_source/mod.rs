@@ -3,6 +3,7 @@
 
 mod aws;
 mod check;
+mod cloudtrail;
 mod decode;
 mod evidence;
 mod named;
@@ -10,6 +11,7 @@ mod snapshot;
 
 pub use aws::{AwsFacts, BOOTSTRAP_BUCKET, readable};
 pub use check::{CheckOptions, Requirements, check_principal, decide_locally};
+pub use cloudtrail::{TrailRead, describe_read};
 pub use evidence::{BuildRef, REMOTE_RUNNER_SUFFIX};
 pub use named::template_resources;
 pub use snapshot::{DETAILS_FILE, ORG_FILE, Snapshot, SnapshotError};
