@@ -36,6 +36,9 @@ pub struct RecordedDenial {
     pub denial: Denial,
     /// The session issuer of an assumed role (the role's ARN), to pick a role's events.
     pub role_arn: Option<String>,
+    pub event_id: Option<String>,
+    pub event_source: String,
+    pub event_name: String,
     pub event_time: Option<String>,
 }
 
@@ -155,6 +158,9 @@ pub fn denial_of(record: &str, number: usize) -> Option<RecordedDenial> {
     Some(RecordedDenial {
         denial,
         role_arn: text(&v, "/userIdentity/sessionContext/sessionIssuer/arn").map(str::to_string),
+        event_id: text(&v, "/eventID").map(str::to_string),
+        event_source: source.to_string(),
+        event_name: name.to_string(),
         event_time,
     })
 }
