@@ -460,3 +460,49 @@ fn org_facts(principal: PrincipalFacts, org: Result<OrgFacts, AwsError>) -> (Fac
         visibility,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decoded message's (or `--context`'s) values reach IAM's simulator: a stated region
+    /// replaces the computed one, a known key gets its documented type (`aws:SecureTransport`
+    /// is a Boolean, IAM User Guide `reference_policies_condition-keys.html`), several values
+    /// make a list, and a key stated absent is left out.
+    #[test]
+    fn stated_values_join_the_simulator_context() {
+        let mut stated = Supplied::default();
+        stated.state("aws:RequestedRegion", Some(vec!["eu-west-1".into()]));
+        stated.state("aws:SecureTransport", Some(vec!["true".into()]));
+        stated.state(
+            "ec2:Vpc",
+            Some(vec!["arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1".into()]),
+        );
+        stated.state("aws:TagKeys", Some(vec!["a".into(), "b".into()]));
+        stated.state("aws:SourceIp", None);
+        let entries = with_stated(vec![region_context("us-east-1")], &stated);
+        let found = |key: &str| entries.iter().find(|e| e.key == key).cloned();
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.key == "aws:RequestedRegion")
+                .count(),
+            1
+        );
+        let region = found("aws:RequestedRegion").expect("region");
+        assert_eq!(region.values, ["eu-west-1"]);
+        assert_eq!(
+            found("aws:SecureTransport").map(|e| e.value_type),
+            Some("boolean".to_string())
+        );
+        assert_eq!(
+            found("ec2:Vpc").map(|e| e.value_type),
+            Some("string".to_string())
+        );
+        assert_eq!(
+            found("aws:TagKeys").map(|e| e.value_type),
+            Some("stringList".to_string())
+        );
+        assert!(found("aws:SourceIp").is_none());
+    }
+}
