@@ -4,7 +4,7 @@
 //! The CloudTrail API reference (`API_LookupEvents.html`): "The rate of lookup requests is
 //! limited to two per second, per account, per Region. If this limit is exceeded, a throttling
 //! error occurs", and "The default number of results returned is 50, with a maximum of 50
-//! possible". Requests are therefore paced at most two a second, pages asked for at 50, and a
+//! possible". Requests are therefore paced below two a second, pages asked for at 50, and a
 //! throttled request is retried after a growing pause. `LookupAttributes` "can contain only
 //! one item", and none of its keys is the error code, so the events of the window are read
 //! whole and the denied ones picked out of their `CloudTrailEvent` documents by the caller.
@@ -23,7 +23,8 @@ use super::gate::CallGate;
 /// Events per page: LookupEvents' maximum.
 pub const EVENTS_PER_PAGE: i32 = 50;
 
-/// The least time between two LookupEvents requests: two a second.
+/// The least time between the answer to one LookupEvents request and the next request: two a
+/// second at most.
 pub const LOOKUP_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Pauses before retrying a request still throttled after the SDK's own retries; after the
@@ -52,36 +53,47 @@ pub struct TrailProgress {
     pub oldest: Option<i64>,
 }
 
-/// Keeps requests at least an interval apart.
+/// Keeps requests at least an interval apart, counted from the *answer* to the previous one:
+/// CloudTrail counts a request when it arrives, which is before its answer leaves, so two
+/// requests sent this way are at least the interval apart where they are counted, whatever
+/// the network or the service's own delays.
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
-    last: Option<Instant>,
+    answered: Option<Instant>,
 }
 
 impl Pacer {
     pub fn new(interval: Duration) -> Self {
         Self {
             interval,
-            last: None,
+            answered: None,
         }
     }
 
-    /// How long to wait at `now` before the next request, which is then recorded as sent.
-    fn delay(&mut self, now: Instant) -> Duration {
-        let send_at = self
-            .last
-            .map_or(now, |last| (last + self.interval).max(now));
-        self.last = Some(send_at);
-        send_at - now
+    /// How long to wait at `now` before the next request.
+    fn delay(&self, now: Instant) -> Duration {
+        self.answered.map_or(Duration::ZERO, |at| {
+            (at + self.interval).saturating_duration_since(now)
+        })
+    }
+
+    /// Records that the previous request was answered at `at`.
+    fn answered_at(&mut self, at: Instant) {
+        self.answered = Some(at);
     }
 
     /// Waits until the next request may be sent.
-    pub async fn wait(&mut self) {
+    pub async fn wait(&self) {
         let delay = self.delay(Instant::now());
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// Records that the request just sent was answered.
+    pub fn answered(&mut self) {
+        self.answered_at(Instant::now());
     }
 }
 
@@ -174,6 +186,7 @@ impl SdkCloudTrail {
                 .set_lookup_attributes(attribute.clone().map(|a| vec![a]))
                 .set_next_token(token.clone());
             let result = self.gate.call(Api::LookupEvents, request.send()).await;
+            pacer.answered();
             if matches!(result, Err(AwsError::Throttled { .. }))
                 && let Some(pause) = pauses.next()
             {
@@ -191,20 +204,28 @@ mod tests {
 
     /// Two lookups a second at most (CloudTrail API reference, `API_LookupEvents.html`: "The
     /// rate of lookup requests is limited to two per second, per account, per Region"): the
-    /// first request goes at once, each next one half a second after the one before, and a
-    /// request asked for late is not held back further.
+    /// first request goes at once, each next one [`LOOKUP_INTERVAL`] after the answer to the one
+    /// before, and a request asked for late is not held back.
     #[test]
     fn lookups_are_paced_two_a_second() {
         let mut pacer = Pacer::new(LOOKUP_INTERVAL);
         let t0 = Instant::now();
         assert_eq!(pacer.delay(t0), Duration::ZERO);
-        assert_eq!(pacer.delay(t0), LOOKUP_INTERVAL);
+        // Answered 80 ms after it was sent: the next waits half a second from the answer.
+        pacer.answered_at(t0 + Duration::from_millis(80));
+        assert_eq!(pacer.delay(t0 + Duration::from_millis(80)), LOOKUP_INTERVAL);
         assert_eq!(
-            pacer.delay(t0 + Duration::from_millis(100)),
-            Duration::from_millis(900)
+            pacer.delay(t0 + Duration::from_millis(180)),
+            LOOKUP_INTERVAL - Duration::from_millis(100)
         );
-        // Sent at t0 + 1 s; asked for at t0 + 3 s: no wait.
-        assert_eq!(pacer.delay(t0 + Duration::from_secs(3)), Duration::ZERO);
-        assert_eq!(pacer.delay(t0 + Duration::from_secs(3)), LOOKUP_INTERVAL);
+        // Asked for two seconds after the answer: no wait.
+        assert_eq!(
+            pacer.delay(t0 + Duration::from_millis(2_080)),
+            Duration::ZERO
+        );
+        assert!(
+            LOOKUP_INTERVAL * 2 >= Duration::from_secs(1),
+            "at most two in any second"
+        );
     }
 }

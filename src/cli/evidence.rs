@@ -9,6 +9,10 @@ use super::{Exit, Failure};
 /// How far back `--log-group` reads without `--since`.
 const DEFAULT_SINCE_SECONDS: u64 = 24 * 3_600;
 
+/// How far back `--cloudtrail` reads without `--since`: CloudTrail pages 50 events at two
+/// requests a second, so an account's busy day can take minutes; an hour covers a deploy.
+const DEFAULT_CLOUDTRAIL_SINCE_SECONDS: u64 = 3_600;
+
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SourceArgs {
     /// Read the failed deploy from a stack's events and its nested stacks', from the start of
@@ -25,7 +29,12 @@ pub struct SourceArgs {
     /// Only this stream of `--log-group`.
     #[arg(long, value_name = "NAME", requires = "log_group")]
     pub log_stream: Option<String>,
-    /// How far back to read, e.g. `30m`, `2h`, `7d` (`--log-group`: default 24h).
+    /// Read the calls CloudTrail recorded as denied in the region (`LookupEvents`), with
+    /// `--role` only that role's.
+    #[arg(long)]
+    pub cloudtrail: bool,
+    /// How far back to read, e.g. `30m`, `2h`, `7d` (`--log-group`: default 24h;
+    /// `--cloudtrail`: default 1h).
     #[arg(long, value_name = "DURATION", value_parser = since)]
     pub since: Option<u64>,
 }
@@ -37,7 +46,7 @@ fn since(given: &str) -> Result<u64, String> {
 impl SourceArgs {
     /// True when a source in AWS is named.
     pub fn any(&self) -> bool {
-        self.stack.is_some() || self.build.is_some() || self.log_group.is_some()
+        self.stack.is_some() || self.build.is_some() || self.log_group.is_some() || self.cloudtrail
     }
 }
 
@@ -54,7 +63,14 @@ pub struct Read {
 /// Reads every source named. A source that does not exist is an input error (exit 2, with
 /// its name and the region searched); one that could not be read is a problem, and the others
 /// are still read.
-pub fn read(args: &SourceArgs, aws: &AwsFacts) -> Result<Read, Failure> {
+///
+/// `role` narrows CloudTrail to one role's calls; `quiet` hides its progress.
+pub fn read(
+    args: &SourceArgs,
+    role: Option<&str>,
+    quiet: bool,
+    aws: &AwsFacts,
+) -> Result<Read, Failure> {
     let mut out = Read::default();
     let mut take = |what: String, result| match result {
         Ok(iam_doctor::core::evidence::SourceRead {
@@ -102,6 +118,30 @@ pub fn read(args: &SourceArgs, aws: &AwsFacts) -> Result<Read, Failure> {
         take(
             format!("log group `{group}`"),
             aws.read_log_group(group, args.log_stream.as_deref(), since_ms),
+        )?;
+    }
+    if args.cloudtrail {
+        let since = args.since.unwrap_or(DEFAULT_CLOUDTRAIL_SINCE_SECONDS);
+        let progress = super::live::spinner(quiet, "reading CloudTrail's event history");
+        let result = aws.read_cloudtrail(role, since, |p| {
+            if let Some(bar) = &progress {
+                bar.set_message(format!(
+                    "reading CloudTrail's event history: {} event(s) in {} page(s){}",
+                    p.events,
+                    p.pages,
+                    p.oldest
+                        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                        .map(|t| format!(", back to {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                        .unwrap_or_default()
+                ));
+            }
+        });
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
+        take(
+            "CloudTrail (`cloudtrail:LookupEvents`)".to_string(),
+            result.map(|r| r.into_source_read()),
         )?;
     }
     Ok(out)

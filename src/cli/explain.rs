@@ -189,7 +189,9 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
     let mut read = evidence::Read::default();
     if args.sources.any() {
         match &live {
-            Some(Ok(aws)) => read = evidence::read(&args.sources, aws)?,
+            Some(Ok(aws)) => {
+                read = evidence::read(&args.sources, args.role.as_deref(), args.output.quiet, aws)?
+            }
             Some(Err(e)) => return Err(aws_failure(e.clone())),
             None => {}
         }

@@ -38,6 +38,14 @@ pub enum Origin {
         log_group: String,
         log_stream: Option<String>,
     },
+    /// A call CloudTrail recorded as denied (`LookupEvents`).
+    CloudTrailEvent {
+        event_id: Option<String>,
+        /// `eventSource` and `eventName`, as CloudTrail records them.
+        event_source: String,
+        event_name: String,
+        region: Option<String>,
+    },
 }
 
 impl Origin {
@@ -67,6 +75,22 @@ impl Origin {
                 log_group,
                 log_stream: None,
             } => format!("log group {log_group}"),
+            Origin::CloudTrailEvent {
+                event_id,
+                event_source,
+                event_name,
+                region,
+            } => format!(
+                "CloudTrail event {event_source} {event_name}{}{}",
+                region
+                    .as_deref()
+                    .map(|r| format!(" in {r}"))
+                    .unwrap_or_default(),
+                event_id
+                    .as_deref()
+                    .map(|id| format!(" ({id})"))
+                    .unwrap_or_default(),
+            ),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! picked by their `userIdentity.sessionContext.sessionIssuer.arn`, after reading.
 
 use crate::aws::{AwsError, TrailProgress};
+use crate::core::evidence::{Content, Evidence, Origin, SourceRead};
 use crate::inputs::cloudtrail::{RecordedDenial, denial_of};
 
 use super::AwsFacts;
@@ -82,6 +83,30 @@ impl AwsFacts {
             .collect();
         let read = describe_read(&region, start, end, progress, denials.len(), role);
         Ok(TrailRead { denials, read })
+    }
+}
+
+impl TrailRead {
+    /// The denied calls as evidence, each a structured denial seen in one CloudTrail event.
+    pub fn into_source_read(self) -> SourceRead {
+        SourceRead {
+            evidence: self
+                .denials
+                .into_iter()
+                .map(|r| Evidence {
+                    origin: Origin::CloudTrailEvent {
+                        event_id: r.event_id,
+                        event_source: r.event_source,
+                        event_name: r.event_name,
+                        region: r.denial.region.clone(),
+                    },
+                    timestamp: r.event_time,
+                    content: Content::Denial(Box::new(r.denial)),
+                })
+                .collect(),
+            read: self.read,
+            problems: Vec::new(),
+        }
     }
 }
 
