@@ -36,7 +36,8 @@ pub struct Args {
     pub message: Option<String>,
     #[command(flatten)]
     pub sources: SourceArgs,
-    /// The role to check when the message names no principal.
+    /// The role to check when the message names no principal; with `--cloudtrail`, only this
+    /// role's denied calls are explained.
     #[arg(long, value_name = "NAME|ARN", conflicts_with = "user")]
     pub role: Option<String>,
     /// The user to check when the message names no principal.
