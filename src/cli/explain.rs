@@ -178,7 +178,7 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
         None if !args.sources.any() => {
             return Err(Failure::input(
                 "nothing to explain: give the error text as MESSAGE (`-` reads stdin), or a source in AWS",
-                "paste the error (`iam-doctor explain - < build.log`), or read it from AWS: `--stack NAME`, `--build ID|latest`, `--log-group NAME`",
+                "paste the error (`iam-doctor explain - < build.log`), or read it from AWS: `--stack NAME`, `--build ID|latest`, `--log-group NAME`, `--cloudtrail`",
             ));
         }
         None => {}
