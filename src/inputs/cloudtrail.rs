@@ -15,7 +15,9 @@ use crate::core::denial::{Blamed, Denial};
 /// The error codes of a call denied by authorization: the codes the IAM User Guide's
 /// troubleshooting page and the services' API references give for an authorization failure
 /// (`AccessDenied`, `AccessDeniedException`; EC2's `UnauthorizedOperation`, which CloudTrail
-/// records as `Client.UnauthorizedOperation`; SNS's `AuthorizationError`).
+/// records as `Client.UnauthorizedOperation`; SNS's `AuthorizationError`, "Indicates that the
+/// user has been denied access to the requested resource", HTTP 403, in each action's Errors of
+/// the Amazon SNS API Reference, e.g. https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
 pub const DENIED_CODES: &[&str] = &[
     "AccessDenied",
     "AccessDeniedException",
@@ -24,9 +26,12 @@ pub const DENIED_CODES: &[&str] = &[
     "AuthorizationError",
 ];
 
-/// Event sources whose host is not the service's IAM prefix: CloudWatch's API is
-/// `monitoring.amazonaws.com` (the CloudWatch API reference's endpoints) and its actions are
-/// `cloudwatch:*`; the Resource Groups Tagging API is `tagging.amazonaws.com` and its actions
+/// Event sources whose host is not the service's IAM prefix: CloudWatch's calls are recorded
+/// with `eventSource: monitoring.amazonaws.com`
+/// (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-monitoring.html) and its
+/// actions are `cloudwatch:*`; the Resource Groups Tagging API's with
+/// `eventSource: tagging.amazonaws.com`
+/// (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-tagging.html) and its actions
 /// are `tag:*` (Service Authorization Reference, "Amazon Resource Group Tagging API").
 const PREFIX_OF_SOURCE: &[(&str, &str)] = &[("monitoring", "cloudwatch"), ("tagging", "tag")];
 
@@ -70,7 +75,9 @@ pub fn action_of(event_source: &str, event_name: &str) -> (String, Option<String
         return (canonical, None);
     }
     // Lambda records name operations with their API version (`CreateFunction20150331`,
-    // `UpdateFunctionCode20150331v2`); the action is the operation alone.
+    // `UpdateFunctionCode20150331v2`: the example entries of "Logging Lambda API calls with
+    // CloudTrail", https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html);
+    // the action is the operation alone.
     let unversioned = strip_api_version(event_name);
     if unversioned != event_name
         && let Some(canonical) = catalog().canonical(&format!("{prefix}:{unversioned}"))
