@@ -75,9 +75,11 @@ pub fn action_of(event_source: &str, event_name: &str) -> (String, Option<String
         return (canonical, None);
     }
     // Lambda records name operations with their API version (`CreateFunction20150331`,
-    // `UpdateFunctionCode20150331v2`: the example entries of "Logging Lambda API calls with
-    // CloudTrail", https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html);
-    // the action is the operation alone.
+    // `UpdateFunctionCode20150331v2`); the action is the operation alone. "Logging Lambda API
+    // calls with CloudTrail": "the `eventName` might include date and version information, but
+    // it is still referring to the same public API. For example the, `GetFunction` action might
+    // appear as `"GetFunction20150331"`"
+    // (https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html).
     let unversioned = strip_api_version(event_name);
     if unversioned != event_name
         && let Some(canonical) = catalog().canonical(&format!("{prefix}:{unversioned}"))
