@@ -264,7 +264,7 @@ impl Help for AwsError {
             }
         };
         match AwsError::help(self) {
-            Some(aws_said) => format!("{guidance} (AWS said: {aws_said})"),
+            Some(aws_help) => format!("{guidance} (AWS said: {aws_help})"),
             None => guidance.to_owned(),
         }
     }

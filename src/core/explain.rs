@@ -18,8 +18,10 @@ pub struct Explanation {
     /// Every place the denial was seen (stack events, build logs, the input), first first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Sighting>,
-    /// What AWS's message says denied the request, in words ([`blamed_in_words`]).
-    pub aws_said: &'static str,
+    /// The policy type AWS's message blames, in words ([`blamed_in_words`]). Its JSON key is
+    /// `aws_said`, as the published schema has it.
+    #[serde(rename = "aws_said")]
+    pub aws_blames: &'static str,
     pub verdict: String,
     /// The local decision agrees with AWS's, policy type (and policy) included.
     pub reproduced: bool,
@@ -43,7 +45,7 @@ impl Explanation {
     /// A denial shown as parsed, with the reason it was not checked.
     pub fn unchecked(denial: Denial, verdict: String) -> Self {
         Explanation {
-            aws_said: blamed_in_words(denial.blamed),
+            aws_blames: blamed_in_words(denial.blamed),
             denial,
             sources: Vec::new(),
             verdict,

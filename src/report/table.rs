@@ -348,7 +348,7 @@ pub fn explain(explained: &[Explanation]) -> String {
         out.push_str(&format!(
             "   principal: {}\n   AWS said:  {}\n   verdict:   {}\n",
             escape(d.principal.as_deref().unwrap_or("(not in the message)")),
-            x.aws_said,
+            x.aws_blames,
             escape(&x.verdict)
         ));
         for n in &d.notes {
