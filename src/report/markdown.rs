@@ -101,21 +101,10 @@ fn prose(s: &str) -> String {
     out
 }
 
-/// A name in running text or a table cell, where GitHub would render HTML and backticks: control
-/// characters escaped, `<`, `>`, `&` and backticks as HTML entities, and `|`.
+/// A name in running text or a table cell, where GitHub would render HTML and backticks: as
+/// [`prose`], and backticks as HTML entities too.
 fn inline(s: &str) -> String {
-    let mut out = String::new();
-    for c in super::escape(s).chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' => out.push_str("&#96;"),
-            '|' => out.push_str("\\|"),
-            c => out.push(c),
-        }
-    }
-    out
+    prose(s).replace('`', "&#96;")
 }
 
 /// Text for a quoted Mermaid label. Mermaid reads `#NUMBER;` as the character of that code
