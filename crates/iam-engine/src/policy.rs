@@ -124,20 +124,16 @@ impl Policy {
     /// accepts and reject what it rejects, naming the policy and the JSON path of the problem, so a
     /// malformed document can never silently evaluate as "no statements" and read as a deny or allow.
     pub fn parse(name: &str, text: &str) -> Result<Policy, PolicyError> {
-        let err = |path: &str, message: String| PolicyError {
+        let err = |message: String| PolicyError {
             policy: name.to_string(),
-            path: path.to_string(),
+            path: "$".to_string(),
             message,
         };
-        let json_text = document_text(text).ok_or_else(|| {
-            err(
-                "$",
-                "the document is neither JSON nor URL-encoded JSON".into(),
-            )
-        })?;
-        let value: Value = serde_json::from_str(&json_text)
-            .map_err(|e| err("$", format!("not valid JSON ({e})")))?;
-        Self::from_value(name, &value)
+        let json_text = document_text(text)
+            .ok_or_else(|| err("the document is neither JSON nor URL-encoded JSON".into()))?;
+        let value: Value =
+            serde_json::from_str(&json_text).map_err(|e| err(format!("not valid JSON ({e})")))?;
+        Self::from_owned_value(name, value)
     }
 
     /// Parses a policy document that is already JSON. A JSON string holding a document (as
@@ -146,8 +142,46 @@ impl Policy {
         if let Value::String(s) = value {
             return Self::parse(name, s);
         }
-        let p = Parser { policy: name };
-        p.document(value)
+        Self::from_owned_value(name, value.clone())
+    }
+
+    /// [`Policy::from_value`] for a value the policy may keep: each statement's JSON becomes its
+    /// [`Statement::source`] without a copy.
+    fn from_owned_value(name: &str, value: Value) -> Result<Policy, PolicyError> {
+        if let Value::String(s) = &value {
+            return Self::parse(name, s);
+        }
+        Parser { policy: name }.document(value)
+    }
+}
+
+/// Where in a document a problem is, written out only for an error: a valid document's
+/// thousands of elements cost no string each. Displays as a JSON path such as
+/// `$.Statement[2].Condition.StringEquals`.
+#[derive(Clone, Copy)]
+enum JsonPath<'a> {
+    Root,
+    Key(&'a JsonPath<'a>, &'a str),
+    Index(&'a JsonPath<'a>, usize),
+}
+
+impl<'a> JsonPath<'a> {
+    fn key(&'a self, key: &'a str) -> JsonPath<'a> {
+        JsonPath::Key(self, key)
+    }
+
+    fn index(&'a self, index: usize) -> JsonPath<'a> {
+        JsonPath::Index(self, index)
+    }
+}
+
+impl fmt::Display for JsonPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonPath::Root => f.write_str("$"),
+            JsonPath::Key(parent, key) => write!(f, "{parent}.{key}"),
+            JsonPath::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
     }
 }
 
@@ -156,7 +190,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn err(&self, path: &str, message: impl Into<String>) -> PolicyError {
+    fn err(&self, path: &JsonPath<'_>, message: impl Into<String>) -> PolicyError {
         PolicyError {
             policy: self.policy.to_string(),
             path: path.to_string(),
@@ -164,23 +198,26 @@ impl Parser<'_> {
         }
     }
 
-    fn document(&self, value: &Value) -> Result<Policy, PolicyError> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| self.err("$", "a policy document must be a JSON object"))?;
+    fn document(&self, value: Value) -> Result<Policy, PolicyError> {
+        let root = JsonPath::Root;
+        let Value::Object(obj) = value else {
+            return Err(self.err(&root, "a policy document must be a JSON object"));
+        };
         let mut version = None;
         let mut id = None;
         let mut statements = Vec::new();
-        let mut saw_statement = false;
+        // `None` until a `Statement` is seen; then whether it was a single statement object.
+        let mut single = None;
         for (k, v) in obj {
+            let here = root.key(&k);
             match k.as_str() {
                 "Version" => {
                     let s = v
                         .as_str()
-                        .ok_or_else(|| self.err("$.Version", "must be a string"))?;
+                        .ok_or_else(|| self.err(&here, "must be a string"))?;
                     if s != "2012-10-17" && s != "2008-10-17" {
                         return Err(self.err(
-                            "$.Version",
+                            &here,
                             format!("`{s}` is not a policy language version (use `2012-10-17`)"),
                         ));
                     }
@@ -189,34 +226,31 @@ impl Parser<'_> {
                 "Id" => {
                     id = Some(
                         v.as_str()
-                            .ok_or_else(|| self.err("$.Id", "must be a string"))?
+                            .ok_or_else(|| self.err(&here, "must be a string"))?
                             .to_string(),
                     );
                 }
-                "Statement" => {
-                    saw_statement = true;
-                    match v {
-                        Value::Array(items) => {
-                            for (i, item) in items.iter().enumerate() {
-                                statements.push(self.statement(
-                                    i,
-                                    item,
-                                    &format!("$.Statement[{i}]"),
-                                )?);
-                            }
-                        }
-                        Value::Object(_) => statements.push(self.statement(0, v, "$.Statement")?),
-                        _ => {
-                            return Err(self.err(
-                                "$.Statement",
-                                "must be a statement object or an array of them",
-                            ));
+                "Statement" => match v {
+                    Value::Array(items) => {
+                        single = Some(false);
+                        statements.reserve(items.len());
+                        for (i, item) in items.into_iter().enumerate() {
+                            statements.push(self.statement(i, item, &here.index(i))?);
                         }
                     }
-                }
+                    Value::Object(_) => {
+                        single = Some(true);
+                        statements.push(self.statement(0, v, &here)?);
+                    }
+                    _ => {
+                        return Err(
+                            self.err(&here, "must be a statement object or an array of them")
+                        );
+                    }
+                },
                 other => {
                     return Err(self.err(
-                        &format!("$.{other}"),
+                        &here,
                         format!(
                             "unknown top-level element `{other}` (expected Version, Id, Statement)"
                         ),
@@ -224,21 +258,17 @@ impl Parser<'_> {
                 }
             }
         }
-        if !saw_statement {
-            return Err(self.err("$", "the document has no `Statement`"));
-        }
+        let Some(single) = single else {
+            return Err(self.err(&root, "the document has no `Statement`"));
+        };
         // "If you don't include a Version element set to 2012-10-17, variables such as
         // ${aws:username} won't be recognized as variables and will instead be treated as
         // literal strings" (reference_policies_elements_version).
         let variables = version.as_deref() == Some(VARIABLES_VERSION);
-        let single = matches!(obj.get("Statement"), Some(Value::Object(_)));
+        let list = root.key("Statement");
         for st in &mut statements {
-            let path = if single {
-                "$.Statement".to_string()
-            } else {
-                format!("$.Statement[{}]", st.index)
-            };
-            self.check_condition_values(st, &path, variables)?;
+            let at = list.index(st.index);
+            self.check_condition_values(st, if single { &list } else { &at }, variables)?;
             if !variables {
                 literal_variables(st);
             }
@@ -255,7 +285,7 @@ impl Parser<'_> {
     fn check_condition_values(
         &self,
         st: &Statement,
-        path: &str,
+        path: &JsonPath<'_>,
         variables: bool,
     ) -> Result<(), PolicyError> {
         for clause in &st.conditions {
@@ -263,8 +293,10 @@ impl Parser<'_> {
                 if let Some(message) =
                     condition::policy_value_error(clause.operator.base, value, variables)
                 {
+                    let at = path.key("Condition");
+                    let at = at.key(&clause.operator_text);
                     return Err(self.err(
-                        &format!("{path}.Condition.{}.{}", clause.operator_text, clause.key),
+                        &at.key(&clause.key),
                         format!("statement `{}`: {message}", st.label()),
                     ));
                 }
@@ -273,10 +305,16 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn statement(&self, index: usize, value: &Value, path: &str) -> Result<Statement, PolicyError> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| self.err(path, "a statement must be a JSON object"))?;
+    /// One statement; its JSON is kept as [`Statement::source`].
+    fn statement(
+        &self,
+        index: usize,
+        value: Value,
+        path: &JsonPath<'_>,
+    ) -> Result<Statement, PolicyError> {
+        let Value::Object(obj) = &value else {
+            return Err(self.err(path, "a statement must be a JSON object"));
+        };
         let mut sid = None;
         let mut effect = None;
         let mut principal = None;
@@ -284,7 +322,7 @@ impl Parser<'_> {
         let mut resource = None;
         let mut conditions = Vec::new();
         for (k, v) in obj {
-            let here = format!("{path}.{k}");
+            let here = path.key(k);
             match k.as_str() {
                 "Sid" => {
                     sid = Some(
@@ -311,7 +349,7 @@ impl Parser<'_> {
                     for (i, a) in list.iter().enumerate() {
                         if a != "*" && !a.contains(':') {
                             return Err(self.err(
-                                &format!("{here}[{i}]"),
+                                &here.index(i),
                                 format!("`{a}` is not an action (expected `service:Action`, e.g. `s3:GetObject`)"),
                             ));
                         }
@@ -367,11 +405,11 @@ impl Parser<'_> {
             action,
             resource,
             conditions,
-            source: value.clone(),
+            source: value,
         })
     }
 
-    fn string_list(&self, v: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
+    fn string_list(&self, v: &Value, path: &JsonPath<'_>) -> Result<Vec<String>, PolicyError> {
         match v {
             Value::String(s) => Ok(vec![s.clone()]),
             Value::Array(items) => items
@@ -380,48 +418,49 @@ impl Parser<'_> {
                 .map(|(i, item)| {
                     item.as_str()
                         .map(str::to_string)
-                        .ok_or_else(|| self.err(&format!("{path}[{i}]"), "must be a string"))
+                        .ok_or_else(|| self.err(&path.index(i), "must be a string"))
                 })
                 .collect(),
             _ => Err(self.err(path, "must be a string or an array of strings")),
         }
     }
 
-    fn principals(&self, v: &Value, path: &str) -> Result<Principals, PolicyError> {
+    fn principals(&self, v: &Value, path: &JsonPath<'_>) -> Result<Principals, PolicyError> {
         match v {
             Value::String(s) if s == "*" => Ok(Principals::Any),
             Value::Object(map) => map
                 .iter()
-                .map(|(k, vals)| Ok((k.clone(), self.string_list(vals, &format!("{path}.{k}"))?)))
+                .map(|(k, vals)| Ok((k.clone(), self.string_list(vals, &path.key(k))?)))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Principals::ByType),
             _ => Err(self.err(path, "must be `*` or an object such as {\"AWS\": [...]}")),
         }
     }
 
-    fn conditions(&self, v: &Value, path: &str) -> Result<Vec<ConditionClause>, PolicyError> {
+    fn conditions(
+        &self,
+        v: &Value,
+        path: &JsonPath<'_>,
+    ) -> Result<Vec<ConditionClause>, PolicyError> {
         let ops = v
             .as_object()
             .ok_or_else(|| self.err(path, "must be an object of operators"))?;
         let mut out = Vec::new();
         for (op_text, keys) in ops {
-            let op_path = format!("{path}.{op_text}");
+            let op_path = path.key(op_text);
             let operator = Operator::parse(op_text).map_err(|m| self.err(&op_path, m))?;
             let keys = keys
                 .as_object()
                 .ok_or_else(|| self.err(&op_path, "must be an object of condition keys"))?;
             for (key, vals) in keys {
-                let key_path = format!("{op_path}.{key}");
+                let key_path = op_path.key(key);
                 let values = match vals {
                     Value::Array(items) => items
                         .iter()
                         .enumerate()
                         .map(|(i, item)| {
                             scalar(item).ok_or_else(|| {
-                                self.err(
-                                    &format!("{key_path}[{i}]"),
-                                    "must be a string, number or boolean",
-                                )
+                                self.err(&key_path.index(i), "must be a string, number or boolean")
                             })
                         })
                         .collect::<Result<Vec<_>, _>>()?,
@@ -626,6 +665,64 @@ mod tests {
         let e = Policy::parse("x", r#"{"Statement":[{"Effect":"Allow","Action":"a:b","Condition":{"StringEqualz":{"k":"v"}}}]}"#)
             .expect_err("bad operator");
         assert_eq!(e.path, "$.Statement[0].Condition.StringEqualz");
+    }
+
+    /// Paths are written out only when there is an error; each shape of path still reads as
+    /// a JSON path to the offending element.
+    #[test]
+    fn error_paths_name_every_kind_of_element() {
+        for (doc, path) in [
+            (r#"{"Version":5,"Statement":[]}"#, "$.Version"),
+            (r#"{"Id":[],"Statement":[]}"#, "$.Id"),
+            (r#"{"Statement":[],"Extra":1}"#, "$.Extra"),
+            (r#"{"Statement":7}"#, "$.Statement"),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:x"},5]}"#,
+                "$.Statement[1]",
+            ),
+            (r#"{"Statement":{"Action":"s3:x"}}"#, "$.Statement"),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":["s3:GetObject",7]}}"#,
+                "$.Statement.Action[1]",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:x"},{"Effect":"Allow","Action":"s3:x","Principal":{"AWS":["a",1]}}]}"#,
+                "$.Statement[1].Principal.AWS[1]",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:x","Condition":{"StringEquals":{"aws:username":["a",null]}}}]}"#,
+                "$.Statement[0].Condition.StringEquals.aws:username[1]",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:x","Condition":{"StringEquals":{"aws:username":{}}}}]}"#,
+                "$.Statement[0].Condition.StringEquals.aws:username",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"s3:x","Condition":{"NumericLessThan":{"s3:max-keys":"ten"}}}}"#,
+                "$.Statement.Condition.NumericLessThan.s3:max-keys",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:x"},{"Effect":"Allow","Action":"s3:x","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/99"}}}]}"#,
+                "$.Statement[1].Condition.IpAddress.aws:SourceIp",
+            ),
+        ] {
+            let e = Policy::parse("p", doc).expect_err(doc);
+            assert_eq!(e.path, path, "{doc}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_statement_keeps_its_json_from_text_and_from_a_value() {
+        let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "NotAction": ["iam:*"], "Resource": "*"}
+        ]});
+        let from_text = Policy::parse("p", &doc.to_string()).expect("valid");
+        let from_value = Policy::from_value("p", &doc).expect("valid");
+        assert_eq!(from_text, from_value);
+        for (i, st) in from_text.statements.iter().enumerate() {
+            assert_eq!(st.source, doc["Statement"][i]);
+        }
     }
 
     #[test]
