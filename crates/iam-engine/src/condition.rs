@@ -1,5 +1,6 @@
 //! Condition operators and their evaluation, following AWS's rules for missing keys.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
@@ -7,7 +8,7 @@ use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::context::Context;
-use super::pattern::Case;
+use super::pattern::{Case, glob_match};
 use super::variables::{self, Segment};
 
 /// `ForAnyValue:` / `ForAllValues:` set qualifiers for multivalued keys.
@@ -431,28 +432,24 @@ pub fn evaluate_clause(clause: &ConditionClause, ctx: &Context) -> ConditionOutc
     } else {
         Truth::Unknown
     };
-    let Ok(hits) = entry
-        .values
-        .iter()
-        .map(|v| {
-            tester
-                .hit(v)
-                .map(|hit| if hit { Truth::True } else { miss })
-        })
-        .collect::<Result<Vec<Truth>, TypeError>>()
-    else {
-        return ConditionOutcome::default();
-    };
     // A request value satisfies the operator when it hits a policy value, or for a negated
-    // operator when it hits none.
-    let satisfies = |hit: &Truth| if negated { !*hit } else { *hit };
-    let any = || hits.iter().map(satisfies).fold(Truth::False, Truth::or);
-    let all = || hits.iter().map(satisfies).fold(Truth::True, Truth::and);
+    // operator when it hits none. Whether any and whether all request values do, folded as they
+    // are tested; a request value that is not of the operator's type makes the clause false.
+    let (mut any, mut all) = (Truth::False, Truth::True);
+    for value in &entry.values {
+        let Ok(hit) = tester.hit(value) else {
+            return ConditionOutcome::default();
+        };
+        let hit = if hit { Truth::True } else { miss };
+        let satisfies = if negated { !hit } else { hit };
+        any = any.or(satisfies);
+        all = all.and(satisfies);
+    }
     let matched = match op.set {
-        Some(SetQualifier::ForAnyValue) => any(),
-        Some(SetQualifier::ForAllValues) => all(),
-        None if negated => all(),
-        None => any(),
+        Some(SetQualifier::ForAnyValue) => any,
+        Some(SetQualifier::ForAllValues) => all,
+        None if negated => all,
+        None => any,
     };
     // An unresolved value hits nothing; resolving it can only add hits, which can turn a
     // positive operator true or a negated one false.
@@ -505,35 +502,29 @@ impl Comparison {
     }
 }
 
-/// A clause's policy values, parsed once, tested against each request value. Negated operators
-/// use the test of their positive counterpart; the caller applies the negation.
-enum Tester {
-    Exact(Vec<String>),
-    /// Lowercased policy values.
-    IgnoreCase(Vec<String>),
-    Like(Vec<Vec<Segment>>),
-    Numeric(Comparison, Vec<Decimal>),
-    Date(Comparison, Vec<DateTime<Utc>>),
-    Bool(Vec<bool>),
-    Binary(Vec<Vec<u8>>),
-    Ip(Vec<Cidr>),
-    /// Six components per policy ARN.
-    Arn(Vec<Vec<Vec<Segment>>>),
+/// A string or ARN policy value as it matches request values: policy text without variables
+/// as written (most values; matched in place, without copying), or the segments its
+/// variables resolved to.
+#[derive(Debug)]
+enum ValuePattern<'p> {
+    Plain(&'p str),
+    Resolved(Vec<Segment>),
 }
 
-impl Tester {
-    /// Parses the policy values. Variables are resolved for string and ARN operators; values with
-    /// unresolved variables are left out and their variables added to `unresolved`.
-    fn new(
-        base: BaseOperator,
-        values: &[String],
+impl<'p> ValuePattern<'p> {
+    /// The value, its variables resolved, for `ctx`; `None` when a variable does not resolve.
+    /// Text without `${` holds no variable and resolves to itself.
+    fn resolve(
+        value: &'p str,
         ctx: &Context,
         unresolved: &mut Vec<String>,
         unknown: &mut Vec<String>,
-    ) -> Result<Tester, TypeError> {
-        use BaseOperator as B;
-        let mut resolve = |v: &String| match variables::resolve_segments(v, ctx) {
-            Ok(segments) => Some(segments),
+    ) -> Option<ValuePattern<'p>> {
+        if !value.contains("${") {
+            return Some(ValuePattern::Plain(value));
+        }
+        match variables::resolve_segments(value, ctx) {
+            Ok(segments) => Some(ValuePattern::Resolved(segments)),
             Err(missing) => {
                 // An absent key leaves the value unresolved, matching nothing; when every
                 // variable left is on a key with an unknown value, the value is unknown.
@@ -548,24 +539,96 @@ impl Tester {
                 }
                 None
             }
-        };
-        let flat = |segments: Vec<Segment>| -> String {
-            segments
-                .into_iter()
-                .map(|s| match s {
-                    Segment::Pattern(t) | Segment::Literal(t) => t,
-                })
-                .collect()
-        };
-        Ok(match base {
-            B::StringEquals | B::StringNotEquals => {
-                Tester::Exact(values.iter().filter_map(&mut resolve).map(flat).collect())
+        }
+    }
+
+    /// Does `text` match it as a pattern (`StringLike`, `ArnLike`)? Only `*` and `?` of policy
+    /// text are wildcards.
+    fn matches(&self, text: &str) -> bool {
+        match self {
+            ValuePattern::Plain(pattern) => glob_match(pattern, text, Case::Sensitive),
+            ValuePattern::Resolved(segments) => {
+                variables::segments_match(segments, text, Case::Sensitive)
             }
+        }
+    }
+
+    /// The value as text, for plain comparison.
+    fn into_text(self) -> Cow<'p, str> {
+        match self {
+            ValuePattern::Plain(text) => Cow::Borrowed(text),
+            ValuePattern::Resolved(segments) => Cow::Owned(
+                segments
+                    .into_iter()
+                    .map(|s| match s {
+                        Segment::Pattern(t) | Segment::Literal(t) => t,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The six components of a policy ARN, split at the `:` of policy text only (a `:` in a
+    /// substituted value does not split); `None` with fewer than six.
+    fn arn_parts(self) -> Option<Vec<ValuePattern<'p>>> {
+        let parts: Vec<ValuePattern<'p>> = match self {
+            ValuePattern::Plain(text) => text
+                .splitn(ARN_PARTS, ':')
+                .map(ValuePattern::Plain)
+                .collect(),
+            ValuePattern::Resolved(segments) => {
+                variables::split_segments(&segments, ':', ARN_PARTS)
+                    .into_iter()
+                    .map(ValuePattern::Resolved)
+                    .collect()
+            }
+        };
+        (parts.len() == ARN_PARTS).then_some(parts)
+    }
+}
+
+/// A clause's policy values, parsed once, tested against each request value. Negated operators
+/// use the test of their positive counterpart; the caller applies the negation.
+enum Tester<'p> {
+    Exact(Vec<Cow<'p, str>>),
+    /// Lowercased policy values.
+    IgnoreCase(Vec<String>),
+    Like(Vec<ValuePattern<'p>>),
+    Numeric(Comparison, Vec<Decimal<'p>>),
+    Date(Comparison, Vec<DateTime<Utc>>),
+    Bool(Vec<bool>),
+    Binary(Vec<Vec<u8>>),
+    Ip(Vec<Cidr>),
+    /// Six components per policy ARN.
+    Arn(Vec<Vec<ValuePattern<'p>>>),
+}
+
+impl<'p> Tester<'p> {
+    /// Parses the policy values. Variables are resolved for string and ARN operators; values with
+    /// unresolved variables are left out and their variables added to `unresolved`.
+    fn new(
+        base: BaseOperator,
+        values: &'p [String],
+        ctx: &Context,
+        unresolved: &mut Vec<String>,
+        unknown: &mut Vec<String>,
+    ) -> Result<Tester<'p>, TypeError> {
+        use BaseOperator as B;
+        let mut resolve =
+            |v: &'p String| ValuePattern::resolve(v, ctx, &mut *unresolved, &mut *unknown);
+        Ok(match base {
+            B::StringEquals | B::StringNotEquals => Tester::Exact(
+                values
+                    .iter()
+                    .filter_map(&mut resolve)
+                    .map(ValuePattern::into_text)
+                    .collect(),
+            ),
             B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => Tester::IgnoreCase(
                 values
                     .iter()
                     .filter_map(&mut resolve)
-                    .map(|s| flat(s).to_lowercase())
+                    .map(|v| v.into_text().to_lowercase())
                     .collect(),
             ),
             B::StringLike | B::StringNotLike => {
@@ -602,19 +665,15 @@ impl Tester {
                 values
                     .iter()
                     .filter_map(&mut resolve)
-                    .filter_map(|segments| parse_bool(&flat(segments)))
+                    .filter_map(|v| parse_bool(&v.into_text()))
                     .collect(),
             ),
             B::BinaryEquals => Tester::Binary(parse_all(values, decode_base64)?),
             B::IpAddress | B::NotIpAddress => Tester::Ip(parse_all(values, Cidr::parse)?),
             B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
                 let mut arns = Vec::new();
-                for segments in values.iter().filter_map(&mut resolve) {
-                    let parts = variables::split_segments(&segments, ':', ARN_PARTS);
-                    if parts.len() != ARN_PARTS {
-                        return Err(TypeError);
-                    }
-                    arns.push(parts);
+                for value in values.iter().filter_map(&mut resolve) {
+                    arns.push(value.arn_parts().ok_or(TypeError)?);
                 }
                 Tester::Arn(arns)
             }
@@ -631,9 +690,7 @@ impl Tester {
                 let value = value.to_lowercase();
                 ps.contains(&value)
             }
-            Tester::Like(ps) => ps
-                .iter()
-                .any(|p| variables::segments_match(p, value, Case::Sensitive)),
+            Tester::Like(ps) => ps.iter().any(|p| p.matches(value)),
             Tester::Numeric(cmp, ps) => {
                 let v = Decimal::parse(value).ok_or(TypeError)?;
                 ps.iter().any(|p| cmp.holds(v.cmp(p)))
@@ -655,14 +712,19 @@ impl Tester {
                 ps.iter().any(|cidr| cidr.contains(ip))
             }
             Tester::Arn(ps) => {
-                let parts: Vec<&str> = value.splitn(ARN_PARTS, ':').collect();
-                if parts.len() != ARN_PARTS {
+                let mut parts = [""; ARN_PARTS];
+                let mut found = 0;
+                for (slot, part) in parts.iter_mut().zip(value.splitn(ARN_PARTS, ':')) {
+                    *slot = part;
+                    found += 1;
+                }
+                if found != ARN_PARTS {
                     return Err(TypeError);
                 }
                 ps.iter().any(|p| {
-                    p.iter().zip(&parts).all(|(pattern, part)| {
-                        variables::segments_match(pattern, part, Case::Sensitive)
-                    })
+                    p.iter()
+                        .zip(&parts)
+                        .all(|(pattern, part)| pattern.matches(part))
                 })
             }
         })
@@ -672,7 +734,10 @@ impl Tester {
 /// `arn:partition:service:region:account:resource`; the resource may itself hold colons.
 const ARN_PARTS: usize = 6;
 
-fn parse_all<T>(values: &[String], parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, TypeError> {
+fn parse_all<'p, T>(
+    values: &'p [String],
+    parse: impl Fn(&'p str) -> Option<T>,
+) -> Result<Vec<T>, TypeError> {
     values.iter().map(|v| parse(v).ok_or(TypeError)).collect()
 }
 
@@ -776,16 +841,16 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// An exact decimal number, so large account-sized integers and decimals compare without
 /// floating-point rounding. Digits are normalized: no leading zeros in `int`, no trailing zeros
 /// in `frac`, and zero is never negative.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Decimal {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decimal<'a> {
     negative: bool,
-    int: String,
-    frac: String,
+    int: &'a str,
+    frac: &'a str,
 }
 
-impl Decimal {
+impl<'a> Decimal<'a> {
     /// `[+-]digits[.digits]`, with at least one digit on either side of the point.
-    fn parse(text: &str) -> Option<Decimal> {
+    fn parse(text: &'a str) -> Option<Decimal<'a>> {
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -799,13 +864,13 @@ impl Decimal {
         let frac = frac.trim_end_matches('0');
         Some(Decimal {
             negative: negative && !(int.is_empty() && frac.is_empty()),
-            int: int.to_string(),
-            frac: frac.to_string(),
+            int,
+            frac,
         })
     }
 }
 
-impl Ord for Decimal {
+impl Ord for Decimal<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         // With normalized digits, a longer integer part is larger, and fraction digits compare
         // lexicographically.
@@ -813,8 +878,8 @@ impl Ord for Decimal {
             .int
             .len()
             .cmp(&other.int.len())
-            .then_with(|| self.int.cmp(&other.int))
-            .then_with(|| self.frac.cmp(&other.frac));
+            .then_with(|| self.int.cmp(other.int))
+            .then_with(|| self.frac.cmp(other.frac));
         match (self.negative, other.negative) {
             (false, false) => magnitude,
             (true, true) => magnitude.reverse(),
@@ -824,7 +889,7 @@ impl Ord for Decimal {
     }
 }
 
-impl PartialOrd for Decimal {
+impl PartialOrd for Decimal<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -1160,6 +1225,72 @@ mod tests {
             &["*"],
             &one("s3:prefix", "")
         ));
+    }
+
+    /// Values without `${` are matched in place ([`ValuePattern::Plain`]) rather than through
+    /// resolved segments; both must decide every test alike, wildcards, colons, non-ASCII text
+    /// and empty values included.
+    #[test]
+    fn plain_values_decide_as_their_resolved_segments() {
+        let ctx = Context::new();
+        let values = [
+            "",
+            "*",
+            "?",
+            "a*b?c",
+            "arn:aws:s3:::b/*",
+            "arn:*:iam::*:role/x?",
+            "arn:aws:sns:*:*:topic-*:extra",
+            "é*",
+            "ÉCLAIR",
+            "a:b",
+            "$",
+            "{x}",
+            "$x{",
+        ];
+        let texts = [
+            "",
+            "a",
+            "aXbYc",
+            "arn:aws:s3:::b/k",
+            "arn:aws:iam::1:role/xy",
+            "arn:aws:sns:eu-west-1:1:topic-a:extra",
+            "éclair",
+            "ÉCLAIR",
+            "a:b",
+            "$",
+            "{x}",
+        ];
+        for value in values {
+            let plain = ValuePattern::resolve(value, &ctx, &mut Vec::new(), &mut Vec::new())
+                .expect("no variables to resolve");
+            assert!(matches!(plain, ValuePattern::Plain(_)), "{value}");
+            let segments = variables::resolve_segments(value, &ctx).expect("no variables");
+            let resolved = || ValuePattern::Resolved(segments.clone());
+            for text in texts {
+                assert_eq!(
+                    plain.matches(text),
+                    resolved().matches(text),
+                    "`{value}` against `{text}`"
+                );
+            }
+            let plain_parts = ValuePattern::Plain(value).arn_parts();
+            let resolved_parts = resolved().arn_parts();
+            assert_eq!(plain_parts.is_some(), resolved_parts.is_some(), "{value}");
+            for (p, r) in plain_parts
+                .iter()
+                .flatten()
+                .zip(resolved_parts.iter().flatten())
+            {
+                for text in texts {
+                    assert_eq!(p.matches(text), r.matches(text), "`{value}` part, `{text}`");
+                }
+            }
+            assert_eq!(
+                ValuePattern::Plain(value).into_text(),
+                resolved().into_text()
+            );
+        }
     }
 
     #[test]
