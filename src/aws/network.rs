@@ -47,7 +47,7 @@ pub const MAX_ATTEMPTS: u32 = 8;
 /// throttling codes retried) with more attempts than the default. Adaptive mode is left out:
 /// its client-side rate limiter, once a listing stays throttled, slowed every later call of the
 /// client until a whole-organization walk outlasted the run's time limit (measured with a
-/// scripted `TooManyRequestsException` in tests/live_org_tree.rs). The in-flight bound, which
+/// scripted `TooManyRequestsException` in tests/it/live_org_tree.rs). The in-flight bound, which
 /// throttling lowers ([`super::gate::CallGate`]), does the client-side pacing.
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()

@@ -2,7 +2,7 @@
 //!
 //! Security teams grant tools by reading their policy, so the policy is a file
 //! (`policies/self-policy.json`, embedded) rather than a paragraph of the README, and a test
-//! (`tests/self_policy.rs`) holds it to exactly the calls the AWS adapter can make: nothing
+//! (`tests/it/self_policy.rs`) holds it to exactly the calls the AWS adapter can make: nothing
 //! missing, nothing extra, nothing that writes.
 
 use clap::ValueEnum;

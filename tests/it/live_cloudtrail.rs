@@ -7,7 +7,7 @@
 //! reference describes, rate limit included. The policies, the organization and the decisions
 //! are real moto state and iam-doctor's engine (IAM's simulator is the harness stand-in).
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Moto, Run, run_cmd};

@@ -12,10 +12,6 @@
 //!
 //! HTTP goes through `ureq` (plain HTTP only: the server listens on 127.0.0.1) and responses are
 //! read with a real XML parser, `roxmltree`.
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the helper"
-)]
 
 pub mod offline;
 
@@ -178,10 +174,6 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// What the server wrote to stderr so far (tracebacks of failed requests end up here).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
@@ -289,11 +281,6 @@ impl Moto {
     /// "events": [...]}]}`, events newest first (see `tests/moto/server.py`).
     pub fn script_stack_events(&self, stacks: Value) {
         self.control("POST", "stack-events", Some(&stacks));
-    }
-
-    /// Clears moto's state and every setting (faults, latency, caller, quirks, stats).
-    pub fn reset(&self) {
-        self.control("POST", "reset", None);
     }
 
     /// The `iam-doctor` binary, pointed at this server with test credentials and no profile.

@@ -4,7 +4,7 @@
 //! `SimulatePrincipalPolicy` here is the scripted stand-in of tests/moto/server.py, whose
 //! decisions come from its own simple rule, not from AWS.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -48,7 +48,7 @@ const CASES: usize = 1_500;
 
 /// A runner for `cases` inputs from the fixed `seed`: every run tries the same inputs, so a
 /// failure replays exactly, and shrinking reports the smallest failing input. A failure found
-/// once is written to `tests/fuzz_safety.proptest-regressions` (commit it) and tried first on
+/// once is written to `tests/it/fuzz_safety.proptest-regressions` (commit it) and tried first on
 /// every later run.
 fn runner(seed: u64, cases: usize) -> TestRunner {
     TestRunner::new(Config {

@@ -8,7 +8,7 @@
 //! policies, the organization and the decisions are real moto state and iam-doctor's engine
 //! (IAM's simulator is the harness stand-in, see `tests/moto/server.py`).
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Moto, Run, run_cmd};

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::offline::{DEMO, run, stderr, stdout};
 
 const GOLDEN: &str = "tests/fixtures/jets-golden";

@@ -14,7 +14,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::offline::{DEMO, bin, run};
 
 const PROJECT: &str = "policies/examples/demo/project";
@@ -575,7 +575,7 @@ fn every_format_every_offline_command_accepts_is_rendered() {
             assert_rendered_as(command, &format, &out);
         }
     }
-    // `scps` needs AWS: tests/live_scps.rs runs its formats.
+    // `scps` needs AWS: live_scps runs its formats.
     assert_eq!(
         accepted_formats("scps"),
         ["table", "json", "markdown", "html"]

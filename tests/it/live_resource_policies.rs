@@ -13,7 +13,7 @@
 //!   tests/moto/server.py (a simple rule, not AWS) which, like IAM's simulator for a role,
 //!   evaluates no resource-based policy.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use iam_doctor::core::policy::Policy;
 
-mod support;
+use crate::support;
 use support::offline::{DEMO, bin, demo_copy, json_stdout, run, stderr};
 
 const PROJECT: &str = "policies/examples/demo/project";

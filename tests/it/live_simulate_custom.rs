@@ -5,7 +5,7 @@
 //! AWS's: these tests pin down what that rule answers for supplied documents, so the `--confirm`
 //! tests in live_check.rs rest on a known behaviour.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! a failed test rather than a stuck suite; no test asserts how long a run took (the figures
 //! are measured separately, see `scripts/bench-live` and the commit notes).
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};

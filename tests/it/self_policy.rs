@@ -13,7 +13,7 @@ use iam_doctor::core::context::Context;
 use iam_doctor::core::eval::{Decision, NamedPolicy, PolicySet, Request, evaluate};
 use iam_doctor::core::policy::{ActionClause, Effect, Policy};
 
-const POLICY: &str = include_str!("../policies/self-policy.json");
+const POLICY: &str = include_str!("../../policies/self-policy.json");
 
 fn parsed() -> Policy {
     Policy::parse("self-policy", POLICY).expect("the self-policy is a valid IAM policy")

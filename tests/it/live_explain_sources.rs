@@ -10,7 +10,7 @@
 //! the newest-first order of `ListBuildsForProject`, and the `?"term"` filter pattern of
 //! `FilterLogEvents`, which moto does not implement (see the header of `tests/moto/server.py`).
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Moto, Run, run_cmd};

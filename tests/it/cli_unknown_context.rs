@@ -12,7 +12,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-mod support;
+use crate::support;
 use support::offline::{stderr, stdout, wide_bin as bin};
 
 const ROLE: &str = "deployer";

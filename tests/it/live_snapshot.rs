@@ -4,7 +4,7 @@
 //! simple rule in tests/moto/server.py, not AWS), so agreement here means iam-doctor's offline
 //! engine on the snapshot agrees with an independent reading of the same stored policies.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

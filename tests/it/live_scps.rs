@@ -6,7 +6,7 @@
 //! simulator (a simple rule in tests/moto/server.py, not AWS): its `AllowedByOrganizations`
 //! is an independent reading of the same SCPs.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -7,7 +7,7 @@
 //! this file calls IAM's simulator (explain decides locally), so no answer is scripted except
 //! the caller identity the wrapper reports for STS.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{Moto, Run, run_cmd};

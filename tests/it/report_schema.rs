@@ -6,7 +6,7 @@
 //! (against the local AWS of tests/moto, whose simulator verdicts are scripted), must validate
 //! and follow that order.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

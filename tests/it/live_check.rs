@@ -12,7 +12,7 @@
 //! - Faults (throttling, access denied), quirks (short pages, member access to Organizations)
 //!   and the caller identity are injected by the wrapper, as each test says.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -9,7 +9,7 @@
 //! in the shape of Organizations' `TooManyRequestsException` (AWS JSON 1.1: `__type` and
 //! `Message`, header `x-amzn-ErrorType`); everything else is moto's own Organizations.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
