@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::check::{action_context, policy_set, request_context};
+use super::check::{ActionRequests, policy_set};
 use super::eval::{
-    Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Request, Verdict, evaluate,
+    Decision, NamedPolicy, OrgLevelPolicies, PolicyKind, PolicySet, Verdict, evaluate,
 };
 use super::facts::{
     OrgFacts, PolicyOrigin, PolicySource, PrincipalFacts, PrincipalKind, TargetType,
@@ -478,16 +478,10 @@ pub fn audit(
     let mut depends_on: Vec<String> = Vec::new();
     let mut missing = BTreeSet::new();
     // The principal's keys are the same for every action: built once.
-    let base = request_context(&principal, Some(org), "", region, supplied);
+    let mut requests = ActionRequests::new(&principal, Some(org), region, supplied);
     for r in required {
-        let context = action_context(&base, &principal, &r.action, &r.resource, region, supplied);
-        let request = Request {
-            principal: principal.arn.clone(),
-            action: r.action.clone(),
-            resource: r.resource.clone(),
-            context,
-        };
-        let whole = evaluate(&set, &request);
+        let request = requests.request(&r.action, &r.resource);
+        let whole = evaluate(&set, request);
         missing.extend(whole.missing_context);
         for k in &whole.depends_on {
             if !depends_on.iter().any(|d| d.eq_ignore_ascii_case(k)) {
@@ -505,7 +499,7 @@ pub fn audit(
             list.push(r.action.clone());
         }
         for probe in &probes {
-            let e = evaluate(&probe.set, &request);
+            let e = evaluate(&probe.set, request);
             missing.extend(e.missing_context);
             let Some(level) = levels.get_mut(probe.level) else {
                 continue;

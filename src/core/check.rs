@@ -333,7 +333,7 @@ pub fn action_context(
 /// [`action_context`]'s context for this action: the keys that vary between actions
 /// ([`REQUESTED_REGION`], [`RESOURCE_KEYS`]) are reset to `base` and set again, the principal's
 /// are left as they are. A run of requests shares one context this way instead of copying
-/// `base` for each.
+/// `base` for each ([`ActionRequests`] also skips the reset when the keys do not change).
 pub fn set_action_keys(
     context: &mut Context,
     base: &Context,
@@ -343,13 +343,7 @@ pub fn set_action_keys(
     region: &str,
     supplied: &Supplied,
 ) {
-    for key in std::iter::once(REQUESTED_REGION).chain(RESOURCE_KEYS.map(|(key, _)| key)) {
-        context.copy_key_from(base, key);
-    }
-    if !supplied.states(REQUESTED_REGION) {
-        context.set(REQUESTED_REGION, requested_region(action, region));
-    }
-    resource_context(context, principal, action, resource, supplied);
+    ActionKeys::of(principal, action, resource, region, supplied).apply(context, base);
 }
 
 const REQUESTED_REGION: &str = "aws:RequestedRegion";
@@ -361,6 +355,57 @@ const RESOURCE_KEYS: [(&str, Option<&str>); 3] = [
     ("aws:ResourceOrgID", Some("aws:PrincipalOrgID")),
     ("aws:ResourceOrgPaths", Some("aws:PrincipalOrgPaths")),
 ];
+
+/// What one request's keys that vary between actions hold, apart from the principal's base
+/// context: two requests with equal `ActionKeys` have equal contexts, so a run of requests
+/// sharing one context resets these keys only when they change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ActionKeys<'a> {
+    /// `aws:RequestedRegion`, unless the user stated it.
+    requested_region: Option<&'a str>,
+    /// Each of [`RESOURCE_KEYS`], in that order.
+    resource: [ResourceKey<'a>; 3],
+}
+
+/// What [`resource_context`] gives one of [`RESOURCE_KEYS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResourceKey<'a> {
+    /// As in the base context: stated by the user, or of unknown value.
+    AsBase,
+    /// Absent: the action's requests do not carry the key.
+    Absent,
+    /// The owner account in the resource's ARN.
+    Account(&'a str),
+    /// The value of the principal's key it equals: the resource is in the principal's account.
+    Principal,
+}
+
+impl<'a> ActionKeys<'a> {
+    fn of(
+        principal: &PrincipalFacts,
+        action: &str,
+        resource: &'a str,
+        region: &'a str,
+        supplied: &Supplied,
+    ) -> Self {
+        Self {
+            requested_region: (!supplied.states(REQUESTED_REGION))
+                .then(|| requested_region(action, region)),
+            resource: resource_keys(principal, action, resource, supplied),
+        }
+    }
+
+    /// Gives `context` (a copy of `base` that may hold another action's keys) these keys.
+    fn apply(&self, context: &mut Context, base: &Context) {
+        for key in std::iter::once(REQUESTED_REGION).chain(RESOURCE_KEYS.map(|(key, _)| key)) {
+            context.copy_key_from(base, key);
+        }
+        if let Some(region) = self.requested_region {
+            context.set(REQUESTED_REGION, region);
+        }
+        set_resource_keys(context, &self.resource);
+    }
+}
 
 /// Sets the keys of the request's resource that the check can know, from the global condition
 /// keys page (`request_keys::SOURCE`): `aws:ResourceAccount` "is equal to the AWS account ID for
@@ -377,33 +422,108 @@ pub fn resource_context(
     resource: &str,
     supplied: &Supplied,
 ) {
+    set_resource_keys(ctx, &resource_keys(principal, action, resource, supplied));
+}
+
+/// What [`resource_context`] gives each of [`RESOURCE_KEYS`].
+fn resource_keys<'a>(
+    principal: &PrincipalFacts,
+    action: &str,
+    resource: &'a str,
+    supplied: &Supplied,
+) -> [ResourceKey<'a>; 3] {
     let owner = super::arn::Arn::parse(resource)
         .map(|a| a.account)
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
     let same_account = owner == Some(principal.account_id.as_str());
-    for (key, from_principal) in RESOURCE_KEYS {
+    RESOURCE_KEYS.map(|(key, from_principal)| {
         if supplied.states(key) {
-            continue;
+            return ResourceKey::AsBase;
         }
         if !request_keys::carries_resource_key(key, action) {
-            ctx.remove(key);
-            continue;
+            return ResourceKey::Absent;
         }
         match (from_principal, owner) {
-            (None, Some(account)) => {
-                ctx.set(key, account);
+            (None, Some(account)) => ResourceKey::Account(account),
+            (Some(_), Some(_)) if same_account => ResourceKey::Principal,
+            _ => ResourceKey::AsBase,
+        }
+    })
+}
+
+fn set_resource_keys(ctx: &mut Context, keys: &[ResourceKey<'_>; 3]) {
+    for ((key, from_principal), state) in RESOURCE_KEYS.iter().zip(keys) {
+        match state {
+            ResourceKey::AsBase => {}
+            ResourceKey::Absent => {
+                ctx.remove(key);
             }
-            (Some(principal_key), Some(_)) if same_account => {
-                if let Some(entry) = ctx.get(principal_key).cloned() {
+            ResourceKey::Account(account) => {
+                ctx.set(*key, *account);
+            }
+            ResourceKey::Principal => {
+                let principal_value = from_principal.and_then(|k| ctx.get(k)).cloned();
+                if let Some(entry) = principal_value {
                     if entry.multivalued {
-                        ctx.set_multi(key, entry.values);
+                        ctx.set_multi(*key, entry.values);
                     } else if let [one] = entry.values.as_slice() {
-                        ctx.set(key, one.clone());
+                        ctx.set(*key, one.clone());
                     }
                 }
             }
-            _ => {}
         }
+    }
+}
+
+/// The requests of a run, each with its context, built on one principal's base context
+/// ([`request_context`]). One [`Request`] serves them all: only the keys that vary between
+/// actions are reset, and only when they differ from the previous request's.
+pub struct ActionRequests<'a> {
+    base: Context,
+    principal: &'a PrincipalFacts,
+    region: &'a str,
+    supplied: &'a Supplied,
+    request: Request,
+    /// The per-action keys `request.context` holds; `None` while it is `base`.
+    applied: Option<ActionKeys<'a>>,
+}
+
+impl<'a> ActionRequests<'a> {
+    pub fn new(
+        principal: &'a PrincipalFacts,
+        org: Option<&OrgFacts>,
+        region: &'a str,
+        supplied: &'a Supplied,
+    ) -> Self {
+        let base = request_context(principal, org, "", region, supplied);
+        let request = Request {
+            principal: principal.arn.clone(),
+            action: String::new(),
+            resource: String::new(),
+            context: base.clone(),
+        };
+        Self {
+            base,
+            principal,
+            region,
+            supplied,
+            request,
+            applied: None,
+        }
+    }
+
+    /// The request of `action` on `resource`, its context as [`action_context`] builds it.
+    pub fn request(&mut self, action: &str, resource: &'a str) -> &Request {
+        let keys = ActionKeys::of(self.principal, action, resource, self.region, self.supplied);
+        if self.applied != Some(keys) {
+            keys.apply(&mut self.request.context, &self.base);
+            self.applied = Some(keys);
+        }
+        self.request.action.clear();
+        self.request.action.push_str(action);
+        self.request.resource.clear();
+        self.request.resource.push_str(resource);
+        &self.request
     }
 }
 
@@ -448,28 +568,11 @@ pub fn check_local(
             Ok((arn.as_str(), parsed))
         })
         .collect::<Result<BTreeMap<&str, ParsedResourcePolicy>, PolicyError>>()?;
-    // Only `aws:RequestedRegion` varies between actions; the principal's keys are built once.
-    let base = request_context(principal, org, "", region, supplied);
-    let mut request = Request {
-        principal: principal.arn.clone(),
-        action: String::new(),
-        resource: String::new(),
-        context: base.clone(),
-    };
+    let mut requests = ActionRequests::new(principal, org, region, supplied);
     let results = required
         .iter()
         .map(|r| {
-            request.action.clone_from(&r.action);
-            request.resource.clone_from(&r.resource);
-            set_action_keys(
-                &mut request.context,
-                &base,
-                principal,
-                &r.action,
-                &r.resource,
-                region,
-                supplied,
-            );
+            let request = requests.request(&r.action, &r.resource);
             // A bucket policy governs the bucket's objects too (`arn:aws:s3:::BUCKET/KEY`).
             let governing = super::resources::governing_resource(resource_policies, &r.resource)
                 .and_then(|(arn, _)| parsed.get(arn));
@@ -479,7 +582,7 @@ pub fn check_local(
                 Some(ParsedResourcePolicy::Policy(p)) => ResourcePolicy::Policy(p),
                 Some(ParsedResourcePolicy::Unreadable) => ResourcePolicy::Unreadable,
             };
-            let e = evaluate_with_resource_policy(set, &request, resource_policy);
+            let e = evaluate_with_resource_policy(set, request, resource_policy);
             ActionResult {
                 action: r.action.clone(),
                 resource: r.resource.clone(),
@@ -1223,6 +1326,51 @@ mod tests {
                 set_action_keys(&mut shared, &base, &p, action, resource, "eu-west-1", &none);
                 let fresh = action_context(&base, &p, action, resource, "eu-west-1", &none);
                 assert_eq!(shared, fresh, "{action} on {resource}");
+            }
+        }
+    }
+
+    /// `ActionRequests` resets the per-action keys only when they differ from the previous
+    /// request's: every request it gives, in any order, repeated or not, with keys stated or
+    /// not, has the context `action_context` builds afresh.
+    #[test]
+    fn action_requests_give_each_request_the_context_built_afresh() {
+        let org = org(None);
+        let p = principal();
+        let requests = [
+            ("kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/k-1"),
+            ("kms:Encrypt", "arn:aws:kms:eu-west-1:111122223333:key/k-1"),
+            (
+                "events:PutRule",
+                "arn:aws:events:eu-west-1:111122223333:rule/r",
+            ),
+            ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:444455556666:q"),
+            ("sqs:SendMessage", "arn:aws:sqs:eu-west-1:444455556666:q"),
+            ("iam:PassRole", "arn:aws:iam::111122223333:role/app"),
+            ("iam:GetRole", "*"),
+            ("s3:GetObject", "arn:aws:s3:::deploy-bucket/app.zip"),
+            ("s3:GetObject", "*"),
+            ("cloudfront:CreateDistribution", "*"),
+        ];
+        let mut stated_region = Supplied::default();
+        stated_region.state("aws:RequestedRegion", Some(vec!["ap-south-1".into()]));
+        let mut stated_account = Supplied::default();
+        stated_account.state("aws:ResourceAccount", None);
+        stated_account.state("aws:ResourceOrgID", Some(vec!["o-xyz".into()]));
+        for supplied in [Supplied::default(), stated_region, stated_account] {
+            let base = request_context(&p, Some(&org), "", "eu-west-1", &supplied);
+            for order in [requests.to_vec(), requests.iter().rev().copied().collect()] {
+                let mut shared = ActionRequests::new(&p, Some(&org), "eu-west-1", &supplied);
+                for (action, resource) in order {
+                    let request = shared.request(action, resource);
+                    let fresh = action_context(&base, &p, action, resource, "eu-west-1", &supplied);
+                    assert_eq!(request.context, fresh, "{action} on {resource}");
+                    assert_eq!(
+                        (request.action.as_str(), request.resource.as_str()),
+                        (action, resource)
+                    );
+                    assert_eq!(request.principal, p.arn);
+                }
             }
         }
     }
