@@ -10,6 +10,7 @@
 use crate::support;
 
 use serde_json::{Value, json};
+use support::schema::assert_explain_report;
 use support::{Moto, Run, run_cmd};
 
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
@@ -222,6 +223,7 @@ fn cloudtrail_denials_are_explained_with_the_scp_that_caused_them() {
     );
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     let v = out.json();
+    assert_explain_report(&v, &["cloud_trail_event"], "CloudTrail's denials");
     let items = v["explanations"].as_array().expect("explanations");
     assert_eq!(items.len(), 2, "{v}");
     let lambda = items
@@ -283,6 +285,11 @@ fn a_denial_in_the_log_and_in_cloudtrail_is_explained_once() {
     );
     assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
     let v = out.json();
+    assert_explain_report(
+        &v,
+        &["paste", "cloud_trail_event"],
+        "a paste and CloudTrail",
+    );
     let lambda: Vec<&Value> = v["explanations"]
         .as_array()
         .expect("explanations")

@@ -11,6 +11,7 @@
 use crate::support;
 
 use serde_json::{Value, json};
+use support::schema::assert_explain_report;
 use support::{Moto, Run, run_cmd};
 
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
@@ -119,7 +120,9 @@ fn an_encoded_message_is_decoded_and_its_context_decides() {
         out.stdout,
         out.stderr
     );
-    let x = &out.json()["explanations"][0];
+    let v = out.json();
+    assert_explain_report(&v, &["paste"], "a decoded message");
+    let x = &v["explanations"][0];
     let d = &x["denial"];
     assert_eq!(d["action"], "ec2:CreateNetworkInterface");
     assert_eq!(
@@ -157,7 +160,13 @@ fn an_encoded_message_is_decoded_and_its_context_decides() {
         out.stdout,
         out.stderr
     );
-    let x = &out.json()["explanations"][0];
+    let v = out.json();
+    assert_explain_report(
+        &v,
+        &["paste"],
+        "a decoded message without a named policy type",
+    );
+    let x = &v["explanations"][0];
     assert_eq!(x["denial"]["region"], "us-east-1");
     assert_eq!(x["denial"]["blamed"], "unspecified");
     let causes = statements(x);
@@ -227,7 +236,9 @@ fn decoding_denied_is_said_and_the_text_is_explained() {
         &paste("EncodedInEuWest1"),
         &["--role", ROLE, "--region", "us-east-1", "--format", "json"],
     );
-    let d = &out.json()["explanations"][0]["denial"];
+    let v = out.json();
+    assert_explain_report(&v, &["paste"], "a message that could not be decoded");
+    let d = &v["explanations"][0]["denial"];
     assert_eq!(d["encoded"]["status"], "not_decoded");
     assert!(d["region"].is_null(), "{d}");
     assert!(d["principal"].is_null(), "the text names none: {d}");

@@ -13,6 +13,7 @@
 use crate::support;
 
 use serde_json::{Value, json};
+use support::schema::assert_explain_report;
 use support::{Moto, Run, run_cmd};
 
 const REGION: &str = "eu-west-1";
@@ -215,6 +216,11 @@ fn a_failed_deploys_stack_events_and_build_log_are_each_explained_with_the_scp()
     ]);
     assert_eq!(out.code, Some(1), "every denial reproduced: {}", out.stderr);
     let v = out.json();
+    assert_explain_report(
+        &v,
+        &["stack_event", "build_log"],
+        "stack events and a build log",
+    );
     let mut actions: Vec<&str> = explanations(&v)
         .iter()
         .map(|x| x["denial"]["action"].as_str().expect("action"))
@@ -343,6 +349,7 @@ fn a_log_group_gives_only_its_authorization_failures_within_the_window() {
     ]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     let v = out.json();
+    assert_explain_report(&v, &["log_event"], "a log group within 30 minutes");
     let actions: Vec<&str> = explanations(&v)
         .iter()
         .map(|x| x["denial"]["action"].as_str().expect("action"))
@@ -376,6 +383,7 @@ fn a_log_group_gives_only_its_authorization_failures_within_the_window() {
     ]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     let v = out.json();
+    assert_explain_report(&v, &["log_event"], "a log stream within 2 hours");
     let actions: Vec<&str> = explanations(&v)
         .iter()
         .map(|x| x["denial"]["action"].as_str().expect("action"))
@@ -426,6 +434,7 @@ fn nothing_found_says_what_was_read() {
     ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let v = out.json();
+    assert_explain_report(&v, &[], "nothing found in a log stream");
     assert_eq!(explanations(&v).len(), 0, "{v}");
     let read = v["read"][0].as_str().expect("what was read");
     assert!(
@@ -519,6 +528,7 @@ fn a_source_that_cannot_be_read_is_named_and_the_run_is_incomplete() {
     ]);
     assert_eq!(out.code, Some(3), "{}", out.stderr);
     let v = out.json();
+    assert_explain_report(&v, &["build_log"], "an unreadable stack and a build log");
     // The build log is still read and explained.
     let actions: Vec<&str> = explanations(&v)
         .iter()

@@ -4,151 +4,19 @@
 //! such as a cause or a step, are written once in `check-report.json` and referenced), and their
 //! properties are listed in the order the reports write them. Every report here, offline and live
 //! (against the local AWS of tests/moto, whose simulator verdicts are scripted), must validate
-//! and follow that order.
+//! and follow that order (`support::schema`). The live `explain` reports, whose sightings only
+//! AWS sources give, are validated where they are produced: `live_explain_sources`,
+//! `live_cloudtrail` and `live_decoded_messages`.
 
 use crate::support;
-
-use std::collections::BTreeMap;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use support::Moto;
+use support::schema::{CHECK, EXPLAIN, REQUIRED, SCPS, assert_matches_schema, validate};
 
-const SCHEMA_DIR: &str = "tests/fixtures/schema";
-const SCHEMA_BASE: &str = "https://github.com/iam-doctor/iam-doctor/tests/fixtures/schema/";
-const CHECK: &str = "check-report.json";
-const REQUIRED: &str = "required-report.json";
-const EXPLAIN: &str = "explain-report.json";
-const SCPS: &str = "scps-report.json";
 const DEMO: &str = "policies/examples/demo";
 const ROLE: &str = "demo-dev-CodebuildRole-1A2B3C4D5E6F";
-
-/// Every schema of the folder, by file name.
-fn schemas() -> BTreeMap<String, Value> {
-    std::fs::read_dir(SCHEMA_DIR)
-        .expect("the schema folder")
-        .map(|entry| {
-            let path = entry.expect("a schema file").path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("a file name")
-                .to_string();
-            let text = std::fs::read_to_string(&path).expect("the schema file");
-            let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
-            assert_eq!(
-                schema["$id"],
-                format!("{SCHEMA_BASE}{name}"),
-                "{name}: its $id names its file"
-            );
-            (name, schema)
-        })
-        .collect()
-}
-
-/// Validation errors of `report` against the schema in file `schema`, `Ok` when it validates.
-fn validate(report: &Value, schema: &str) -> Result<(), String> {
-    let mut schemas = boon::Schemas::new();
-    let mut compiler = boon::Compiler::new();
-    for (name, document) in self::schemas() {
-        compiler
-            .add_resource(&format!("{SCHEMA_BASE}{name}"), document)
-            .expect("schema resource");
-    }
-    let id = compiler
-        .compile(&format!("{SCHEMA_BASE}{schema}"), &mut schemas)
-        .expect("the report schema compiles");
-    schemas.validate(report, id).map_err(|e| format!("{e:#}"))
-}
-
-/// The schema node `node` of file `file` stands for, with its file: a `$ref` followed, within
-/// the file (`#/…`) or to another one (`check-report.json#/…`).
-fn resolve<'a>(
-    all: &'a BTreeMap<String, Value>,
-    file: &'a str,
-    node: &'a Value,
-) -> (&'a str, &'a Value) {
-    match node["$ref"].as_str() {
-        Some(r) => {
-            let (target, pointer) = r.split_once('#').expect("a $ref with a JSON pointer");
-            let (file, root) = if target.is_empty() {
-                (file, &all[file])
-            } else {
-                let (name, root) = all.get_key_value(target).expect("a known schema file");
-                (name.as_str(), root)
-            };
-            resolve(
-                all,
-                file,
-                root.pointer(pointer).expect("a $ref that resolves"),
-            )
-        }
-        None => (file, node),
-    }
-}
-
-/// Every object's keys come in the order its schema lists them, recursively.
-fn assert_schema_order(
-    all: &BTreeMap<String, Value>,
-    file: &str,
-    node: &Value,
-    value: &Value,
-    path: &str,
-) {
-    let (file, node) = resolve(all, file, node);
-    if let Some(branches) = node["oneOf"].as_array() {
-        for b in branches {
-            let (file, b) = resolve(all, file, b);
-            if b["type"] == "object" && value.is_object()
-                || b["type"] == "array" && value.is_array()
-            {
-                assert_schema_order(all, file, b, value, path);
-            }
-        }
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            let Some(props) = node["properties"].as_object() else {
-                return;
-            };
-            let order: Vec<&String> = props.keys().collect();
-            let positions: Vec<usize> = map
-                .keys()
-                .map(|k| {
-                    order
-                        .iter()
-                        .position(|p| *p == k)
-                        .unwrap_or_else(|| panic!("{path}.{k} is not in the schema"))
-                })
-                .collect();
-            assert!(
-                positions.windows(2).all(|w| w[0] < w[1]),
-                "{path}: keys {:?} are not in the schema's order {order:?}",
-                map.keys().collect::<Vec<_>>()
-            );
-            for (k, v) in map {
-                assert_schema_order(all, file, &props[k], v, &format!("{path}.{k}"));
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                assert_schema_order(all, file, &node["items"], item, &format!("{path}[{i}]"));
-            }
-        }
-        _ => {}
-    }
-}
-
-fn assert_matches_schema(report: &Value, schema: &str, what: &str) {
-    if let Err(e) = validate(report, schema) {
-        panic!(
-            "{what}: the report does not validate against {SCHEMA_DIR}/{schema}: {e}\n{report:#}"
-        );
-    }
-    let all = schemas();
-    assert_schema_order(&all, schema, &all[schema], report, what);
-}
 
 /// The JSON `iam-doctor ARGS` writes, run without AWS from the repository root, with `stdin`.
 fn offline_json(args: &[&str], stdin: &[u8]) -> Value {

@@ -14,6 +14,7 @@
 //! read with a real XML parser, `roxmltree`.
 
 pub mod offline;
+pub mod schema;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
