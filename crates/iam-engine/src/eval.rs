@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::arn::Arn;
 use super::condition::{self, Truth};
 use super::context::Context;
-use super::pattern::{Case, action_matches};
+use super::pattern::{ActionName, Case};
 use super::policy::{
     ActionClause, Effect, Policy, PrincipalClause, Principals, ResourceClause, Statement,
 };
@@ -414,6 +414,12 @@ pub const RCP_SERVICES: &[&str] = &[
     "logs",
 ];
 
+/// A request with its action split once for matching the actions of every statement.
+struct Asked<'a> {
+    request: &'a Request,
+    action: ActionName<'a>,
+}
+
 /// Statements that matched one search: those that certainly apply, and those that apply for
 /// some values of keys the check cannot know.
 #[derive(Debug, Default)]
@@ -508,6 +514,10 @@ pub fn evaluate_with_resource_policy(
         resource
     };
     let mut missing = Vec::new();
+    let asked = Asked {
+        request,
+        action: ActionName::new(&request.action),
+    };
     let service = request.action.split(':').next().unwrap_or("");
     let rcps_apply = RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service));
     let rcp_levels: &[OrgLevelPolicies] = if rcps_apply { &set.rcps } else { &[] };
@@ -525,7 +535,7 @@ pub fn evaluate_with_resource_policy(
             level,
             PolicyKind::Rcp,
             Effect::Deny,
-            request,
+            &asked,
             &mut denies,
             &mut missing,
         );
@@ -535,7 +545,7 @@ pub fn evaluate_with_resource_policy(
             level,
             PolicyKind::Scp,
             Effect::Deny,
-            request,
+            &asked,
             &mut denies,
             &mut missing,
         );
@@ -545,7 +555,7 @@ pub fn evaluate_with_resource_policy(
             p,
             Effect::Deny,
             has_boundary,
-            request,
+            &asked,
             &mut denies,
             &mut missing,
         );
@@ -556,7 +566,7 @@ pub fn evaluate_with_resource_policy(
             PolicyKind::Identity,
             None,
             Effect::Deny,
-            request,
+            &asked,
             &mut denies,
             &mut missing,
         );
@@ -567,7 +577,7 @@ pub fn evaluate_with_resource_policy(
             PolicyKind::Boundary,
             None,
             Effect::Deny,
-            request,
+            &asked,
             &mut denies,
             &mut missing,
         );
@@ -578,7 +588,7 @@ pub fn evaluate_with_resource_policy(
             PolicyKind::Session,
             None,
             Effect::Deny,
-            request,
+            &asked,
             &mut denies,
             &mut missing,
         );
@@ -598,7 +608,7 @@ pub fn evaluate_with_resource_policy(
                 level,
                 kind,
                 Effect::Allow,
-                request,
+                &asked,
                 &mut level_allows,
                 &mut missing,
             );
@@ -617,7 +627,7 @@ pub fn evaluate_with_resource_policy(
             p,
             Effect::Allow,
             has_boundary,
-            request,
+            &asked,
             &mut resource_allows,
             &mut missing,
         ),
@@ -630,7 +640,7 @@ pub fn evaluate_with_resource_policy(
             PolicyKind::Identity,
             None,
             Effect::Allow,
-            request,
+            &asked,
             &mut identity_allows,
             &mut missing,
         );
@@ -663,7 +673,7 @@ pub fn evaluate_with_resource_policy(
                 PolicyKind::Boundary,
                 None,
                 Effect::Allow,
-                request,
+                &asked,
                 &mut boundary_allows,
                 &mut missing,
             );
@@ -682,7 +692,7 @@ pub fn evaluate_with_resource_policy(
                     PolicyKind::Session,
                     None,
                     Effect::Allow,
-                    request,
+                    &asked,
                     &mut session_allows,
                     &mut missing,
                 );
@@ -756,7 +766,7 @@ fn collect_resource_policy(
     p: &NamedPolicy,
     effect: Effect,
     has_boundary: bool,
-    request: &Request,
+    asked: &Asked<'_>,
     out: &mut Matches,
     missing: &mut Vec<String>,
 ) -> PrincipalMatch {
@@ -766,29 +776,30 @@ fn collect_resource_policy(
             Effect::Deny
                 if principal::deny_applies(
                     st.principal.as_ref(),
-                    &request.principal,
+                    &asked.request.principal,
                     has_boundary,
                 ) =>
             {
                 PrincipalMatch::Direct
             }
             Effect::Deny => PrincipalMatch::No,
-            Effect::Allow => principal::allow_match(st.principal.as_ref(), &request.principal),
+            Effect::Allow => {
+                principal::allow_match(st.principal.as_ref(), &asked.request.principal)
+            }
         };
         if named == PrincipalMatch::No {
             continue;
         }
-        let (verdict, depends_on) =
-            match statement_applies(st, PolicyKind::ResourcePolicy, request, missing) {
-                Applicability::No => continue,
-                Applicability::Yes if effect == Effect::Deny => (Verdict::Denies, Vec::new()),
-                Applicability::Yes => (Verdict::Allows, Vec::new()),
-                Applicability::Maybe(keys) if effect == Effect::Deny => (Verdict::MayDeny, keys),
-                Applicability::Maybe(keys) => (Verdict::MayAllow, keys),
-            };
+        let (verdict, depends_on) = match applies(st, PolicyKind::ResourcePolicy, asked, missing) {
+            Applicability::No => continue,
+            Applicability::Yes if effect == Effect::Deny => (Verdict::Denies, Vec::new()),
+            Applicability::Yes => (Verdict::Allows, Vec::new()),
+            Applicability::Maybe(keys) if effect == Effect::Deny => (Verdict::MayDeny, keys),
+            Applicability::Maybe(keys) => (Verdict::MayAllow, keys),
+        };
         let blame = Blame::new(PolicyKind::ResourcePolicy, verdict)
             .by_policy(p)
-            .on_resource(&request.resource)
+            .on_resource(&asked.request.resource)
             .in_statement(st, depends_on);
         if blame.depends_on.is_empty() {
             if effect == Effect::Allow {
@@ -829,12 +840,12 @@ fn collect_level(
     level: &OrgLevelPolicies,
     kind: PolicyKind,
     effect: Effect,
-    request: &Request,
+    asked: &Asked<'_>,
     out: &mut Matches,
     missing: &mut Vec<String>,
 ) {
     for p in &level.policies {
-        collect_policy(p, kind, Some(level), effect, request, out, missing);
+        collect_policy(p, kind, Some(level), effect, asked, out, missing);
     }
 }
 
@@ -843,12 +854,12 @@ fn collect_policy(
     kind: PolicyKind,
     level: Option<&OrgLevelPolicies>,
     effect: Effect,
-    request: &Request,
+    asked: &Asked<'_>,
     out: &mut Matches,
     missing: &mut Vec<String>,
 ) {
     for st in p.policy.statements.iter().filter(|s| s.effect == effect) {
-        let (verdict, depends_on) = match statement_applies(st, kind, request, missing) {
+        let (verdict, depends_on) = match applies(st, kind, asked, missing) {
             Applicability::No => continue,
             Applicability::Yes if effect == Effect::Deny => (Verdict::Denies, Vec::new()),
             Applicability::Yes => (Verdict::Allows, Vec::new()),
@@ -879,9 +890,25 @@ pub fn statement_applies(
     request: &Request,
     missing: &mut Vec<String>,
 ) -> Applicability {
+    let asked = Asked {
+        request,
+        action: ActionName::new(&request.action),
+    };
+    applies(st, kind, &asked, missing)
+}
+
+/// [`statement_applies`] for a request whose action is already split for matching, as a
+/// decision does once for all its statements.
+fn applies(
+    st: &Statement,
+    kind: PolicyKind,
+    asked: &Asked<'_>,
+    missing: &mut Vec<String>,
+) -> Applicability {
+    let request = asked.request;
     let action_hit = match &st.action {
-        ActionClause::Action(list) => list.iter().any(|p| action_matches(p, &request.action)),
-        ActionClause::NotAction(list) => !list.iter().any(|p| action_matches(p, &request.action)),
+        ActionClause::Action(list) => st.action_patterns.matches(list, &asked.action),
+        ActionClause::NotAction(list) => !st.action_patterns.matches(list, &asked.action),
     };
     if !action_hit {
         return Applicability::No;

@@ -6,6 +6,7 @@ use std::fmt;
 
 pub use super::condition::ConditionClause;
 use super::condition::{self, Operator};
+use super::pattern::ActionPatterns;
 
 /// The policy language version in which `${...}` are policy variables.
 pub const VARIABLES_VERSION: &str = "2012-10-17";
@@ -88,6 +89,8 @@ pub struct Statement {
     pub effect: Effect,
     pub principal: Option<PrincipalClause>,
     pub action: ActionClause,
+    /// An index over `action`'s list for matching many actions, built with it by the parser.
+    pub(crate) action_patterns: ActionPatterns,
     /// Absent in identity policies is invalid; SCPs may omit it (it then means `*`).
     pub resource: Option<ResourceClause>,
     pub conditions: Vec<ConditionClause>,
@@ -397,12 +400,16 @@ impl Parser<'_> {
         let effect = effect.ok_or_else(|| self.err(path, "the statement has no `Effect`"))?;
         let action =
             action.ok_or_else(|| self.err(path, "the statement has no `Action` or `NotAction`"))?;
+        let action_patterns = match &action {
+            ActionClause::Action(list) | ActionClause::NotAction(list) => ActionPatterns::new(list),
+        };
         Ok(Statement {
             index,
             sid,
             effect,
             principal,
             action,
+            action_patterns,
             resource,
             conditions,
             source: value,
