@@ -298,33 +298,37 @@ impl ConditionOutcome {
 
 /// Evaluates a statement's condition clauses, ANDed. No clauses is a match.
 pub fn evaluate_all(conditions: &[ConditionClause], ctx: &Context) -> ConditionOutcome {
-    let outcomes: Vec<ConditionOutcome> = conditions
-        .iter()
-        .map(|clause| evaluate_clause(clause, ctx))
-        .collect();
-    let matched = outcomes
-        .iter()
-        .fold(Truth::True, |acc, o| acc.and(o.matched));
-    let mut missing_keys = Vec::new();
-    let mut unknown_keys = Vec::new();
+    let mut matched = Truth::True;
     // A false outcome is decided by its false clauses alone; otherwise every clause counts.
-    for o in outcomes
-        .iter()
-        .filter(|o| matched != Truth::False || o.matched == Truth::False)
-    {
-        for key in &o.missing_keys {
-            push_unique(&mut missing_keys, key);
-        }
-        if matched == Truth::Unknown {
-            for key in &o.unknown_keys {
-                push_unique(&mut unknown_keys, key);
+    // Both lists are kept as the clauses are evaluated, and the outcome picks one.
+    let mut missing_of_all = Vec::new();
+    let mut missing_of_false = Vec::new();
+    let mut unknown_keys = Vec::new();
+    for clause in conditions {
+        let outcome = evaluate_clause(clause, ctx);
+        matched = matched.and(outcome.matched);
+        for key in &outcome.missing_keys {
+            push_unique(&mut missing_of_all, key);
+            if outcome.matched == Truth::False {
+                push_unique(&mut missing_of_false, key);
             }
+        }
+        for key in &outcome.unknown_keys {
+            push_unique(&mut unknown_keys, key);
         }
     }
     ConditionOutcome {
         matched,
-        missing_keys,
-        unknown_keys,
+        missing_keys: if matched == Truth::False {
+            missing_of_false
+        } else {
+            missing_of_all
+        },
+        unknown_keys: if matched == Truth::Unknown {
+            unknown_keys
+        } else {
+            Vec::new()
+        },
     }
 }
 
