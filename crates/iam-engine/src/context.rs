@@ -160,17 +160,18 @@ impl Context {
         if self.unknown.is_empty() && self.unknown_families.is_empty() {
             return None;
         }
-        let folded = key.to_ascii_lowercase();
-        if let Some(u) = self.unknown.get(&folded) {
-            return Some(u);
-        }
-        if self.entries.contains_key(&folded) || self.absent.contains(&folded) {
-            return None;
-        }
-        self.unknown_families
-            .iter()
-            .find(|f| f.covers(&folded))
-            .map(|f| &f.marker)
+        with_folded(key, |folded| {
+            if let Some(u) = self.unknown.get(folded) {
+                return Some(u);
+            }
+            if self.entries.contains_key(folded) || self.absent.contains(folded) {
+                return None;
+            }
+            self.unknown_families
+                .iter()
+                .find(|f| f.covers(folded))
+                .map(|f| &f.marker)
+        })
     }
 
     /// Every key whose value is unknown.
@@ -185,7 +186,7 @@ impl Context {
     }
 
     pub fn get(&self, key: &str) -> Option<&ContextEntry> {
-        self.entries.get(&key.to_ascii_lowercase())
+        with_folded(key, |folded| self.entries.get(folded))
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -200,6 +201,21 @@ impl Context {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty() && self.unknown.is_empty() && self.unknown_families.is_empty()
     }
+}
+
+/// Calls `f` with `key` in ASCII lower case, as the maps are keyed: in a buffer on the stack
+/// for keys of usual length, since every condition looks its key up.
+fn with_folded<R>(key: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 128];
+    if let Some(folded) = buffer.get_mut(..key.len()) {
+        folded.copy_from_slice(key.as_bytes());
+        folded.make_ascii_lowercase();
+        // Changing the case of ASCII letters keeps UTF-8 valid.
+        if let Ok(folded) = std::str::from_utf8(folded) {
+            return f(folded);
+        }
+    }
+    f(&key.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -229,5 +245,24 @@ mod tests {
             ctx.copy_key_from(&base, key);
         }
         assert_eq!(ctx, base);
+    }
+
+    #[test]
+    fn keys_are_found_in_any_case_and_at_any_length() {
+        let long = format!("svc:{}", "Tag/".repeat(40));
+        let mut ctx = Context::new();
+        ctx.set("aws:RequestedRegion", "eu-west-1")
+            .set(long.to_ascii_uppercase(), "v")
+            .set("aws:PrincipalTag/Équipe", "x")
+            .set_unknown("aws:SourceIp", false);
+        assert!(ctx.get("AWS:requestedregion").is_some());
+        assert!(ctx.get(&long).is_some(), "a key longer than the buffer");
+        assert!(ctx.get("aws:principaltag/Équipe").is_some());
+        assert!(
+            ctx.get("aws:principaltag/équipe").is_none(),
+            "only ASCII folds"
+        );
+        assert!(ctx.unknown("AWS:SOURCEIP").is_some());
+        assert!(ctx.unknown("aws:requestedregion").is_none());
     }
 }
