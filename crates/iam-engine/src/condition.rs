@@ -594,9 +594,14 @@ impl<'p> ValuePattern<'p> {
 /// A clause's policy values, parsed once, tested against each request value. Negated operators
 /// use the test of their positive counterpart; the caller applies the negation.
 enum Tester<'p> {
+    /// The values as written, none holding a variable: most `StringEquals` clauses, tested
+    /// without building anything.
+    ExactAsWritten(&'p [String]),
     Exact(Vec<Cow<'p, str>>),
     /// Lowercased policy values.
     IgnoreCase(Vec<String>),
+    /// As [`Tester::ExactAsWritten`], for `StringLike`.
+    LikeAsWritten(&'p [String]),
     Like(Vec<ValuePattern<'p>>),
     Numeric(Comparison, Vec<Decimal<'p>>),
     Date(Comparison, Vec<DateTime<Utc>>),
@@ -620,7 +625,10 @@ impl<'p> Tester<'p> {
         use BaseOperator as B;
         let mut resolve =
             |v: &'p String| ValuePattern::resolve(v, ctx, &mut *unresolved, &mut *unknown);
+        let as_written = || values.iter().all(|v| !v.contains("${"));
         Ok(match base {
+            B::StringEquals | B::StringNotEquals if as_written() => Tester::ExactAsWritten(values),
+            B::StringLike | B::StringNotLike if as_written() => Tester::LikeAsWritten(values),
             B::StringEquals | B::StringNotEquals => Tester::Exact(
                 values
                     .iter()
@@ -689,11 +697,13 @@ impl<'p> Tester<'p> {
     /// Does the request value match at least one policy value?
     fn hit(&self, value: &str) -> Result<bool, TypeError> {
         Ok(match self {
+            Tester::ExactAsWritten(ps) => ps.iter().any(|p| p == value),
             Tester::Exact(ps) => ps.iter().any(|p| p == value),
             Tester::IgnoreCase(ps) => {
                 let value = value.to_lowercase();
                 ps.contains(&value)
             }
+            Tester::LikeAsWritten(ps) => ps.iter().any(|p| glob_match(p, value, Case::Sensitive)),
             Tester::Like(ps) => ps.iter().any(|p| p.matches(value)),
             Tester::Numeric(cmp, ps) => {
                 let v = Decimal::parse(value).ok_or(TypeError)?;
@@ -1231,9 +1241,10 @@ mod tests {
         ));
     }
 
-    /// Values without `${` are matched in place ([`ValuePattern::Plain`]) rather than through
-    /// resolved segments; both must decide every test alike, wildcards, colons, non-ASCII text
-    /// and empty values included.
+    /// Values without `${` are matched in place ([`ValuePattern::Plain`],
+    /// [`Tester::LikeAsWritten`], [`Tester::ExactAsWritten`]) rather than through resolved
+    /// segments; both must decide every test alike, wildcards, colons, non-ASCII text and empty
+    /// values included.
     #[test]
     fn plain_values_decide_as_their_resolved_segments() {
         let ctx = Context::new();
@@ -1271,11 +1282,22 @@ mod tests {
             assert!(matches!(plain, ValuePattern::Plain(_)), "{value}");
             let segments = variables::resolve_segments(value, &ctx).expect("no variables");
             let resolved = || ValuePattern::Resolved(segments.clone());
+            let written = [value.to_string()];
             for text in texts {
                 assert_eq!(
                     plain.matches(text),
                     resolved().matches(text),
                     "`{value}` against `{text}`"
+                );
+                assert_eq!(
+                    Tester::LikeAsWritten(&written).hit(text),
+                    Tester::Like(vec![resolved()]).hit(text),
+                    "StringLike `{value}` against `{text}`"
+                );
+                assert_eq!(
+                    Tester::ExactAsWritten(&written).hit(text),
+                    Tester::Exact(vec![resolved().into_text()]).hit(text),
+                    "StringEquals `{value}` against `{text}`"
                 );
             }
             let plain_parts = ValuePattern::Plain(value).arn_parts();
