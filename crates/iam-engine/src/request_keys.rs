@@ -299,9 +299,16 @@ pub fn carries_resource_key(key: &str, action: &str) -> bool {
         return true;
     };
     let (service, name) = action.split_once(':').unwrap_or((action, ""));
-    !actions.iter().any(|a| {
-        let (s, n) = a.split_once(':').unwrap_or((a, ""));
-        s.eq_ignore_ascii_case(service) && (n == "*" || n.eq_ignore_ascii_case(name))
+    // Each listed action is `service:name`: its service is compared in place, without
+    // splitting it, since a check asks this for every action it decides.
+    !actions.iter().any(|listed| {
+        listed
+            .get(..service.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(service))
+            && listed
+                .get(service.len()..)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|n| n == "*" || n.eq_ignore_ascii_case(name))
     })
 }
 
@@ -459,6 +466,13 @@ mod tests {
                 false,
             ),
             ("aws:SourceIp", "events:PutRule", true),
+            ("aws:ResourceAccount", "EC2:copyimage", false),
+            ("aws:ResourceAccount", "ec22:CopyImage", true),
+            ("aws:ResourceAccount", "ec:CopyImage", true),
+            ("aws:ResourceAccount", "ec2", true),
+            ("aws:ResourceAccount", "ebs", false),
+            ("aws:ResourceAccount", "ebs:", false),
+            ("aws:ResourceAccount", "", true),
         ];
         for (key, action, carried) in rows {
             assert_eq!(
