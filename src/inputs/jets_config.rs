@@ -249,10 +249,11 @@ fn jets5_iam_settings(application_rb: &Path) -> Option<ConfigWarning> {
 /// may never load them.
 pub fn from_sources(files: &[(PathBuf, String)]) -> Result<JetsSettings, ConfigError> {
     let mut state = State::default();
-    for (path, source) in files {
+    let sources: Vec<&str> = files.iter().map(|(_, source)| source.as_str()).collect();
+    for ((path, _), parsed) in files.iter().zip(ruby::assignments_of_each(&sources)) {
         let role = role(path);
         state.settings.files_read.push(path.clone());
-        let found = match ruby::assignments(source) {
+        let found = match parsed {
             Ok(found) => found,
             Err(e) if role == Role::Other => {
                 state.warn(

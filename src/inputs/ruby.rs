@@ -88,23 +88,51 @@ pub struct RubySyntaxError {
 /// A [`RubySyntaxError`] for the first syntax error, since a file Ruby cannot parse is not one
 /// Jets can load, and whatever prism recovers from it would be a guess.
 pub fn assignments(source: &str) -> Result<Vec<Assignment>, RubySyntaxError> {
-    // Prism recurses up to its nesting limit of 10,000 levels, which overflows the 2 MiB stacks
-    // of test and async worker threads; a dedicated thread gets a stack that always suffices.
-    std::thread::scope(|scope| {
-        let parser = std::thread::Builder::new()
-            .name("ruby-parse".to_owned())
-            .stack_size(PARSE_STACK_BYTES)
-            .spawn_scoped(scope, || parse(source));
-        match parser.map(std::thread::ScopedJoinHandle::join) {
-            Ok(Ok(found)) => found,
-            Ok(Err(_)) => Err(RubySyntaxError {
+    assignments_of_each(&[source])
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| parse(source))
+}
+
+/// [`assignments`] of each source, in order. All are parsed on one thread: a run pays for the
+/// parser's large stack once rather than once per file.
+pub fn assignments_of_each(sources: &[&str]) -> Vec<Result<Vec<Assignment>, RubySyntaxError>> {
+    let mut results = Vec::with_capacity(sources.len());
+    while let Some(rest) = sources.get(results.len()..).filter(|r| !r.is_empty()) {
+        // Prism recurses up to its nesting limit of 10,000 levels, which overflows the 2 MiB
+        // stacks of test and async worker threads; a dedicated thread gets a stack that always
+        // suffices.
+        let (sender, parsed) = std::sync::mpsc::channel();
+        let outcome = std::thread::scope(|scope| {
+            let parser = std::thread::Builder::new()
+                .name("ruby-parse".to_owned())
+                .stack_size(PARSE_STACK_BYTES)
+                .spawn_scoped(scope, move || {
+                    for source in rest {
+                        if sender.send(parse(source)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            parser.map(std::thread::ScopedJoinHandle::join)
+        });
+        results.extend(parsed.try_iter());
+        match outcome {
+            Ok(Ok(())) => {}
+            // The parser panicked on the file after the last one it finished; the files after
+            // it get a thread of their own.
+            Ok(Err(_)) => results.push(Err(RubySyntaxError {
                 line: 1,
                 message: "the ruby parser failed on this file".to_owned(),
-            }),
+            })),
             // No thread to be had: parsing here still works for any real file.
-            Err(_) => parse(source),
+            Err(_) => {
+                let rest = sources.get(results.len()..).unwrap_or_default();
+                results.extend(rest.iter().map(|source| parse(source)));
+            }
         }
-    })
+    }
+    results
 }
 
 fn parse(source: &str) -> Result<Vec<Assignment>, RubySyntaxError> {
@@ -951,6 +979,25 @@ config.codebuild.iam.managed_policy.concat(%w[X], ["Y"])
         )
         .unwrap();
         assert!(found.is_empty(), "{found:#?}");
+    }
+
+    /// Parsing a run's files on one thread gives each file what parsing it alone gives, in
+    /// order, a syntax error in one file included.
+    #[test]
+    fn assignments_of_each_file_are_those_of_the_file_alone() {
+        let sources = [
+            "Jets.bootstrap.configure do\n  config.codebuild.iam.policy = [\"s3\"]\nend\n",
+            "Jets.deploy.configure do\n  config.a = [1, 2\nend\n",
+            "",
+            "Jets.deploy.configure do\n  config.lambda.vpc_config = { subnet_ids: [\"s-1\"] }\nend\n",
+        ];
+        let each = assignments_of_each(&sources);
+        assert_eq!(each.len(), sources.len());
+        for (source, parsed) in sources.iter().zip(&each) {
+            assert_eq!(parsed, &assignments(source), "{source}");
+        }
+        assert!(each[1].is_err() && each[0].as_ref().is_ok_and(|a| !a.is_empty()));
+        assert!(assignments_of_each(&[]).is_empty());
     }
 
     #[test]
