@@ -14,8 +14,8 @@ use iam_doctor::report;
 use super::live::{self, AwsArgs};
 
 use super::{
-    CheckFormat, ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, note, required::pretty,
-    terminal_width, warn,
+    CheckFormat, ContextArgs, Exit, Failure, OutputArgs, ProfileArgs, emit, emit_with, note,
+    required::pretty, terminal_width, warn,
 };
 
 #[derive(Debug, clap::Args)]
@@ -125,13 +125,13 @@ pub fn render(args: &Args, report: CheckReport) -> Result<Exit, Failure> {
     let config_file = iam_doctor::core::profile::profile(&report.profile)
         .map(|p| p.config.file.clone())
         .unwrap_or_default();
-    emit(&match args.format {
-        CheckFormat::Table => report::table::check(report, args.all, terminal_width()),
-        CheckFormat::Json => report::json::check(report),
-        CheckFormat::Markdown => report::markdown::check(report),
-        CheckFormat::Junit => report::junit::check(report),
-        CheckFormat::Sarif => pretty(&report::sarif::check(report, &config_file)),
-    })?;
+    match args.format {
+        CheckFormat::Table => emit(&report::table::check(report, args.all, terminal_width())),
+        CheckFormat::Json => emit_with(|out| report::json::write_check(out, report)),
+        CheckFormat::Markdown => emit(&report::markdown::check(report)),
+        CheckFormat::Junit => emit(&report::junit::check(report)),
+        CheckFormat::Sarif => emit(&pretty(&report::sarif::check(report, &config_file))),
+    }?;
     let summary = report.summary;
     Ok(if report.incomplete || summary.unknown > 0 {
         Exit::Incomplete

@@ -241,6 +241,61 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// [`emit`] for output that `write` produces piece by piece, written as it comes rather than
+/// collected first; like [`emit`], it ends the output with a line break.
+pub fn emit_with(
+    write: impl FnOnce(&mut StdoutWriter<'_>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    let mut out = StdoutWriter {
+        out: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock()),
+        last: None,
+    };
+    let written = write(&mut out)
+        .and_then(|()| match out.last {
+            Some(b'\n') => Ok(()),
+            _ => out.out.write_all(b"\n"),
+        })
+        .and_then(|()| out.out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(
+            format!("cannot write the output to stdout: {e}"),
+            "check that the disk has room and that stdout is open and writable",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Buffered stdout for [`emit_with`], remembering the last byte written. A concrete type, so
+/// that a serializer's many small writes are inlined.
+pub struct StdoutWriter<'a> {
+    out: std::io::BufWriter<std::io::StdoutLock<'a>>,
+    last: Option<u8>,
+}
+
+impl std::io::Write for StdoutWriter<'_> {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        if let Some(&b) = buf.get(..n).and_then(<[u8]>::last) {
+            self.last = Some(b);
+        }
+        Ok(n)
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(buf)?;
+        if let Some(&b) = buf.last() {
+            self.last = Some(b);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// A message for people, on stderr.
 pub fn warn(quiet: bool, message: &str) {
     if !quiet {
