@@ -1,6 +1,6 @@
 //! Required-permission profiles: what a deploy role must be allowed to do, and why.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -373,7 +373,7 @@ impl Profile {
             vpc: inputs.vpc,
             policies,
             managed_policy_arns,
-            actions: actions.actions,
+            actions: actions.into_unique(),
             warnings,
             unchecked: Vec::new(),
         })
@@ -563,18 +563,45 @@ impl Profile {
 /// resource once: a later grant of the same action adds nothing.
 #[derive(Default)]
 struct UniqueActions {
+    /// Every action pushed, repeats included: they are dropped once, in [`Self::into_unique`],
+    /// by sorting rather than through a set of lowercased copies built for each push.
     actions: Vec<RequiredAction>,
-    /// Lower-case action and resource of every entry of `actions`.
-    seen: HashSet<(String, String)>,
 }
 
 impl UniqueActions {
     fn push(&mut self, action: RequiredAction) {
-        let key = (action.action.to_ascii_lowercase(), action.resource.clone());
-        if self.seen.insert(key) {
-            self.actions.push(action);
-        }
+        self.actions.push(action);
     }
+
+    /// The actions in the order pushed, each action on each resource only as first pushed.
+    fn into_unique(self) -> Vec<RequiredAction> {
+        let mut actions = self.actions;
+        let mut order: Vec<(usize, &RequiredAction)> = actions.iter().enumerate().collect();
+        // A stable sort: of equal actions, the first pushed comes first.
+        order.sort_by(|(_, a), (_, b)| {
+            folded(&a.action)
+                .cmp(folded(&b.action))
+                .then_with(|| a.resource.cmp(&b.resource))
+        });
+        let mut repeated = vec![false; actions.len()];
+        for pair in order.windows(2) {
+            if let [(_, a), (later, b)] = pair
+                && a.action.eq_ignore_ascii_case(&b.action)
+                && a.resource == b.resource
+                && let Some(r) = repeated.get_mut(*later)
+            {
+                *r = true;
+            }
+        }
+        let mut repeated = repeated.into_iter();
+        actions.retain(|_| !repeated.next().unwrap_or(false));
+        actions
+    }
+}
+
+/// `text`'s bytes in ASCII lower case, for comparing as IAM compares action names.
+fn folded(text: &str) -> impl Iterator<Item = u8> + '_ {
+    text.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 /// Ruby's `nil? || empty?` as Jets' `vpc_policy` tests it.

@@ -396,3 +396,41 @@ fn global_services_request_us_east_1() {
         "eu-west-1"
     );
 }
+
+/// Of the actions pushed, each action (compared ignoring case) on each resource stays once, as
+/// first pushed, and the order of first pushes is kept.
+#[test]
+fn unique_actions_keep_the_first_of_each_action_on_each_resource() {
+    let action = |action: &str, resource: &str, policy: &str| RequiredAction {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        grant: format!("{action}*"),
+        policy: policy.to_string(),
+        reason: String::new(),
+    };
+    let mut unique = UniqueActions::default();
+    for a in [
+        action("s3:PutObject", "*", "First"),
+        action("s3:GetObject", "*", "First"),
+        action("S3:getobject", "*", "Second"),
+        action("s3:GetObject", "arn:aws:s3:::b/*", "Second"),
+        action("ec2:CreateTags", "*", "Second"),
+        action("s3:PutObject", "*", "Third"),
+        action("s3:GETOBJECT", "*", "Third"),
+    ] {
+        unique.push(a);
+    }
+    let kept: Vec<(String, String, String)> = unique
+        .into_unique()
+        .into_iter()
+        .map(|a| (a.action, a.resource, a.policy))
+        .collect();
+    let expected = [
+        ("s3:PutObject", "*", "First"),
+        ("s3:GetObject", "*", "First"),
+        ("s3:GetObject", "arn:aws:s3:::b/*", "Second"),
+        ("ec2:CreateTags", "*", "Second"),
+    ]
+    .map(|(a, r, p)| (a.to_string(), r.to_string(), p.to_string()));
+    assert_eq!(kept, expected);
+}
