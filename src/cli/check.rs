@@ -113,7 +113,8 @@ pub fn run(args: &Args) -> Result<Exit, Failure> {
 }
 
 pub fn render(args: &Args, report: CheckReport) -> Result<Exit, Failure> {
-    let report = &Findings::new(report);
+    let findings = Findings::new(report);
+    let report = &findings;
     if args.format == CheckFormat::Table {
         for w in &report.warnings {
             warn(args.output.quiet, w);
@@ -133,11 +134,15 @@ pub fn render(args: &Args, report: CheckReport) -> Result<Exit, Failure> {
         CheckFormat::Sarif => emit(&pretty(&report::sarif::check(report, &config_file))),
     }?;
     let summary = report.summary;
-    Ok(if report.incomplete || summary.unknown > 0 {
+    let exit = if report.incomplete || summary.unknown > 0 {
         Exit::Incomplete
     } else if summary.denied > 0 {
         Exit::Denied
     } else {
         Exit::Allowed
-    })
+    };
+    // The process exits next: freeing thousands of results one allocation at a time would
+    // only cost time (4 M instructions for an exhaustive check).
+    std::mem::forget(findings);
+    Ok(exit)
 }
