@@ -95,11 +95,34 @@ impl<'a> From<&'a Blame> for ExplainedBlame<'a> {
             target_name: b.target_name.as_deref(),
             statement: b.statement.as_deref(),
             depends_on: &b.depends_on,
-            explanation: b.describe(),
+            explanation: explanation_of(b),
             rule,
             page,
         }
     }
+}
+
+/// [`Blame::describe`], remembered for the cause described last: a report's results mostly
+/// share their causes with the result before them (one grant covers a run of actions), and
+/// describing a cause takes thousands of instructions where comparing it takes a hundred.
+fn explanation_of(cause: &Blame) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Blame, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return cause.describe();
+        };
+        match last.as_ref() {
+            Some((described, text)) if described == cause => text.clone(),
+            _ => {
+                let text = cause.describe();
+                *last = Some((cause.clone(), text.clone()));
+                text
+            }
+        }
+    })
 }
 
 /// Serializes causes as [`ExplainedBlame`]s: `#[serde(serialize_with = "explained_blames")]`.
@@ -1327,6 +1350,35 @@ mod tests {
                 let fresh = action_context(&base, &p, action, resource, "eu-west-1", &none);
                 assert_eq!(shared, fresh, "{action} on {resource}");
             }
+        }
+    }
+
+    /// A cause's explanation is its description whether or not it was the cause explained
+    /// last: repeated, alternating, or differing in one field only.
+    #[test]
+    fn explanations_are_the_causes_descriptions() {
+        let named = |kind, verdict, policy: &str, statement: &str| Blame {
+            policy: Some(policy.into()),
+            statement: Some(statement.into()),
+            ..Blame::new(kind, verdict)
+        };
+        let allow = named(PolicyKind::Identity, Verdict::Allows, "DefaultPolicy", "#0");
+        let other_statement = named(PolicyKind::Identity, Verdict::Allows, "DefaultPolicy", "#1");
+        let deny = Blame {
+            target: Some("ou-1".into()),
+            target_name: Some("Workloads".into()),
+            ..named(PolicyKind::Scp, Verdict::Denies, "RegionLock", "Deny")
+        };
+        for cause in [
+            &allow,
+            &allow,
+            &other_statement,
+            &allow,
+            &deny,
+            &deny,
+            &allow,
+        ] {
+            assert_eq!(ExplainedBlame::from(cause).explanation, cause.describe());
         }
     }
 
