@@ -47,35 +47,3 @@ pub fn account_id(value: &str) -> Result<(), Failure> {
         "give the 12-digit id, e.g. `--account 111122223333` (`aws sts get-caller-identity` shows yours), or leave `--account` out to audit the credentials' account",
     ))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn account_id_must_be_12_digits() {
-        assert!(account_id("111122223333").is_ok());
-        for bad in ["abc", "11112222333", "1111222233334", "11112222333a", ""] {
-            let f = account_id(bad).unwrap_err();
-            assert!(
-                f.message.contains("an account id is 12 digits"),
-                "{}",
-                f.message
-            );
-            assert!(f.help.is_some());
-        }
-    }
-
-    #[test]
-    fn region_shapes() {
-        assert!(region("eu-west-1", true).is_ok());
-        assert!(
-            region("mars-north-9", true).is_ok(),
-            "well-formed: a warning only"
-        );
-        for bad in ["", "US-EAST-1", "*"] {
-            let f = region(bad, true).unwrap_err();
-            assert!(f.help.is_some(), "{bad}");
-        }
-    }
-}

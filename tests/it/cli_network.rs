@@ -192,14 +192,16 @@ fn endpoint_url_not_a_url_is_a_usage_error_without_the_sdk_request() {
 }
 
 #[test]
-fn scps_account_abc_is_a_usage_error() {
+fn scps_account_not_12_digits_is_a_usage_error() {
     let home = tempfile::tempdir().expect("tempdir");
-    let out = run(cmd(home.path()).args(["scps", "--account", "abc"]).args([
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{}", closed_port()),
-    ]));
-    assert_eq!(out.code, Some(2), "{}", out.stderr);
-    out.assert_one_line_error("an account id is 12 digits");
+    let refused = format!("http://127.0.0.1:{}", closed_port());
+    for bad in ["abc", "11112222333", "1111222233334", "11112222333a", ""] {
+        let out = run(cmd(home.path())
+            .args(["scps", "--account", bad])
+            .args(["--endpoint-url", &refused]));
+        assert_eq!(out.code, Some(2), "`{bad}`: {}", out.stderr);
+        out.assert_one_line_error("an account id is 12 digits");
+    }
 }
 
 #[test]
