@@ -220,29 +220,15 @@ pub fn one_line(text: &str) -> String {
     iam_doctor::report::escape(text).into_owned()
 }
 
-/// Writes data to stdout. A closed pipe (`| head`) is not an error; any other failed write
-/// (a full disk, a file that cannot take it) is, since the report asked for was not delivered.
+/// Writes data to stdout, as [`emit_with`].
 pub fn emit(text: &str) -> Result<(), Failure> {
-    match write_stdout(text) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(
-            format!("cannot write the output to stdout: {e}"),
-            "check that the disk has room and that stdout is open and writable",
-        )),
-        _ => Ok(()),
-    }
+    emit_with(|out| out.write_all(text.as_bytes()))
 }
 
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        out.write_all(b"\n")?;
-    }
-    out.flush()
-}
-
-/// [`emit`] for output that `write` produces piece by piece, written as it comes rather than
-/// collected first; like [`emit`], it ends the output with a line break.
+/// Writes to stdout what `write` produces, as it comes rather than collected first, and ends
+/// the output with a line break. A closed pipe (`| head`) is not an error; any other failed
+/// write (a full disk, a file that cannot take it) is, since the report asked for was not
+/// delivered.
 pub fn emit_with(
     write: impl FnOnce(&mut StdoutWriter<'_>) -> std::io::Result<()>,
 ) -> Result<(), Failure> {

@@ -43,13 +43,8 @@ pub fn required(r: &RequiredPermissions) -> String {
     })
 }
 
-/// The check report, as its model serializes.
-pub fn check(findings: &Findings) -> String {
-    pretty(findings)
-}
-
-/// [`check`]'s text written to `out` as it is produced: a large report (an exhaustive check
-/// has thousands of results) is never held whole in memory.
+/// The check report, as its model serializes, written to `out` as it is produced: a large
+/// report (an exhaustive check has thousands of results) is never held whole in memory.
 pub fn write_check(out: impl std::io::Write, findings: &Findings) -> std::io::Result<()> {
     serde_json::to_writer_pretty(out, findings).map_err(std::io::Error::from)
 }
